@@ -1,0 +1,133 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Redis;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using RabbitMQ.Client;
+using StackExchange.Redis;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Registers the task engine on a host.</summary>
+public static class TaskEngineHostingExtensions
+{
+    /// <summary>
+    /// Adds the task engine: <see cref="ITaskClient"/>, the Redis result backend, RabbitMQ publishing and topology,
+    /// telemetry. Settings are read in this order: the <c>TaskEngine</c> section, then <paramref name="configure"/>;
+    /// connections come from <c>ConnectionStrings:&lt;rabbitMqConnectionName&gt;</c> and
+    /// <c>ConnectionStrings:&lt;redisConnectionName&gt;</c> through the Aspire client integrations (unless the host
+    /// registered those clients itself). Options are validated on start.
+    /// </summary>
+    public static ITaskEngineBuilder AddTaskEngine(
+        this IHostApplicationBuilder builder,
+        string rabbitMqConnectionName = "rabbitmq",
+        string redisConnectionName = "redis",
+        Action<TaskEngineOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        if (!services.Any(d => d.ServiceType == typeof(IConnection) && !d.IsKeyedService))
+        {
+            builder.AddRabbitMQClient(rabbitMqConnectionName);
+        }
+
+        if (!services.Any(d => d.ServiceType == typeof(IConnectionMultiplexer) && !d.IsKeyedService))
+        {
+            builder.AddRedisClient(redisConnectionName);
+        }
+
+        var optionsBuilder = services.AddOptions<TaskEngineOptions>().BindConfiguration(TaskEngineOptions.SectionName);
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        optionsBuilder.PostConfigure(static o =>
+        {
+            if (o.Routes.Count == 0)
+            {
+                o.Routes.AddRange(
+                [
+                    new() { Pattern = "user_service.tasks.*", Queue = "user_queue" },
+                    new() { Pattern = "order_service.tasks.*", Queue = "order_queue" },
+                    new() { Pattern = "notification_service.tasks.*", Queue = "notification_queue" },
+                ]);
+            }
+        });
+        optionsBuilder.ValidateDataAnnotations().ValidateOnStart();
+
+        var registry = GetOrAddRegistry(services);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(registry);
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TaskEngineOptions>>().Value;
+            return new TaskRouter(options.Routes, options.DefaultQueue);
+        });
+        services.TryAddSingleton<RabbitMqBroker>();
+        services.TryAddSingleton<RedisResultBackend>();
+        services.TryAddSingleton<ITaskClient, TaskClient>();
+        services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
+        services.TryAddSingleton<RunningTasks>();
+        services.TryAddSingleton<TaskExecutor>();
+        if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))
+        {
+            services.AddHostedService<TopologyService>();
+        }
+
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(TaskEngineDiagnostics.Name));
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(TaskEngineDiagnostics.Name));
+
+        return new TaskEngineBuilder(services, registry);
+    }
+
+    /// <summary>
+    /// Adds the worker: consumes <c>Worker:Queues</c> with <c>Worker:Concurrency</c> (then <paramref name="configure"/>),
+    /// and registers the diagnostics tasks every worker runs.
+    /// </summary>
+    public static ITaskEngineBuilder AddTaskWorker(this ITaskEngineBuilder builder, Action<TaskWorkerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var optionsBuilder = builder.Services.AddOptions<TaskWorkerOptions>().BindConfiguration(TaskWorkerOptions.SectionName);
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        optionsBuilder.ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<TaskWorkerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
+        return builder.AddDiagnosticTasks();
+    }
+
+    private static TaskRegistry GetOrAddRegistry(IServiceCollection services) =>
+        services.FirstOrDefault(d => d.ServiceType == typeof(TaskRegistry))?.ImplementationInstance as TaskRegistry ?? new TaskRegistry();
+
+    private sealed class TaskEngineBuilder(IServiceCollection services, TaskRegistry registry) : ITaskEngineBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+
+        public ITaskEngineBuilder AddTask<TArgs, THandler>(string name, Action<TaskOptions>? configure = null)
+            where THandler : class, ITaskHandler<TArgs>
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name);
+            var options = new TaskOptions();
+            configure?.Invoke(options);
+            if (options.RateLimit is not null)
+            {
+                _ = Onboarding.TaskEngine.Retry.RateLimit.Parse(options.RateLimit);
+            }
+
+            registry.Add(TaskRegistration.Create<TArgs, THandler>(name, options));
+            Services.TryAddScoped<THandler>();
+            return this;
+        }
+    }
+}

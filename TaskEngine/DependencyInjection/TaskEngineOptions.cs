@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Onboarding.TaskEngine.DependencyInjection;
+
+/// <summary>Engine settings, bound from the <c>TaskEngine</c> configuration section and validated on start.</summary>
+public sealed class TaskEngineOptions
+{
+    public const string SectionName = "TaskEngine";
+
+    /// <summary>The queue for task names no route matches.</summary>
+    [Required]
+    public string DefaultQueue { get; set; } = "default";
+
+    /// <summary>
+    /// Glob routes (<c>*</c> any run of characters, <c>?</c> one), tried in order; the first match wins.
+    /// When none are configured, the seed deployment's routes apply: <c>user_service.tasks.*</c> → user_queue,
+    /// <c>order_service.tasks.*</c> → order_queue, <c>notification_service.tasks.*</c> → notification_queue.
+    /// </summary>
+    public List<TaskRoute> Routes { get; set; } = [];
+
+    /// <summary>Queues declared as quorum queues (x-queue-type=quorum); all others are classic durable queues.</summary>
+    public List<string> QuorumQueues { get; set; } = [];
+
+    /// <summary>Where unprocessable messages go, with the reason in headers.</summary>
+    [Required]
+    public string DeadLetterQueue { get; set; } = "onboarding.dead_letter";
+
+    /// <summary>Prefix of the per-queue delay queues (<c>&lt;prefix&gt;.&lt;queue&gt;.&lt;ms&gt;</c>).</summary>
+    [Required]
+    public string DelayQueuePrefix { get; set; } = "onboarding.delay";
+
+    /// <summary>TTL of stored results (Celery's result_expires, 1 day).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan ResultExpires { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How long a revocation is remembered.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan RevokeExpires { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Prefix for result keys (Celery 5.3's global_keyprefix); empty for Celery compatibility.</summary>
+    public string ResultKeyPrefix { get; set; } = string.Empty;
+
+    /// <summary>How often a waiting <c>GetAsync</c> re-reads the key in case a notification was missed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan ResultPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How many times a publish is retried after the connection or channel closed.</summary>
+    [Range(0, 100)]
+    public int PublishRetries { get; set; } = 5;
+
+    /// <summary>The origin header (<c>gen&lt;pid&gt;@&lt;host&gt;</c> in Python).</summary>
+    public string? Origin { get; set; }
+}
+
+public sealed class TaskRoute
+{
+    [Required]
+    public string Pattern { get; set; } = string.Empty;
+
+    [Required]
+    public string Queue { get; set; } = string.Empty;
+}

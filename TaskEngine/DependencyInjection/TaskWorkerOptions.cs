@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Onboarding.TaskEngine.DependencyInjection;
+
+/// <summary>The worker's settings, bound from the <c>Worker</c> section (<c>--queues</c>, <c>--concurrency</c>).</summary>
+public sealed class TaskWorkerOptions
+{
+    public const string SectionName = "Worker";
+
+    /// <summary>Comma-separated queue names, like <c>celery worker -Q a,b</c>.</summary>
+    [Required]
+    public string Queues { get; set; } = "default";
+
+    /// <summary>Tasks run at once.</summary>
+    [Range(1, 10_000)]
+    public int Concurrency { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Per-consumer prefetch = Concurrency × PrefetchMultiplier (global=false).</summary>
+    [Range(1, 1_000)]
+    public int PrefetchMultiplier { get; set; } = 4;
+
+    /// <summary>How long running tasks may finish at shutdown before their tokens fire and they are requeued.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(20);
+
+    public IReadOnlyList<string> GetQueues() =>
+        Queues.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+
+namespace Onboarding.TaskEngine.Diagnostics;
+
+/// <summary>Every log line of the engine, as source-generated [LoggerMessage] methods.</summary>
+internal static partial class TaskEngineLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Worker consuming {Queues} with concurrency {Concurrency} and prefetch {Prefetch}")]
+    public static partial void WorkerStarted(ILogger logger, string queues, int concurrency, int prefetch);
+
+    [LoggerMessage(2, LogLevel.Information, "Worker draining: {Running} running task(s), grace period {GracePeriod}")]
+    public static partial void WorkerDraining(ILogger logger, int running, TimeSpan gracePeriod);
+
+    [LoggerMessage(3, LogLevel.Information, "Worker stopped")]
+    public static partial void WorkerStopped(ILogger logger);
+
+    [LoggerMessage(4, LogLevel.Debug, "Task {TaskName}[{TaskId}] succeeded in {Seconds}s")]
+    public static partial void TaskSucceeded(ILogger logger, string taskName, string taskId, double seconds);
+
+    [LoggerMessage(5, LogLevel.Warning, "Task {TaskName}[{TaskId}] failed")]
+    public static partial void TaskFailed(ILogger logger, Exception exception, string taskName, string taskId);
+
+    [LoggerMessage(6, LogLevel.Information, "Task {TaskName}[{TaskId}] retry {Retries} in {Delay}")]
+    public static partial void TaskRetrying(ILogger logger, string taskName, string taskId, int retries, TimeSpan delay);
+
+    [LoggerMessage(7, LogLevel.Warning, "Message {TaskId} from {Queue} dead-lettered: {Reason}")]
+    public static partial void DeadLettered(ILogger logger, string? taskId, string queue, string reason);
+
+    [LoggerMessage(8, LogLevel.Information, "Task {TaskName}[{TaskId}] revoked: {Reason}")]
+    public static partial void TaskRevoked(ILogger logger, string taskName, string taskId, string reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "Task {TaskName}[{TaskId}] exceeded its hard time limit of {Limit}s and was abandoned")]
+    public static partial void HardTimeLimit(ILogger logger, string taskName, string taskId, double limit);
+
+    [LoggerMessage(10, LogLevel.Warning, "Publish to {Queue} failed (attempt {Attempt}), retrying")]
+    public static partial void PublishRetry(ILogger logger, Exception exception, string queue, int attempt);
+
+    [LoggerMessage(11, LogLevel.Error, "Delivery handling failed; message requeued")]
+    public static partial void DeliveryError(ILogger logger, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Information, "Requeued {Count} unstarted message(s) at shutdown")]
+    public static partial void Requeued(ILogger logger, int count);
+
+    [LoggerMessage(13, LogLevel.Warning, "Abandoned task {TaskName}[{TaskId}] finished with an error after its hard time limit")]
+    public static partial void AbandonedFaulted(ILogger logger, Exception exception, string taskName, string taskId);
+
+    [LoggerMessage(14, LogLevel.Warning, "Consumer channel shut down: {Reason}")]
+    public static partial void ChannelShutdown(ILogger logger, string reason);
+}

@@ -1,0 +1,369 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.Retry;
+
+namespace Onboarding.TaskEngine.Execution;
+
+/// <summary>What the consumer does with the delivery after <see cref="TaskExecutor.ExecuteAsync"/>.</summary>
+internal enum DeliveryOutcome
+{
+    /// <summary>Ack it: done, stored, moved to a delay queue or dead-lettered.</summary>
+    Ack,
+
+    /// <summary>Already acked (acks-early task).</summary>
+    Acked,
+
+    /// <summary>Nack with requeue: the worker is shutting down and the task did not finish.</summary>
+    Requeue,
+}
+
+/// <summary>
+/// Runs one delivery through the worker pipeline: decode → registered? → expired? → revoked? → due? → rate
+/// limit → run with soft/hard limits → store the result → retry, fail or dead-letter.
+/// </summary>
+internal sealed class TaskExecutor(
+    TaskRegistry registry,
+    RabbitMqBroker broker,
+    RedisResultBackend backend,
+    RunningTasks running,
+    IServiceScopeFactory scopeFactory,
+    TimeProvider timeProvider,
+    ILogger<TaskExecutor> logger)
+{
+    /// <summary>Messages due within this much are run, not delayed again.</summary>
+    internal static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(1 << RabbitMqBroker.MinDelayExponent);
+
+    private readonly Dictionary<string, TokenBucket> _buckets = CreateBuckets(registry, timeProvider);
+
+    public async Task<DeliveryOutcome> ExecuteAsync(TaskDelivery delivery, Func<Task> ackEarly, CancellationToken abortToken)
+    {
+        TaskMessage message;
+        try
+        {
+            message = TaskEnvelope.Decode(delivery.Headers, delivery.Body, delivery.ContentType, delivery.ReplyTo, delivery.Priority);
+        }
+        catch (TaskProtocolException ex)
+        {
+            TaskEngineDiagnostics.Received.Add(1, TaskEngineDiagnostics.TaskTags(ex.TaskName ?? "unknown", delivery.Queue));
+            if (ex.TaskId is not null)
+            {
+                await StoreAsync(ex.TaskId, ResultMetaWriter.Exception(
+                    ex.TaskId, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", ex.Message),
+                    null, timeProvider.GetUtcNow(), null, null)).ConfigureAwait(false);
+            }
+
+            await DeadLetterAsync(delivery, ex.TaskId, ex.Reason, ex.Message).ConfigureAwait(false);
+            return DeliveryOutcome.Ack;
+        }
+
+        var tags = TaskEngineDiagnostics.TaskTags(message.Name, delivery.Queue);
+        TaskEngineDiagnostics.Received.Add(1, tags);
+        using var activity = StartProcessActivity(message, delivery);
+
+        if (!registry.TryGet(message.Name, out var registration))
+        {
+            await StoreAsync(message, TaskState.Failure, ExceptionInfo.Create("NotRegistered", "celery.exceptions", message.Name), null)
+                .ConfigureAwait(false);
+            await DeadLetterAsync(delivery, message.Id, "not-registered", $"Task '{message.Name}' is not registered in this worker.")
+                .ConfigureAwait(false);
+            activity?.SetStatus(ActivityStatusCode.Error, "not registered");
+            return DeliveryOutcome.Ack;
+        }
+
+        var now = timeProvider.GetUtcNow();
+        if (message.Expires is { } expires && expires <= now)
+        {
+            return await RevokeAsync(message, "expired").ConfigureAwait(false);
+        }
+
+        if (await backend.IsRevokedAsync(message.Id, abortToken).ConfigureAwait(false))
+        {
+            return await RevokeAsync(message, "revoked").ConfigureAwait(false);
+        }
+
+        if (message.Eta is { } eta && eta - now > DueTolerance)
+        {
+            await broker.DelayAsync(delivery, eta - now, CancellationToken.None).ConfigureAwait(false);
+            return DeliveryOutcome.Ack;
+        }
+
+        if (_buckets.TryGetValue(message.Name, out var bucket) && !bucket.TryTake(out var wait))
+        {
+            // Over the rate: the message waits in a delay queue, not in this worker; it comes back due.
+            await broker.DelayAsync(delivery, wait < DueTolerance * 2 ? DueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
+            return DeliveryOutcome.Ack;
+        }
+
+        var options = registration.Options;
+        var outcome = DeliveryOutcome.Ack;
+        if (!options.AcksLate)
+        {
+            await ackEarly().ConfigureAwait(false);
+            outcome = DeliveryOutcome.Acked;
+        }
+
+        var lagFrom = message.Eta ?? delivery.Timestamp;
+        if (lagFrom is { } due)
+        {
+            TaskEngineDiagnostics.QueueLag.Record(Math.Max(0, (now - due).TotalSeconds), tags);
+        }
+
+        if (options.TrackStarted && !message.IgnoreResult && !options.IgnoreResult)
+        {
+            await StoreAsync(message.Id, ResultMetaWriter.Write(message.Id, TaskState.Started, w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("pid", Environment.ProcessId);
+                w.WriteString("hostname", Environment.MachineName);
+                w.WriteEndObject();
+            }, null, null, message.GroupId, message.ParentId)).ConfigureAwait(false);
+        }
+
+        var result = await RunAsync(registration, message, delivery, tags, activity, abortToken).ConfigureAwait(false);
+        return result == DeliveryOutcome.Requeue ? DeliveryOutcome.Requeue : outcome;
+    }
+
+    private async Task<DeliveryOutcome> RunAsync(
+        TaskRegistration registration, TaskMessage message, TaskDelivery delivery, TagList tags, Activity? activity,
+        CancellationToken abortToken)
+    {
+        var options = registration.Options;
+        var soft = message.SoftTimeLimit is { } softSeconds ? TimeSpan.FromSeconds(softSeconds) : options.SoftTimeLimit;
+        var hard = message.TimeLimit is { } hardSeconds ? TimeSpan.FromSeconds(hardSeconds) : options.TimeLimit;
+
+        using var revoke = new CancellationTokenSource();
+        using var softLimit = soft is { } softDelay ? new CancellationTokenSource(softDelay, timeProvider) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(abortToken, revoke.Token, softLimit.Token);
+        var context = new TaskContext(message, delivery.Queue, delivery.Redelivered);
+        running.Add(message.Id, revoke);
+        var started = timeProvider.GetTimestamp();
+        var run = InvokeAsync(registration, context, linked.Token);
+        try
+        {
+            var value = hard is { } limit
+                ? await run.WaitAsync(limit, timeProvider, abortToken).ConfigureAwait(false)
+                : await run.WaitAsync(abortToken).ConfigureAwait(false);
+            var seconds = timeProvider.GetElapsedTime(started).TotalSeconds;
+            TaskEngineDiagnostics.Duration.Record(seconds, tags);
+            TaskEngineDiagnostics.Succeeded.Add(1, tags);
+            TaskEngineLog.TaskSucceeded(logger, message.Name, message.Id, seconds);
+            if (!message.IgnoreResult && !options.IgnoreResult)
+            {
+                await StoreAsync(message.Id, ResultMetaWriter.Success(
+                    message.Id, value, timeProvider.GetUtcNow(), message.GroupId, message.ParentId)).ConfigureAwait(false);
+            }
+
+            return DeliveryOutcome.Ack;
+        }
+        catch (TimeoutException) when (!run.IsCompleted && hard is { } limit)
+        {
+            // Hard limit: cancel, abandon (the slot is freed now) and store what billiard stores.
+            linked.Cancel();
+            Abandon(run, message);
+            TaskEngineLog.HardTimeLimit(logger, message.Name, message.Id, limit.TotalSeconds);
+            TaskEngineDiagnostics.Failed.Add(1, tags);
+            activity?.SetStatus(ActivityStatusCode.Error, "TimeLimitExceeded");
+            await StoreAsync(message, TaskState.Failure,
+                ExceptionInfo.Create("TimeLimitExceeded", "billiard.exceptions", limit.TotalSeconds), null).ConfigureAwait(false);
+            return DeliveryOutcome.Ack;
+        }
+        catch (OperationCanceledException) when (abortToken.IsCancellationRequested && !run.IsCompleted)
+        {
+            // Shutdown grace period over: cancel the handler and give the message back to the broker.
+            linked.Cancel();
+            Abandon(run, message);
+            return DeliveryOutcome.Requeue;
+        }
+        catch (OperationCanceledException) when (revoke.IsCancellationRequested)
+        {
+            return await RevokeAsync(message, "terminated").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (abortToken.IsCancellationRequested)
+        {
+            // The handler honoured the shutdown token before finishing: run it again elsewhere.
+            activity?.AddException(ex);
+            return DeliveryOutcome.Requeue;
+        }
+        catch (Exception ex)
+        {
+            var failure = ex is OperationCanceledException && softLimit.IsCancellationRequested
+                ? new TaskException(ExceptionInfo.Create("SoftTimeLimitExceeded", "billiard.exceptions", soft!.Value.TotalSeconds), ex)
+                : ex;
+            activity?.AddException(failure);
+            activity?.SetStatus(ActivityStatusCode.Error, failure.Message);
+            return await FailAsync(registration, message, delivery, failure, tags).ConfigureAwait(false);
+        }
+        finally
+        {
+            running.Remove(message.Id);
+        }
+    }
+
+    private async Task<DeliveryOutcome> FailAsync(
+        TaskRegistration registration, TaskMessage message, TaskDelivery delivery, Exception exception, TagList tags)
+    {
+        var options = registration.Options;
+        var retry = exception as TaskRetryException;
+        var cause = retry?.InnerException ?? exception;
+        var wantsRetry = retry is not null || MatchesRetryOn(options, exception);
+        if (wantsRetry && message.Retries < options.MaxRetries)
+        {
+            var delay = retry?.Countdown ?? ExponentialBackoff.Compute(
+                options.RetryBackoff, message.Retries, options.RetryBackoffMax, options.RetryJitter, Random.Shared.NextDouble());
+            var next = message with
+            {
+                Retries = message.Retries + 1,
+                Eta = timeProvider.GetUtcNow() + delay,
+                ParentId = message.Id,
+                RootId = message.RootId ?? message.Id,
+                ArgsRepr = null,
+                KwargsRepr = null,
+                ExtraHeaders = WithoutDeadLetterHeaders(message.ExtraHeaders),
+            };
+            await broker.PublishAsync(next, delivery.Queue, CancellationToken.None).ConfigureAwait(false);
+            TaskEngineDiagnostics.Retried.Add(1, tags);
+            TaskEngineLog.TaskRetrying(logger, message.Name, message.Id, next.Retries, delay);
+            await StoreAsync(message, TaskState.Retry, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
+            return DeliveryOutcome.Ack;
+        }
+
+        TaskEngineDiagnostics.Failed.Add(1, tags);
+        TaskEngineLog.TaskFailed(logger, cause, message.Name, message.Id);
+        await StoreAsync(message, TaskState.Failure, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
+        if (wantsRetry)
+        {
+            await DeadLetterAsync(delivery, message.Id, "retries-exhausted", RabbitMqBroker.Describe(cause)).ConfigureAwait(false);
+        }
+
+        return DeliveryOutcome.Ack;
+    }
+
+    private static bool MatchesRetryOn(DependencyInjection.TaskOptions options, Exception exception)
+    {
+        foreach (var type in options.RetryOn)
+        {
+            if (type.IsInstanceOfType(exception))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<object?> InvokeAsync(TaskRegistration registration, TaskContext context, CancellationToken cancellationToken)
+    {
+        // Off the consumer's stack: a handler that blocks cannot hold up the hard limit.
+        await Task.Yield();
+        var scope = scopeFactory.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            return await registration.Invoke(scope.ServiceProvider, context, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Abandon(Task run, TaskMessage message) =>
+        running.Abandon(run, task =>
+        {
+            if (task.Exception is { } error && error.InnerException is not OperationCanceledException)
+            {
+                TaskEngineLog.AbandonedFaulted(logger, error, message.Name, message.Id);
+            }
+        });
+
+    private async Task<DeliveryOutcome> RevokeAsync(TaskMessage message, string reason)
+    {
+        TaskEngineDiagnostics.Revoked.Add(1, TaskEngineDiagnostics.TaskTags(message.Name, string.Empty));
+        TaskEngineLog.TaskRevoked(logger, message.Name, message.Id, reason);
+        await StoreAsync(message, TaskState.Revoked, ExceptionInfo.Create("TaskRevokedError", "celery.exceptions", reason), null)
+            .ConfigureAwait(false);
+        return DeliveryOutcome.Ack;
+    }
+
+    private async Task DeadLetterAsync(TaskDelivery delivery, string? taskId, string reason, string detail)
+    {
+        TaskEngineLog.DeadLettered(logger, taskId, delivery.Queue, reason);
+        await broker.DeadLetterAsync(delivery, reason, detail, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private Task StoreAsync(TaskMessage message, TaskState state, ExceptionInfo exception, string? traceback)
+    {
+        if (message.IgnoreResult || (registry.OptionsFor(message.Name)?.IgnoreResult ?? false))
+        {
+            return Task.CompletedTask;
+        }
+
+        return StoreAsync(message.Id, ResultMetaWriter.Exception(
+            message.Id, state, exception, traceback, timeProvider.GetUtcNow(), message.GroupId, message.ParentId));
+    }
+
+    // Results are stored even while shutting down: the token of the run must not lose a finished task's result.
+    private Task StoreAsync(string taskId, byte[] json) => backend.StoreAsync(taskId, json, CancellationToken.None);
+
+    private static IReadOnlyDictionary<string, object?> WithoutDeadLetterHeaders(IReadOnlyDictionary<string, object?> headers)
+    {
+        var copy = new Dictionary<string, object?>(headers.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in headers)
+        {
+            if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
+                && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key is not RabbitMqBroker.ExceptionHeader
+                and not RabbitMqBroker.OriginalQueueHeader and not RabbitMqBroker.DeadLetteredAtHeader)
+            {
+                copy[key] = value;
+            }
+        }
+
+        return copy;
+    }
+
+    private static Activity? StartProcessActivity(TaskMessage message, TaskDelivery delivery)
+    {
+        ActivityContext parent = default;
+        if (delivery.Headers is { } headers)
+        {
+            DistributedContextPropagator.Current.ExtractTraceIdAndState(headers, static (carrier, name, out value, out values) =>
+            {
+                values = null;
+                value = carrier is IDictionary<string, object?> map && map.TryGetValue(name, out var raw) ? TaskEnvelope.AsString(raw) : null;
+            }, out var traceParent, out var traceState);
+            if (traceParent is not null)
+            {
+                ActivityContext.TryParse(traceParent, traceState, isRemote: true, out parent);
+            }
+        }
+
+        var activity = TaskEngineDiagnostics.ActivitySource.StartActivity(message.Name + " process", ActivityKind.Consumer, parent);
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "rabbitmq");
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.destination.name", delivery.Queue);
+            activity.SetTag("messaging.message.id", message.Id);
+            activity.SetTag("messaging.message.conversation_id", message.RootId ?? message.Id);
+            activity.SetTag("messaging.rabbitmq.message.delivery_tag", (long)delivery.DeliveryTag);
+            activity.SetTag("task.retries", message.Retries);
+        }
+
+        return activity;
+    }
+
+    private static Dictionary<string, TokenBucket> CreateBuckets(TaskRegistry registry, TimeProvider timeProvider)
+    {
+        var buckets = new Dictionary<string, TokenBucket>(StringComparer.Ordinal);
+        foreach (var registration in registry.All)
+        {
+            if (registration.RateLimit is { } limit)
+            {
+                buckets[registration.Name] = new TokenBucket(limit, timeProvider);
+            }
+        }
+
+        return buckets;
+    }
+}

@@ -1,0 +1,255 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Redis;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
+using StackExchange.Redis;
+
+namespace Onboarding.TaskEngine.Execution;
+
+/// <summary>
+/// The worker: one channel, one consumer per queue, per-consumer prefetch (global=false) of
+/// concurrency × multiplier, <c>Concurrency</c> execution loops, ack after the result is stored.
+/// Shutdown: cancel the consumers, requeue what has not started, give running tasks the grace period, then
+/// cancel their tokens and requeue them too. A SIGKILL loses nothing: unacked messages are redelivered.
+/// </summary>
+internal sealed class TaskWorkerService(
+    RabbitMqBroker broker,
+    TaskExecutor executor,
+    RunningTasks running,
+    RedisResultBackend backend,
+    IOptions<TaskWorkerOptions> options,
+    TimeProvider timeProvider,
+    ILogger<TaskWorkerService> logger) : BackgroundService
+{
+    private readonly TaskWorkerOptions _options = options.Value;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Channel<WorkItem> _buffer = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleWriter = false });
+    private volatile bool _draining;
+
+    /// <summary>Signals that the consumers are up (for tests and health).</summary>
+    public Task Started => _started.Task;
+
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var queues = _options.GetQueues();
+        await broker.DeclareTopologyAsync(queues, stoppingToken).ConfigureAwait(false);
+        await backend.Subscriber.SubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+
+        var loops = new Task[_options.Concurrency];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = LoopAsync();
+        }
+
+        var prefetch = (ushort)Math.Clamp(_options.Concurrency * _options.PrefetchMultiplier, 1, ushort.MaxValue);
+        IChannel? channel = null;
+        var consumerTags = new List<string>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                channel = await broker.Connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
+                channel.ChannelShutdownAsync += (_, args) =>
+                {
+                    // Connection loss is healed by automatic recovery (consumers included); a channel-level
+                    // error is not, so the loop opens a new channel.
+                    if (args.Initiator != ShutdownInitiator.Application && broker.Connection.IsOpen)
+                    {
+                        TaskEngineLog.ChannelShutdown(logger, args.ReplyText);
+                        closed.TrySetResult();
+                    }
+
+                    return Task.CompletedTask;
+                };
+                await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
+                consumerTags.Clear();
+                foreach (var queue in queues)
+                {
+                    var consumer = new AsyncEventingBasicConsumer(channel);
+                    var consumerChannel = channel;
+                    consumer.ReceivedAsync += (_, args) => OnReceivedAsync(consumerChannel, queue, args);
+                    consumerTags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false));
+                }
+
+                TaskEngineLog.WorkerStarted(logger, string.Join(',', queues), _options.Concurrency, prefetch);
+                _started.TrySetResult();
+                await closed.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                await channel.DisposeAsync().ConfigureAwait(false);
+                channel = null;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+
+        await DrainAsync(channel, consumerTags, loops).ConfigureAwait(false);
+    }
+
+    private async Task DrainAsync(IChannel? channel, List<string> consumerTags, Task[] loops)
+    {
+        _draining = true;
+        TaskEngineLog.WorkerDraining(logger, running.Count, _options.ShutdownGracePeriod);
+        if (channel is { IsOpen: true })
+        {
+            foreach (var tag in consumerTags)
+            {
+                try
+                {
+                    await channel.BasicCancelAsync(tag).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+                {
+                    // The channel is gone; its unacked messages return to the queue anyway.
+                }
+            }
+        }
+
+        _buffer.Writer.TryComplete();
+        var all = Task.WhenAll(loops);
+        try
+        {
+            await all.WaitAsync(_options.ShutdownGracePeriod, timeProvider).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await _abort.CancelAsync().ConfigureAwait(false);
+            await all.ConfigureAwait(false);
+        }
+
+        using (var abandonedWait = new CancellationTokenSource(TimeSpan.FromSeconds(2), timeProvider))
+        {
+            await running.WaitForAbandonedAsync(abandonedWait.Token).ConfigureAwait(false);
+        }
+
+        await backend.Subscriber.UnsubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+        if (channel is not null)
+        {
+            try
+            {
+                await channel.CloseAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+            {
+                // Already closed.
+            }
+
+            await channel.DisposeAsync().ConfigureAwait(false);
+        }
+
+        TaskEngineLog.WorkerStopped(logger);
+    }
+
+    private async Task OnReceivedAsync(IChannel channel, string queue, BasicDeliverEventArgs args)
+    {
+        var properties = args.BasicProperties;
+        var delivery = new TaskDelivery
+        {
+            Queue = queue,
+            DeliveryTag = args.DeliveryTag,
+            Redelivered = args.Redelivered,
+            Body = args.Body.ToArray(),
+            Headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers, StringComparer.Ordinal),
+            ContentType = properties.ContentType,
+            ContentEncoding = properties.ContentEncoding,
+            CorrelationId = properties.CorrelationId,
+            ReplyTo = properties.ReplyTo,
+            Priority = properties.Priority,
+            MessageId = properties.MessageId,
+            Timestamp = properties.IsTimestampPresent() ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime) : null,
+            ReceivedAt = timeProvider.GetUtcNow(),
+        };
+
+        if (_draining || !_buffer.Writer.TryWrite(new WorkItem(delivery, channel)))
+        {
+            await SettleAsync(channel, delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        await Task.Yield();
+        var requeued = 0;
+        await foreach (var item in _buffer.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (_draining)
+            {
+                await SettleAsync(item.Channel, item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+                requeued++;
+                continue;
+            }
+
+            DeliveryOutcome outcome;
+            try
+            {
+                outcome = await executor.ExecuteAsync(
+                    item.Delivery, () => SettleAsync(item.Channel, item.Delivery.DeliveryTag, requeue: null), _abort.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                TaskEngineLog.DeliveryError(logger, ex);
+                outcome = DeliveryOutcome.Requeue;
+            }
+
+            if (outcome == DeliveryOutcome.Ack)
+            {
+                await SettleAsync(item.Channel, item.Delivery.DeliveryTag, requeue: null).ConfigureAwait(false);
+            }
+            else if (outcome == DeliveryOutcome.Requeue)
+            {
+                await SettleAsync(item.Channel, item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+            }
+        }
+
+        if (requeued > 0)
+        {
+            TaskEngineLog.Requeued(logger, requeued);
+        }
+    }
+
+    /// <summary>Ack (requeue null) or nack; a closed channel means the broker already took the message back.</summary>
+    private static async Task SettleAsync(IChannel channel, ulong deliveryTag, bool? requeue)
+    {
+        try
+        {
+            if (requeue is null)
+            {
+                await channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
+            }
+            else
+            {
+                await channel.BasicNackAsync(deliveryTag, multiple: false, requeue.Value).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+        {
+            // Redelivered by the broker.
+        }
+    }
+
+    private void OnRevoke(RedisChannel channel, RedisValue taskId)
+    {
+        if (taskId.HasValue)
+        {
+            running.Revoke(taskId.ToString());
+        }
+    }
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        base.Dispose();
+    }
+
+    private sealed record WorkItem(TaskDelivery Delivery, IChannel Channel);
+}

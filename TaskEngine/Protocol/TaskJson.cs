@@ -1,0 +1,23 @@
+using System.Text.Json;
+
+namespace Onboarding.TaskEngine.Protocol;
+
+/// <summary>
+/// JSON settings for user payloads (arguments and results): snake_case names like the Python side, case-insensitive
+/// reading. The protocol itself is written by hand with <see cref="Utf8JsonWriter"/>.
+/// </summary>
+public static class TaskJson
+{
+    public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            DictionaryKeyPolicy = null,
+        };
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}

@@ -1,0 +1,319 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Protocol;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Onboarding.TaskEngine.RabbitMq;
+
+/// <summary>
+/// Publishing side of RabbitMQ: idempotent topology, confirmed publishes to the default exchange with
+/// routing key = queue (like Celery), delay queues, the dead-letter queue and its replay.
+/// </summary>
+/// <remarks>
+/// Delays live in the broker: per target queue a set of durable delay queues <c>&lt;prefix&gt;.&lt;queue&gt;.&lt;ms&gt;</c>
+/// whose TTL is a power of two milliseconds (16 ms … 2^26 ms ≈ 18.6 h) and whose dead-letter target is the
+/// queue itself through the default exchange. A message goes to the largest tier not past its due time; when it
+/// comes back early, the worker acks it and sends it to the next tier. Nothing waits unacked in a worker.
+/// </remarks>
+internal sealed class RabbitMqBroker : IAsyncDisposable
+{
+    public const string DeathReasonHeader = "x-death-reason";
+    public const string ExceptionHeader = "x-exception";
+    public const string OriginalQueueHeader = "x-original-queue";
+    public const string DeadLetteredAtHeader = "x-dead-lettered-at";
+    internal const int MinDelayExponent = 4;
+    internal const int MaxDelayExponent = 26;
+
+    private readonly IConnection _connection;
+    private readonly TaskEngineOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<RabbitMqBroker> _logger;
+    private readonly ConcurrentDictionary<string, Task> _declared = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _channelLock = new(1, 1);
+    private IChannel? _channel;
+
+    public RabbitMqBroker(IConnection connection, IOptions<TaskEngineOptions> options, TimeProvider timeProvider, ILogger<RabbitMqBroker> logger)
+    {
+        _connection = connection;
+        _options = options.Value;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    public IConnection Connection => _connection;
+
+    /// <summary>Declares the work queues and the dead-letter queue (durable; quorum where configured).</summary>
+    public async Task DeclareTopologyAsync(IEnumerable<string> queues, CancellationToken cancellationToken)
+    {
+        foreach (var queue in queues)
+        {
+            await EnsureQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        }
+
+        await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task EnsureQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        var arguments = _options.QuorumQueues.Contains(queue)
+            ? new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }
+            : null;
+        return EnsureDeclaredAsync(queue, arguments, cancellationToken);
+    }
+
+    /// <summary>Publishes a task message to <paramref name="queue"/>, or to a delay queue when its ETA is ahead.</summary>
+    public async Task PublishAsync(TaskMessage message, string queue, CancellationToken cancellationToken)
+    {
+        var encoded = TaskEnvelope.Encode(message);
+        var properties = new BasicProperties
+        {
+            ContentType = TaskEnvelope.ContentType,
+            ContentEncoding = TaskEnvelope.ContentEncoding,
+            CorrelationId = message.Id,
+            ReplyTo = message.ReplyTo,
+            DeliveryMode = DeliveryModes.Persistent,
+            Priority = message.Priority,
+            Headers = encoded.Headers,
+        };
+
+        var delay = message.Eta is { } eta ? eta - _timeProvider.GetUtcNow() : TimeSpan.Zero;
+        await EnsureQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        if (DelayExponent(delay) is { } exponent)
+        {
+            await PublishToDelayAsync(queue, exponent, properties, encoded.Body, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await PublishRawAsync(queue, properties, encoded.Body, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends a delivered message, unchanged, to the delay tier that fits <paramref name="remaining"/>.</summary>
+    public async Task DelayAsync(TaskDelivery delivery, TimeSpan remaining, CancellationToken cancellationToken)
+    {
+        var exponent = DelayExponent(remaining) ?? MinDelayExponent;
+        await PublishToDelayAsync(delivery.Queue, exponent, CopyProperties(delivery), delivery.Body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies the message to the dead-letter queue with the reason in headers (the caller then acks).</summary>
+    public async Task DeadLetterAsync(TaskDelivery delivery, string reason, string? exception, CancellationToken cancellationToken)
+    {
+        var properties = CopyProperties(delivery);
+        var headers = properties.Headers ?? new Dictionary<string, object?>();
+        headers[DeathReasonHeader] = reason;
+        headers[ExceptionHeader] = exception is { Length: > 4000 } ? exception[..4000] : exception;
+        headers[OriginalQueueHeader] = delivery.Queue;
+        headers[DeadLetteredAtHeader] = CeleryTime.FormatHeader(_timeProvider.GetUtcNow());
+        properties.Headers = headers;
+        await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
+        await PublishRawAsync(_options.DeadLetterQueue, properties, delivery.Body, cancellationToken).ConfigureAwait(false);
+        TaskEngineDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", delivery.Queue),
+            new KeyValuePair<string, object?>("reason", reason));
+    }
+
+    public async Task<uint> DeadLetterCountAsync(CancellationToken cancellationToken)
+    {
+        var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
+        return await channel.MessageCountAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves dead-lettered messages back to <c>x-original-queue</c>, confirmed before each ack.</summary>
+    public async Task<int> ReplayDeadLettersAsync(int maxMessages, CancellationToken cancellationToken)
+    {
+        await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
+        await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var moved = 0;
+        while (moved < maxMessages)
+        {
+            var result = await channel.BasicGetAsync(_options.DeadLetterQueue, autoAck: false, cancellationToken).ConfigureAwait(false);
+            if (result is null)
+            {
+                break;
+            }
+
+            var properties = new BasicProperties(result.BasicProperties);
+            var headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers);
+            var queue = TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalQueueHeader)) ?? _options.DefaultQueue;
+            if (headers is not null)
+            {
+                headers.Remove(DeathReasonHeader);
+                headers.Remove(ExceptionHeader);
+                headers.Remove(OriginalQueueHeader);
+                headers.Remove(DeadLetteredAtHeader);
+                properties.Headers = headers;
+            }
+
+            await EnsureQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+            await PublishRawAsync(queue, properties, result.Body.ToArray(), cancellationToken).ConfigureAwait(false);
+            await channel.BasicAckAsync(result.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
+            moved++;
+        }
+
+        return moved;
+    }
+
+    /// <summary>
+    /// A confirmed publish to the default exchange. Retries when the channel or connection is closed (automatic
+    /// recovery brings them back); a nack or an unroutable return throws.
+    /// </summary>
+    public async Task PublishRawAsync(string queue, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
+                await channel.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (attempt <= _options.PublishRetries && ex is AlreadyClosedException or OperationInterruptedException)
+            {
+                TaskEngineLog.PublishRetry(_logger, ex, queue, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The power-of-two tier (ms exponent) for a delay, or null when it is too short to bother.</summary>
+    internal static int? DelayExponent(TimeSpan delay)
+    {
+        var ms = delay.TotalMilliseconds;
+        if (ms < 1 << MinDelayExponent)
+        {
+            return null;
+        }
+
+        var exponent = (int)Math.Floor(Math.Log2(ms));
+        return Math.Clamp(exponent, MinDelayExponent, MaxDelayExponent);
+    }
+
+    internal string DelayQueueName(string queue, int exponent) =>
+        string.Concat(_options.DelayQueuePrefix, ".", queue, ".", (1L << exponent).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private async Task PublishToDelayAsync(string queue, int exponent, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var delayQueue = DelayQueueName(queue, exponent);
+        await EnsureDeclaredAsync(delayQueue, new Dictionary<string, object?>
+        {
+            ["x-message-ttl"] = 1L << exponent,
+            ["x-dead-letter-exchange"] = string.Empty,
+            ["x-dead-letter-routing-key"] = queue,
+        }, cancellationToken).ConfigureAwait(false);
+        properties.Expiration = null;
+        await PublishRawAsync(delayQueue, properties, body, cancellationToken).ConfigureAwait(false);
+        TaskEngineDiagnostics.Delayed.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", queue));
+    }
+
+    private Task EnsureDeclaredAsync(string queue, IDictionary<string, object?>? arguments, CancellationToken cancellationToken)
+    {
+        var declaration = _declared.GetOrAdd(queue, (name, state) => DeclareAsync(name, state), arguments);
+        if (declaration.IsFaulted || declaration.IsCanceled)
+        {
+            _declared.TryRemove(new KeyValuePair<string, Task>(queue, declaration));
+        }
+
+        return declaration.WaitAsync(cancellationToken);
+    }
+
+    private async Task DeclareAsync(string queue, IDictionary<string, object?>? arguments)
+    {
+        try
+        {
+            // A channel of its own: a failed declare (e.g. arguments that differ from an existing queue) closes it.
+            await using var channel = await _connection.CreateChannelAsync().ConfigureAwait(false);
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments).ConfigureAwait(false);
+        }
+        catch
+        {
+            _declared.TryRemove(queue, out _);
+            throw;
+        }
+    }
+
+    private async ValueTask<IChannel> GetChannelAsync(CancellationToken cancellationToken)
+    {
+        var channel = _channel;
+        if (channel is { IsOpen: true })
+        {
+            return channel;
+        }
+
+        await _channelLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_channel is { IsOpen: true })
+            {
+                return _channel;
+            }
+
+            if (_channel is not null)
+            {
+                await _channel.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _channel = await _connection.CreateChannelAsync(
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
+                cancellationToken).ConfigureAwait(false);
+            return _channel;
+        }
+        finally
+        {
+            _channelLock.Release();
+        }
+    }
+
+    private static BasicProperties CopyProperties(TaskDelivery delivery) => new()
+    {
+        ContentType = delivery.ContentType,
+        ContentEncoding = delivery.ContentEncoding,
+        CorrelationId = delivery.CorrelationId,
+        ReplyTo = delivery.ReplyTo,
+        DeliveryMode = DeliveryModes.Persistent,
+        Priority = delivery.Priority,
+        MessageId = delivery.MessageId,
+        Headers = delivery.Headers is null ? null : new Dictionary<string, object?>(delivery.Headers),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _channelLock.Dispose();
+    }
+
+    internal static string Describe(Exception exception) => new StringBuilder()
+        .Append(exception.GetType().FullName).Append(": ").Append(exception.Message).ToString();
+
+    internal static Activity? StartPublishActivity(string taskName, string taskId, string queue, IDictionary<string, object?> headers)
+    {
+        var activity = TaskEngineDiagnostics.ActivitySource.StartActivity(taskName + " publish", ActivityKind.Producer);
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "rabbitmq");
+            activity.SetTag("messaging.operation.type", "send");
+            activity.SetTag("messaging.destination.name", queue);
+            activity.SetTag("messaging.rabbitmq.destination.routing_key", queue);
+            activity.SetTag("messaging.message.id", taskId);
+            activity.SetTag("messaging.message.conversation_id", taskId);
+        }
+
+        DistributedContextPropagator.Current.Inject(activity ?? Activity.Current, headers, static (carrier, key, value) =>
+        {
+            if (carrier is IDictionary<string, object?> map)
+            {
+                map[key] = value;
+            }
+        });
+        return activity;
+    }
+}

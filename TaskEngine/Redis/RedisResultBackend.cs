@@ -1,0 +1,137 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Protocol;
+using StackExchange.Redis;
+
+namespace Onboarding.TaskEngine.Redis;
+
+/// <summary>
+/// Celery's Redis result backend (celery-wire-format.md §2): <c>celery-task-meta-&lt;id&gt;</c> written with
+/// GET (never overwrite SUCCESS), then MULTI SETEX + PUBLISH of the same JSON on the channel of the same name.
+/// Also keeps revocations (<c>onboarding-revoked-&lt;id&gt;</c> with a TTL, announced on <c>onboarding-revoke</c>).
+/// </summary>
+internal sealed class RedisResultBackend(
+    IConnectionMultiplexer redis,
+    IOptions<TaskEngineOptions> options,
+    TimeProvider timeProvider)
+{
+    public const string RevokeChannelName = "onboarding-revoke";
+    private const string MetaPrefix = "celery-task-meta-";
+    private const string RevokedPrefix = "onboarding-revoked-";
+
+    private readonly TaskEngineOptions _options = options.Value;
+
+    public RedisChannel RevokeChannel { get; } = RedisChannel.Literal(options.Value.ResultKeyPrefix + RevokeChannelName);
+
+    public string MetaKey(string taskId) => string.Concat(_options.ResultKeyPrefix, MetaPrefix, taskId);
+
+    public async Task<ResultMeta?> GetAsync(string taskId, CancellationToken cancellationToken)
+    {
+        var value = await redis.GetDatabase().StringGetAsync(MetaKey(taskId)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return value.HasValue ? ResultMeta.Parse((byte[])value!) : null;
+    }
+
+    /// <summary>Stores meta JSON unless SUCCESS is already stored. Returns false when it skipped the write.</summary>
+    public async Task<bool> StoreAsync(string taskId, byte[] json, CancellationToken cancellationToken)
+    {
+        var key = MetaKey(taskId);
+        var database = redis.GetDatabase();
+        var current = await database.StringGetAsync(key).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (current.HasValue && IsSuccess((byte[])current!))
+        {
+            return false;
+        }
+
+        var transaction = database.CreateTransaction();
+        var set = transaction.StringSetAsync(key, json, _options.ResultExpires);
+        var publish = transaction.PublishAsync(RedisChannel.Literal(key), json);
+        await transaction.ExecuteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await set.ConfigureAwait(false);
+        await publish.ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Subscribe, then GET, then re-poll every <see cref="TaskEngineOptions.ResultPollInterval"/> until ready or timeout.</summary>
+    public async Task<ResultMeta> WaitAsync(string taskId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var channel = RedisChannel.Literal(MetaKey(taskId));
+        var ready = new TaskCompletionSource<ResultMeta>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnMessage(RedisChannel _, RedisValue value)
+        {
+            try
+            {
+                var meta = ResultMeta.Parse((byte[])value!);
+                if (meta.State.IsReady())
+                {
+                    ready.TrySetResult(meta);
+                }
+            }
+            catch (JsonException)
+            {
+                // Not meta JSON: ignore, the poll reads the key.
+            }
+        }
+
+        var subscriber = redis.GetSubscriber();
+        await subscriber.SubscribeAsync(channel, OnMessage).WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var started = timeProvider.GetTimestamp();
+            while (true)
+            {
+                var meta = await GetAsync(taskId, cancellationToken).ConfigureAwait(false);
+                if (meta is not null && meta.State.IsReady())
+                {
+                    return meta;
+                }
+
+                var remaining = timeout - timeProvider.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    throw new TimeoutException($"Task {taskId} was not ready within {timeout}.");
+                }
+
+                try
+                {
+                    var wait = remaining < _options.ResultPollInterval ? remaining : _options.ResultPollInterval;
+                    return await ready.Task.WaitAsync(wait, timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Poll again: a notification can be missed across reconnects.
+                }
+            }
+        }
+        finally
+        {
+            await subscriber.UnsubscribeAsync(channel, OnMessage).ConfigureAwait(false);
+        }
+    }
+
+    public async Task RevokeAsync(string taskId, CancellationToken cancellationToken)
+    {
+        var database = redis.GetDatabase();
+        await database.StringSetAsync(_options.ResultKeyPrefix + RevokedPrefix + taskId, "1", _options.RevokeExpires)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        await database.PublishAsync(RevokeChannel, taskId).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<bool> IsRevokedAsync(string taskId, CancellationToken cancellationToken) =>
+        redis.GetDatabase().KeyExistsAsync(_options.ResultKeyPrefix + RevokedPrefix + taskId).WaitAsync(cancellationToken);
+
+    public ISubscriber Subscriber => redis.GetSubscriber();
+
+    private static bool IsSuccess(byte[] json)
+    {
+        try
+        {
+            return ResultMeta.Parse(json).State == TaskState.Success;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
