@@ -5,8 +5,10 @@ builder.Configuration.AddCommandLine(args, WorkerCommandLine.SwitchMappings);
 
 builder.AddServiceDefaults();
 
-builder.AddRabbitMQClient("rabbitmq");
-builder.AddRedisClient("redis");
+// The engine adds the Aspire RabbitMQ and Redis clients ("rabbitmq", "redis"), whose health checks /health reports.
+// AddTaskWorker consumes Worker:Queues with Worker:Concurrency and registers the diagnostics tasks.
+builder.AddTaskEngine("rabbitmq", "redis")
+    .AddTaskWorker();
 
 var app = builder.Build();
 
