@@ -51,6 +51,8 @@ internal sealed class TaskExecutor(
         catch (TaskProtocolException ex)
         {
             TaskEngineDiagnostics.Received.Add(1, TaskEngineDiagnostics.TaskTags(ex.TaskName ?? "unknown", delivery.Queue));
+            // Dead-letter first: once FAILURE is visible, the dead-lettered copy exists.
+            await DeadLetterAsync(delivery, ex.TaskId, ex.Reason, ex.Message).ConfigureAwait(false);
             if (ex.TaskId is not null)
             {
                 await StoreAsync(ex.TaskId, ResultMetaWriter.Exception(
@@ -58,7 +60,6 @@ internal sealed class TaskExecutor(
                     null, timeProvider.GetUtcNow(), null, null)).ConfigureAwait(false);
             }
 
-            await DeadLetterAsync(delivery, ex.TaskId, ex.Reason, ex.Message).ConfigureAwait(false);
             return DeliveryOutcome.Ack;
         }
 
@@ -68,9 +69,9 @@ internal sealed class TaskExecutor(
 
         if (!registry.TryGet(message.Name, out var registration))
         {
-            await StoreAsync(message, TaskState.Failure, ExceptionInfo.Create("NotRegistered", "celery.exceptions", message.Name), null)
-                .ConfigureAwait(false);
             await DeadLetterAsync(delivery, message.Id, "not-registered", $"Task '{message.Name}' is not registered in this worker.")
+                .ConfigureAwait(false);
+            await StoreAsync(message, TaskState.Failure, ExceptionInfo.Create("NotRegistered", "celery.exceptions", message.Name), null)
                 .ConfigureAwait(false);
             activity?.SetStatus(ActivityStatusCode.Error, "not registered");
             return DeliveryOutcome.Ack;
@@ -235,12 +236,12 @@ internal sealed class TaskExecutor(
 
         TaskEngineDiagnostics.Failed.Add(1, tags);
         TaskEngineLog.TaskFailed(logger, cause, message.Name, message.Id);
-        await StoreAsync(message, TaskState.Failure, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
         if (wantsRetry)
         {
             await DeadLetterAsync(delivery, message.Id, "retries-exhausted", RabbitMqBroker.Describe(cause)).ConfigureAwait(false);
         }
 
+        await StoreAsync(message, TaskState.Failure, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
         return DeliveryOutcome.Ack;
     }
 

@@ -36,7 +36,11 @@ internal sealed class TaskWorkerService(
     /// <summary>Signals that the consumers are up (for tests and health).</summary>
     public Task Started => _started.Task;
 
+    /// <summary>Signals that shutdown began: consumers cancelled, unstarted messages being requeued.</summary>
+    public Task Draining => _drainingSignal.Task;
+
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _drainingSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -99,6 +103,7 @@ internal sealed class TaskWorkerService(
     private async Task DrainAsync(IChannel? channel, List<string> consumerTags, Task[] loops)
     {
         _draining = true;
+        _drainingSignal.TrySetResult();
         TaskEngineLog.WorkerDraining(logger, running.Count, _options.ShutdownGracePeriod);
         if (channel is { IsOpen: true })
         {
