@@ -269,6 +269,15 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the publish channel as a broker-side close would (tests of the reopen path).</summary>
+    internal async Task CloseChannelForTestsAsync()
+    {
+        if (_channel is not null)
+        {
+            await _channel.CloseAsync().ConfigureAwait(false);
+        }
+    }
+
     private static BasicProperties CopyProperties(TaskDelivery delivery) => new()
     {
         ContentType = delivery.ContentType,

@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.RabbitMq;
+using RabbitMQ.Client;
+using Xunit;
+
+namespace Onboarding.Tests.TaskEngine.Integration;
+
+[Collection(EngineBrokerCollection.Name)]
+public sealed class EngineFeaturesTests(EngineBrokerFixture fixture)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SendAsync_PropagatesTraceToWorkerSpan_WhenListening()
+    {
+        var activities = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TaskEngineDiagnostics.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activities.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var host = await EngineTestHost.StartAsync(fixture);
+
+        var result = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+        await result.GetAsync(Wait, Token);
+
+        var publish = Assert.Single(activities, a => a.OperationName == "diagnostics.ping publish" && Equals(a.GetTagItem("messaging.message.id"), result.Id));
+        var process = Assert.Single(activities, a => a.OperationName == "diagnostics.ping process" && Equals(a.GetTagItem("messaging.message.id"), result.Id));
+        Assert.Equal(ActivityKind.Producer, publish.Kind);
+        Assert.Equal(ActivityKind.Consumer, process.Kind);
+        Assert.Equal(publish.TraceId, process.TraceId);
+        // RabbitMQ.Client's own publish span sits between ours and the worker's when its source is listened to.
+        Assert.NotEqual(default, process.ParentSpanId);
+        Assert.Equal(host.Queue, process.GetTagItem("messaging.destination.name"));
+    }
+
+    [Fact]
+    public async Task Worker_ConsumesQuorumQueue_WhenQueueIsConfiguredQuorum()
+    {
+        var queue = "test.quorum." + Guid.CreateVersion7().ToString("N")[^12..];
+        await using var host = await EngineTestHost.StartAsync(fixture, queue: queue, services: s =>
+            s.Configure<Onboarding.TaskEngine.DependencyInjection.TaskEngineOptions>(o => o.QuorumQueues.Add(queue)));
+
+        var result = await host.Client.SendAsync(DiagnosticTasks.Add, [Json("20"), Json("22")], cancellationToken: Token);
+
+        Assert.Equal(42, (await result.GetAsync(Wait, Token)).GetInt32());
+        await using var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token);
+        // Re-declaring with the quorum argument succeeds only when the queue is a quorum queue.
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+            new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, cancellationToken: Token);
+    }
+
+    [Fact]
+    public async Task Worker_SpacesRuns_WhenTaskIsRateLimited()
+    {
+        var recorder = new Recorder();
+        await using var host = await EngineTestHost.StartAsync(fixture, concurrency: 4, services: s => s.AddSingleton(recorder), tasks: e =>
+            e.AddTask<FlakyArgs, FlakyHandler>("tests.limited", o => o.RateLimit = "4/s"));
+        var stopwatch = Stopwatch.StartNew();
+
+        var results = new List<TaskResult>();
+        for (var i = 0; i < 6; i++)
+        {
+            results.Add(await host.Client.SendAsync("tests.limited", new FlakyArgs(0), cancellationToken: Token));
+        }
+
+        foreach (var result in results)
+        {
+            await result.GetAsync(Wait, Token);
+        }
+
+        // A bucket of 4 tokens refilled at 4/s: the 5th and 6th runs wait for ≥ 250 ms and 500 ms of refill.
+        Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(450), $"all ran within {stopwatch.Elapsed}");
+        Assert.Equal(6, recorder.Runs.Count);
+    }
+
+    [Fact]
+    public async Task SendAsync_ReopensPublishChannel_WhenChannelWasClosed()
+    {
+        await using var host = await EngineTestHost.StartAsync(fixture);
+        var broker = host.Services.GetRequiredService<RabbitMqBroker>();
+        await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+
+        await broker.CloseChannelForTestsAsync();
+        var result = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+
+        Assert.Equal("pong", (await result.GetAsync(Wait, Token)).GetString());
+    }
+
+    [Fact]
+    public async Task SendAsync_FailsLoudly_WhenPublishIsNotConfirmed()
+    {
+        await using var host = await EngineTestHost.StartAsync(fixture, worker: false);
+        var broker = host.Services.GetRequiredService<RabbitMqBroker>();
+
+        // Unroutable with mandatory=true: the broker returns it and the publish must throw, not succeed silently.
+        await Assert.ThrowsAnyAsync<Exception>(() => broker.PublishRawAsync(
+            "no.such.queue." + Guid.CreateVersion7(), new BasicProperties(), "[]"u8.ToArray(), Token));
+    }
+
+    private static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
+}
