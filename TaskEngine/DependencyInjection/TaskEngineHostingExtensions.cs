@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -35,7 +36,13 @@ public static class TaskEngineHostingExtensions
 
         if (!services.Any(d => d.ServiceType == typeof(IConnection) && !d.IsKeyedService))
         {
-            builder.AddRabbitMQClient(rabbitMqConnectionName);
+            builder.AddRabbitMQClient(rabbitMqConnectionName, configureConnectionFactory: static factory =>
+            {
+                factory.AutomaticRecoveryEnabled = true;
+                factory.TopologyRecoveryEnabled = true;
+                factory.NetworkRecoveryInterval = TimeSpan.FromSeconds(2);
+                factory.ClientProvidedName = "onboarding-taskengine";
+            });
         }
 
         if (!services.Any(d => d.ServiceType == typeof(IConnectionMultiplexer) && !d.IsKeyedService))
@@ -49,8 +56,10 @@ public static class TaskEngineHostingExtensions
             optionsBuilder.Configure(configure);
         }
 
-        optionsBuilder.PostConfigure(static o =>
+        var rabbitMqConnectionString = builder.Configuration.GetConnectionString(rabbitMqConnectionName);
+        optionsBuilder.PostConfigure(o =>
         {
+            o.RabbitMqConnectionString ??= rabbitMqConnectionString;
             if (o.Routes.Count == 0)
             {
                 o.Routes.AddRange(
@@ -77,6 +86,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<RunningTasks>();
         services.TryAddSingleton<TaskExecutor>();
+        services.TryAddSingleton<UnreadableMessageRescue>();
         if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))
         {
             services.AddHostedService<TopologyService>();

@@ -46,7 +46,10 @@ public sealed class TaskEngineOptions
 
     /// <summary>How many times a publish is retried after the connection or channel closed.</summary>
     [Range(0, 100)]
-    public int PublishRetries { get; set; } = 5;
+    public int PublishRetries { get; set; } = 8;
+
+    /// <summary>The AMQP URI (from <c>ConnectionStrings:rabbitmq</c>), for the raw reader of unreadable messages.</summary>
+    internal string? RabbitMqConnectionString { get; set; }
 
     /// <summary>The origin header (<c>gen&lt;pid&gt;@&lt;host&gt;</c> in Python).</summary>
     public string? Origin { get; set; }

@@ -46,4 +46,7 @@ internal static partial class TaskEngineLog
 
     [LoggerMessage(14, LogLevel.Warning, "Consumer channel shut down: {Reason}")]
     public static partial void ChannelShutdown(ILogger logger, string reason);
+
+    [LoggerMessage(15, LogLevel.Error, "Rescue of messages with unreadable headers failed")]
+    public static partial void RescueFailed(ILogger logger, Exception exception);
 }

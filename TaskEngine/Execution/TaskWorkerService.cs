@@ -24,6 +24,7 @@ internal sealed class TaskWorkerService(
     TaskExecutor executor,
     RunningTasks running,
     RedisResultBackend backend,
+    UnreadableMessageRescue rescue,
     IOptions<TaskWorkerOptions> options,
     TimeProvider timeProvider,
     ILogger<TaskWorkerService> logger) : BackgroundService
@@ -31,6 +32,8 @@ internal sealed class TaskWorkerService(
     private readonly TaskWorkerOptions _options = options.Value;
     private readonly CancellationTokenSource _abort = new();
     private readonly Channel<WorkItem> _buffer = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Channel<bool> _rescueRequests = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private volatile bool _draining;
 
     /// <summary>Signals that the consumers are up (for tests and health).</summary>
@@ -55,6 +58,8 @@ internal sealed class TaskWorkerService(
         }
 
         var prefetch = (ushort)Math.Clamp(_options.Concurrency * _options.PrefetchMultiplier, 1, ushort.MaxValue);
+        broker.Connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
+        var rescueLoop = RescueLoopAsync(queues, prefetch + 64, stoppingToken);
         IChannel? channel = null;
         var consumerTags = new List<string>();
         try
@@ -97,7 +102,43 @@ internal sealed class TaskWorkerService(
             // Stopping.
         }
 
+        broker.Connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+        _rescueRequests.Writer.TryComplete();
+        await rescueLoop.ConfigureAwait(false);
         await DrainAsync(channel, consumerTags, loops).ConfigureAwait(false);
+    }
+
+    private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)
+    {
+        if (UnreadableMessageRescue.IsCausedByUnreadableHeaders(args))
+        {
+            _rescueRequests.Writer.TryWrite(true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Runs the raw-reader rescue each time the connection died on a header table it cannot parse.</summary>
+    private async Task RescueLoopAsync(IReadOnlyList<string> queues, int scanLimit, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var _ in _rescueRequests.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await rescue.RescueAsync(queues, scanLimit, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    TaskEngineLog.RescueFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
     }
 
     private async Task DrainAsync(IChannel? channel, List<string> consumerTags, Task[] loops)

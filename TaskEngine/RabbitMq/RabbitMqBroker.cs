@@ -176,7 +176,9 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             catch (Exception ex) when (attempt <= _options.PublishRetries && ex is AlreadyClosedException or OperationInterruptedException)
             {
                 TaskEngineLog.PublishRetry(_logger, ex, queue, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _timeProvider, cancellationToken).ConfigureAwait(false);
+                // 100 ms, 200 ms, 400 ms … capped at 2 s: long enough to span a connection recovery.
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(2000, 100 * (1 << Math.Min(attempt - 1, 5))));
+                await Task.Delay(backoff, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
     }

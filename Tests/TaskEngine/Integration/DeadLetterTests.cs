@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.RabbitMq;
 using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Integration;
@@ -69,6 +70,35 @@ public sealed class DeadLetterTests(EngineBrokerFixture fixture)
 
         Assert.Equal("pong", (await after.GetAsync(Wait, Token)).GetString());
         Assert.Equal("headers", (await TaskWorkerTests.ReadDeadLetterAsync(host)).Reason);
+    }
+
+    [Fact]
+    public async Task Worker_DeadLettersAndRecovers_WhenHeaderHasAmqpLongLongL()
+    {
+        await using var host = await EngineTestHost.StartAsync(fixture);
+        var id = Guid.CreateVersion7().ToString();
+
+        // py-amqp writes ints outside ±2^31 as 'L', which RabbitMQ.Client 7.2.2 cannot parse.
+        await using (var raw = await RawAmqpConnection.OpenAsync(new Uri(fixture.RabbitMqConnectionString), Token))
+        {
+            await raw.PublishAsync(host.Queue, new RawAmqpProperties
+            {
+                ContentType = "application/json",
+                ContentEncoding = "utf-8",
+                CorrelationId = id,
+                Headers = new Dictionary<string, object?>
+                {
+                    ["lang"] = "py", ["task"] = DiagnosticTasks.Ping, ["id"] = id, ["retries"] = 0,
+                    ["sent_at_ms"] = new AmqpLongLongL(1_795_567_551_151L),
+                },
+            }, """[[], {}, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}]"""u8.ToArray(), Token);
+        }
+
+        var ex = await Assert.ThrowsAsync<TaskFailedException>(() => host.Client.GetResult(id).GetAsync(Wait, Token));
+        Assert.Equal("InvalidTaskError", ex.ExcType);
+        var after = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+        Assert.Equal("pong", (await after.GetAsync(Wait, Token)).GetString());
+        Assert.Equal(UnreadableMessageRescue.Reason, (await TaskWorkerTests.ReadDeadLetterAsync(host)).Reason);
     }
 
     [Fact]
