@@ -81,6 +81,8 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             DeliveryMode = DeliveryModes.Persistent,
             Priority = message.Priority,
             Headers = encoded.Headers,
+            // Seconds only (AMQP); the worker's queue-lag histogram reads it when there is no ETA.
+            Timestamp = new AmqpTimestamp(_timeProvider.GetUtcNow().ToUnixTimeSeconds()),
         };
 
         var delay = message.Eta is { } eta ? eta - _timeProvider.GetUtcNow() : TimeSpan.Zero;
@@ -280,17 +282,41 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         }
     }
 
-    private static BasicProperties CopyProperties(TaskDelivery delivery) => new()
+    /// <summary>Copies what a re-publish keeps; drops the broker's x-death bookkeeping and any AMQP expiration.</summary>
+    private static BasicProperties CopyProperties(TaskDelivery delivery)
     {
-        ContentType = delivery.ContentType,
-        ContentEncoding = delivery.ContentEncoding,
-        CorrelationId = delivery.CorrelationId,
-        ReplyTo = delivery.ReplyTo,
-        DeliveryMode = DeliveryModes.Persistent,
-        Priority = delivery.Priority,
-        MessageId = delivery.MessageId,
-        Headers = delivery.Headers is null ? null : new Dictionary<string, object?>(delivery.Headers),
-    };
+        Dictionary<string, object?>? headers = null;
+        if (delivery.Headers is not null)
+        {
+            headers = new Dictionary<string, object?>(delivery.Headers.Count, StringComparer.Ordinal);
+            foreach (var (key, value) in delivery.Headers)
+            {
+                if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
+                    && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key != "x-dotnet-pub-seq-no")
+                {
+                    headers[key] = value;
+                }
+            }
+        }
+
+        var properties = new BasicProperties
+        {
+            ContentType = delivery.ContentType,
+            ContentEncoding = delivery.ContentEncoding,
+            CorrelationId = delivery.CorrelationId,
+            ReplyTo = delivery.ReplyTo,
+            DeliveryMode = DeliveryModes.Persistent,
+            Priority = delivery.Priority,
+            MessageId = delivery.MessageId,
+            Headers = headers,
+        };
+        if (delivery.Timestamp is { } timestamp)
+        {
+            properties.Timestamp = new AmqpTimestamp(timestamp.ToUnixTimeSeconds());
+        }
+
+        return properties;
+    }
 
     public async ValueTask DisposeAsync()
     {

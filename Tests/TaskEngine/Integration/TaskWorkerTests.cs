@@ -112,6 +112,21 @@ public sealed class TaskWorkerTests(EngineBrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Retry_UsesCountdownAndStoresRetryState_WhenHandlerCallsContextRetry()
+    {
+        var recorder = new Recorder();
+        await using var host = await EngineTestHost.StartAsync(fixture, services: s => s.AddSingleton(recorder), tasks: e =>
+            e.AddTask<FlakyArgs, ExplicitRetryHandler>("tests.explicit_retry"));
+        var stopwatch = Stopwatch.StartNew();
+
+        var result = await host.Client.SendAsync("tests.explicit_retry", new FlakyArgs(1), cancellationToken: Token);
+
+        Assert.Equal(1, await result.GetAsync<int>(Wait, Token));
+        Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(280), $"retried after {stopwatch.Elapsed}");
+        Assert.Equal([(result.Id, 0), (result.Id, 1)], recorder.Runs.ToArray());
+    }
+
+    [Fact]
     public async Task Retry_StoresFailureAndDeadLetters_WhenRetriesAreExhausted()
     {
         var recorder = new Recorder();

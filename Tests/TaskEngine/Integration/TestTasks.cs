@@ -61,3 +61,15 @@ internal sealed class WaitForCancelHandler(Gate gate) : ITaskHandler<NoArgs>
         return null;
     }
 }
+
+/// <summary>Asks for a retry in 300 ms through <see cref="TaskContext.Retry"/> until the given retry count.</summary>
+internal sealed class ExplicitRetryHandler(Recorder recorder) : ITaskHandler<FlakyArgs>
+{
+    public ValueTask<object?> HandleAsync(FlakyArgs args, TaskContext context, CancellationToken cancellationToken)
+    {
+        recorder.Runs.Enqueue((context.Id, context.Retries));
+        return context.Retries < args.SucceedOnRetry
+            ? throw context.Retry(new TransientException("again"), TimeSpan.FromMilliseconds(300))
+            : ValueTask.FromResult<object?>(context.Retries);
+    }
+}
