@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Onboarding.AppHost.Infrastructure;
+
+/// <summary>
+/// The <c>Infrastructure</c> configuration section. Every key can also come from the command line
+/// (<c>--Infrastructure:Mode executables</c>) or the environment (<c>Infrastructure__Mode=executables</c>).
+/// </summary>
+internal sealed record InfrastructureSettings
+{
+    public const string SectionName = "Infrastructure";
+
+    public InfrastructureMode Mode { get; init; } = InfrastructureMode.Auto;
+
+    /// <summary>The RabbitMQ management UI; tests turn it off because it adds about 5 s to the broker's shutdown.</summary>
+    public bool RabbitMQManagement { get; init; } = true;
+
+    /// <summary>
+    /// Keep broker and cache data across runs, like a container volume. Tests turn it off so that each run starts
+    /// from empty servers.
+    /// </summary>
+    public bool PersistentData { get; init; } = true;
+
+    /// <summary>Only RabbitMQ and Redis, without the services and workers: what the engine's own tests need.</summary>
+    public bool Only { get; init; }
+
+    /// <summary>Where persistent data of the local executables lives; defaults to <c>.data</c> beside the AppHost.</summary>
+    public string? DataDirectory { get; init; }
+
+    public string RabbitMQServerPath { get; init; } = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+
+    public string RabbitMQCtlPath { get; init; } = "/usr/lib/rabbitmq/bin/rabbitmqctl";
+
+    public string RedisServerPath { get; init; } = "/usr/bin/redis-server";
+
+    public static InfrastructureSettings From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(SectionName);
+        var defaults = new InfrastructureSettings();
+        var mode = section["Mode"];
+        return new InfrastructureSettings
+        {
+            Mode = string.IsNullOrWhiteSpace(mode)
+                ? InfrastructureMode.Auto
+                : Enum.TryParse<InfrastructureMode>(mode, ignoreCase: true, out var parsed)
+                    ? parsed
+                    : throw new InfrastructureUnavailableException(
+                        $"Infrastructure:Mode '{mode}' is not one of auto, containers, executables."),
+            RabbitMQManagement = section.GetValue("RabbitMQManagement", defaults.RabbitMQManagement),
+            PersistentData = section.GetValue("PersistentData", defaults.PersistentData),
+            Only = section.GetValue("Only", defaults.Only),
+            DataDirectory = section["DataDirectory"],
+            RabbitMQServerPath = section["RabbitMQServerPath"] ?? defaults.RabbitMQServerPath,
+            RabbitMQCtlPath = section["RabbitMQCtlPath"] ?? defaults.RabbitMQCtlPath,
+            RedisServerPath = section["RedisServerPath"] ?? defaults.RedisServerPath,
+        };
+    }
+}

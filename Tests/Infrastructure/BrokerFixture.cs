@@ -1,0 +1,48 @@
+using Aspire.Hosting;
+
+namespace Onboarding.Tests.Infrastructure;
+
+/// <summary>
+/// Real RabbitMQ and Redis for engine tests, provided by the AppHost itself (<c>Infrastructure:Only</c>), so they run
+/// the same way as the application: containers where a runtime answers, the machine's servers elsewhere.
+/// <c>ONBOARDING_TEST_RABBITMQ</c> and <c>ONBOARDING_TEST_REDIS</c> point the tests at servers already running instead.
+/// </summary>
+public sealed class BrokerFixture : IAsyncLifetime
+{
+    private DistributedApplication? _app;
+
+    /// <summary>An AMQP URI, <c>amqp://user:password@host:port</c>.</summary>
+    public string RabbitMqConnectionString { get; private set; } = string.Empty;
+
+    /// <summary>A StackExchange.Redis configuration string, <c>host:port,password=…</c>.</summary>
+    public string RedisConnectionString { get; private set; } = string.Empty;
+
+    public async ValueTask InitializeAsync()
+    {
+        var rabbitMq = Environment.GetEnvironmentVariable("ONBOARDING_TEST_RABBITMQ");
+        var redis = Environment.GetEnvironmentVariable("ONBOARDING_TEST_REDIS");
+        if (!string.IsNullOrEmpty(rabbitMq) && !string.IsNullOrEmpty(redis))
+        {
+            (RabbitMqConnectionString, RedisConnectionString) = (rabbitMq, redis);
+            return;
+        }
+
+        _app = await TestAppHost.StartAsync(TestAppHost.Arguments(infrastructureOnly: true), CancellationToken.None);
+        RabbitMqConnectionString = await _app.GetConnectionStringAsync("rabbitmq") ?? throw new InvalidOperationException("No rabbitmq connection string.");
+        RedisConnectionString = await _app.GetConnectionStringAsync("redis") ?? throw new InvalidOperationException("No redis connection string.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await TestAppHost.StopAsync(_app);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrokerCollection : ICollectionFixture<BrokerFixture>
+{
+    public const string Name = "RabbitMQ and Redis";
+}
