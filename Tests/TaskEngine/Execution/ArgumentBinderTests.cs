@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Execution;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Execution;
 

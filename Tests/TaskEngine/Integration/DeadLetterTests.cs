@@ -2,12 +2,12 @@ using System.Text.Json;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.RabbitMq;
-using Xunit;
+using Onboarding.Tests.Infrastructure;
 
 namespace Onboarding.Tests.TaskEngine.Integration;
 
-[Collection(EngineBrokerCollection.Name)]
-public sealed class DeadLetterTests(EngineBrokerFixture fixture)
+[Collection(BrokerCollection.Name)]
+public sealed class DeadLetterTests(BrokerFixture fixture)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 

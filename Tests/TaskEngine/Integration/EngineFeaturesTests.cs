@@ -5,13 +5,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.Tests.Infrastructure;
 using RabbitMQ.Client;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Integration;
 
-[Collection(EngineBrokerCollection.Name)]
-public sealed class EngineFeaturesTests(EngineBrokerFixture fixture)
+[Collection(BrokerCollection.Name)]
+public sealed class EngineFeaturesTests(BrokerFixture fixture)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 

@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Execution;
+using Onboarding.Tests.Infrastructure;
 using RabbitMQ.Client;
 using StackExchange.Redis;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Integration;
 
@@ -39,7 +39,7 @@ internal sealed class EngineTestHost : IAsyncDisposable
     public IDatabase Redis => Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
     public static async Task<EngineTestHost> StartAsync(
-        EngineBrokerFixture fixture,
+        BrokerFixture fixture,
         Action<ITaskEngineBuilder>? tasks = null,
         bool worker = true,
         int concurrency = 2,

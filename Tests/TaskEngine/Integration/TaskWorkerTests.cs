@@ -6,12 +6,12 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Protocol;
-using Xunit;
+using Onboarding.Tests.Infrastructure;
 
 namespace Onboarding.Tests.TaskEngine.Integration;
 
-[Collection(EngineBrokerCollection.Name)]
-public sealed class TaskWorkerTests(EngineBrokerFixture fixture)
+[Collection(BrokerCollection.Name)]
+public sealed class TaskWorkerTests(BrokerFixture fixture)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Protocol;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Protocol;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Onboarding.TaskEngine.Protocol;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Protocol;
 

@@ -4,14 +4,13 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.Redis;
-using Onboarding.Tests.TaskEngine.Integration;
+using Onboarding.Tests.Infrastructure;
 using StackExchange.Redis;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Redis;
 
-[Collection(EngineBrokerCollection.Name)]
-public sealed class RedisResultBackendTests(EngineBrokerFixture fixture) : IAsyncLifetime
+[Collection(BrokerCollection.Name)]
+public sealed class RedisResultBackendTests(BrokerFixture fixture) : IAsyncLifetime
 {
     private ConnectionMultiplexer? _redis;
 

@@ -1,6 +1,5 @@
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Retry;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Retry;
 

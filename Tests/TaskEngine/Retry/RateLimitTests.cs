@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using Onboarding.TaskEngine.Retry;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Retry;
 

@@ -1,6 +1,5 @@
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.RabbitMq;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Routing;
 
