@@ -85,7 +85,12 @@ public sealed record SignatureOptions
     /// Celery's <c>_merge</c> for options: keys set in <paramref name="overrides"/> win, except <c>group_id</c>,
     /// which keeps this instance's value when it has one.
     /// </summary>
-    public SignatureOptions MergedWith(SignatureOptions overrides)
+    public SignatureOptions MergedWith(SignatureOptions overrides) => Merge(overrides, keepGroupId: true);
+
+    /// <summary>A plain dict update (<c>options.update(overrides)</c>): every key set in <paramref name="overrides"/> wins, group_id too.</summary>
+    internal SignatureOptions OverlaidWith(SignatureOptions overrides) => Merge(overrides, keepGroupId: false);
+
+    private SignatureOptions Merge(SignatureOptions overrides, bool keepGroupId)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         Dictionary<string, JsonElement>? extra = null;
@@ -102,7 +107,7 @@ public sealed record SignatureOptions
         {
             TaskId = overrides.TaskId ?? TaskId,
             ReplyTo = overrides.ReplyTo ?? ReplyTo,
-            GroupId = GroupId ?? overrides.GroupId,
+            GroupId = keepGroupId ? GroupId ?? overrides.GroupId : overrides.GroupId ?? GroupId,
             Chord = overrides.Chord ?? Chord,
             GroupIndex = overrides.GroupIndex ?? GroupIndex,
             RootId = overrides.RootId ?? RootId,
