@@ -9,6 +9,10 @@ namespace Onboarding.TaskEngine.Canvas;
 /// </summary>
 public sealed record SignatureOptions
 {
+    // Declared before None: static initializers run in textual order.
+    internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyExtra =
+        new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+
     /// <summary>Options with no key set.</summary>
     public static SignatureOptions None { get; } = new();
 
@@ -77,9 +81,6 @@ public sealed record SignatureOptions
 
     /// <summary>Every other key (e.g. <c>exchange</c>, <c>routing_key</c>, stamps), kept verbatim.</summary>
     public IReadOnlyDictionary<string, JsonElement> Extra { get; init; } = EmptyExtra;
-
-    internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyExtra =
-        new Dictionary<string, JsonElement>(StringComparer.Ordinal);
 
     /// <summary>
     /// Celery's <c>_merge</c> for options: keys set in <paramref name="overrides"/> win, except <c>group_id</c>,
