@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -14,16 +15,24 @@ internal static class CanvasJson
 {
     private const string IsoFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffffzzz";
 
-    public static string Serialize(Signature signature)
+    /// <summary>
+    /// Like Python's <c>json.dumps</c>, leave <c>+</c>, <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c> and <c>'</c> unescaped
+    /// (the default encoder would write <c>+00:00</c> as <c>\u002B00:00</c>). Non-ASCII text is written as UTF-8.
+    /// </summary>
+    public static JsonWriterOptions WriterOptions { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string WriteToString(Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            Write(writer, signature);
+            write(writer);
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    public static string Serialize(Signature signature) => WriteToString(writer => Write(writer, signature));
 
     public static Signature Deserialize(string json)
     {

@@ -1,9 +1,11 @@
+using System.Text.Json.Serialization;
 namespace Onboarding.TaskEngine.Canvas;
 
 /// <summary>
 /// <c>celery.chain</c>: run the tasks one after another, each receiving the previous result
 /// (the tasks are held in forward order; on the wire the rest of a running chain travels reversed).
 /// </summary>
+[JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record Chain : Signature
 {
     /// <summary>Creates a chain of <paramref name="tasks"/> in forward order.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Onboarding.TaskEngine.Canvas;
 
@@ -6,6 +7,7 @@ namespace Onboarding.TaskEngine.Canvas;
 /// <c>celery.chord</c>: run the <see cref="Header"/> group, then the <see cref="Body"/> with the list of header results.
 /// The completion counter lives in the result backend (<c>celery-taskset-meta-&lt;gid&gt;.s</c>).
 /// </summary>
+[JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record Chord : Signature
 {
     /// <summary>Creates a chord.</summary>

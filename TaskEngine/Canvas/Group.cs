@@ -1,6 +1,8 @@
+using System.Text.Json.Serialization;
 namespace Onboarding.TaskEngine.Canvas;
 
 /// <summary><c>celery.group</c>: run the tasks in parallel, as one group id.</summary>
+[JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record Group : Signature
 {
     /// <summary>Creates a group of <paramref name="tasks"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Onboarding.TaskEngine.Canvas;
 
@@ -6,6 +7,7 @@ namespace Onboarding.TaskEngine.Canvas;
 /// <c>celery.map</c> (Celery's <c>xmap</c>): one worker runs <see cref="Callee"/> once per item, sequentially.
 /// Always immutable. Wire kwargs: <c>{"task": &lt;sig&gt;, "it": [...]}</c>.
 /// </summary>
+[JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record Map : Signature
 {
     /// <summary>Creates a map of <paramref name="callee"/> over <paramref name="items"/>.</summary>
@@ -38,6 +40,7 @@ public sealed record Map : Signature
 /// <c>celery.starmap</c> (Celery's <c>xstarmap</c>): one worker runs <see cref="Callee"/> once per item,
 /// each item being a list of arguments. Always immutable.
 /// </summary>
+[JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record Starmap : Signature
 {
     /// <summary>Creates a starmap of <paramref name="callee"/> over <paramref name="items"/>.</summary>
@@ -71,6 +74,7 @@ public sealed record Starmap : Signature
 /// <c>celery.chunks</c>: split <see cref="Items"/> into parts of <see cref="Size"/> and run each part as a
 /// <see cref="Starmap"/>, all parts in one group. Always immutable.
 /// </summary>
+[JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record Chunks : Signature
 {
     /// <summary>Creates chunks of <paramref name="callee"/> over <paramref name="items"/>.</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Onboarding.TaskEngine.Canvas;
@@ -50,20 +49,14 @@ internal sealed record PlannedMessage(
     public string? ParentId => Options.ParentId;
 
     /// <summary>The protocol v2 body: <c>[args, kwargs, embed]</c>.</summary>
-    public string BodyJson()
+    public string BodyJson() => CanvasJson.WriteToString(writer =>
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            CanvasJson.WriteArray(writer, Args);
-            CanvasJson.WriteObject(writer, Kwargs);
-            Embed.WriteTo(writer);
-            writer.WriteEndArray();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+        writer.WriteStartArray();
+        CanvasJson.WriteArray(writer, Args);
+        CanvasJson.WriteObject(writer, Kwargs);
+        Embed.WriteTo(writer);
+        writer.WriteEndArray();
+    });
 }
 
 /// <summary>The third element of a protocol v2 body. Always written with all four keys (null when unset).</summary>
@@ -97,16 +90,7 @@ internal sealed record MessageEmbed(
         writer.WriteEndObject();
     }
 
-    public string ToJson()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteTo(writer);
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+    public string ToJson() => CanvasJson.WriteToString(WriteTo);
 
     /// <summary>Reads an embed as Python sends it (a missing or null embed is empty).</summary>
     public static MessageEmbed Read(JsonElement element)

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Onboarding.TaskEngine.Canvas;
@@ -131,14 +130,5 @@ internal sealed record ResultTuple(string Id, ResultTuple? Parent = null, IReadO
         return Read(result);
     }
 
-    private static string Write(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+    private static string Write(Action<Utf8JsonWriter> write) => CanvasJson.WriteToString(write);
 }

@@ -89,6 +89,7 @@ public abstract record Signature
 }
 
 /// <summary>A plain task signature: task name, arguments, keyword arguments and options.</summary>
+[JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record TaskSignature : Signature
 {
     internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyKwargs =
