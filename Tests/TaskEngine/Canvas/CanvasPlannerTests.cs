@@ -272,4 +272,64 @@ public sealed class CanvasPlannerTests
             PlanContext.Client,
             appliedByWorker: false));
     }
+
+    [Fact]
+    public void Plan_PassesRestOfChainToChordBody_WhenChainStartsWithChord()
+    {
+        var chain = Chain.Of(
+            Chord.Of([Signature.Create("tasks.a"), Signature.Create("tasks.b")], Signature.Create("tasks.sum")),
+            Signature.Create("tasks.mul", 2));
+
+        var plan = Planner().Plan(chain);
+
+        Assert.Equal(["tasks.a", "tasks.b"], plan.Messages.Select(m => m.Task));
+        var size = Assert.Single(plan.ChordSizes);
+        Assert.Equal(2, size.Size);
+        Assert.All(plan.Messages, m => Assert.Equal(size.GroupId, m.GroupId));
+        Assert.All(plan.Messages, m => Assert.Null(m.Embed.Chain));
+        var body = plan.Messages[0].Embed.Chord!;
+        Assert.Equal("tasks.sum", body.Task);
+        Assert.Equal("tasks.mul", Assert.Single(body.Options.Chain!).Task);
+        Assert.Equal("id-1", plan.Result!.Id); // mul, the last step
+    }
+
+    [Fact]
+    public void Plan_KeepsFrozenGroupIdForWorker_WhenChainEndsWithGroup()
+    {
+        var chain = Chain.Of(Signature.Create("tasks.a"), Group.Of(Signature.Create("tasks.b"), Signature.Create("tasks.c")));
+
+        var plan = Planner().Plan(chain);
+        var group = Assert.IsType<Group>(Assert.Single(Assert.Single(plan.Messages).Embed.Chain!));
+        var next = Planner("w").Apply(group, PartialArgs.Of(CanvasTestSupport.Json("1")), SignatureOptions.None, new PlanContext("a-id", "a-id"), appliedByWorker: true);
+
+        Assert.Equal(group.Options.TaskId, plan.Result!.Id);
+        Assert.Equal(2, next.Messages.Count);
+        Assert.All(next.Messages, m => Assert.Equal(group.Options.TaskId, m.GroupId));
+        Assert.Equal(group.Tasks.Select(t => t.Options.TaskId), next.Messages.Select(m => m.TaskId));
+        Assert.All(next.Messages, m => Assert.Equal("a-id", m.ParentId));
+    }
+
+    [Fact]
+    public void Plan_CopiesChainOptionsToFirstTaskOnly_WhenChainHasQueue()
+    {
+        var chain = Chain.Of(Signature.Create("tasks.a"), Signature.Create("tasks.b")).WithOptions(new SignatureOptions { Queue = "math", Priority = 3 });
+
+        var message = Assert.Single(Planner().Plan(chain).Messages);
+
+        Assert.Equal("math", message.Options.Queue);
+        Assert.Equal(3, message.Options.Priority);
+        Assert.Null(Assert.Single(message.Embed.Chain!).Options.Queue);
+    }
+
+    [Fact]
+    public void Plan_FreezesEveryId_WhenSameCanvasIsPlannedTwiceWithFrozenCanvas()
+    {
+        var planner = Planner();
+        var (frozen, result) = planner.Freeze(Chain.Of(Signature.Create("tasks.a"), Signature.Create("tasks.b")));
+
+        var plan = Planner("other").Plan(frozen);
+
+        Assert.Equal(result.Id, plan.Result!.Id);
+        Assert.Equal(((Chain)frozen).Tasks[0].Options.TaskId, Assert.Single(plan.Messages).TaskId);
+    }
 }
