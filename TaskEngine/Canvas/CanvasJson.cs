@@ -317,7 +317,7 @@ internal static class CanvasJson
             Args = args,
             Options = options,
             IsImmutable = immutable,
-            Extra = extra ?? SignatureOptions.EmptyExtra,
+            Extra = (IReadOnlyDictionary<string, JsonElement>?)extra ?? ValueMap.Empty,
         };
     }
 
@@ -363,7 +363,7 @@ internal static class CanvasJson
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
-            return TaskSignature.EmptyKwargs;
+            return ValueMap.Empty;
         }
 
         var result = new Dictionary<string, JsonElement>(StringComparer.Ordinal);

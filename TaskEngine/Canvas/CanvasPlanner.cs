@@ -14,9 +14,9 @@ internal sealed record PlanContext(string? ParentId = null, string? RootId = nul
 /// <summary>Partial arguments given when a signature is applied (a parent's result, a chord's result list).</summary>
 internal readonly record struct PartialArgs(IReadOnlyList<JsonElement> Args, IReadOnlyDictionary<string, JsonElement> Kwargs)
 {
-    public static PartialArgs None { get; } = new([], TaskSignature.EmptyKwargs);
+    public static PartialArgs None { get; } = new([], ValueMap.Empty);
 
-    public static PartialArgs Of(params JsonElement[] args) => new(args, TaskSignature.EmptyKwargs);
+    public static PartialArgs Of(params JsonElement[] args) => new(args, ValueMap.Empty);
 }
 
 /// <summary>
@@ -395,7 +395,7 @@ internal sealed class CanvasPlanner(Func<string>? newId = null, string? replyTo 
 
             if (chain.Args.Count > 0 && !chain.IsImmutable)
             {
-                tasks[0] = WithPartial(tasks[0], new PartialArgs(chain.Args, TaskSignature.EmptyKwargs));
+                tasks[0] = WithPartial(tasks[0], new PartialArgs(chain.Args, ValueMap.Empty));
             }
 
             foreach (var link in chain.Options.Link ?? [])

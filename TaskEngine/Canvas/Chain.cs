@@ -12,11 +12,11 @@ public sealed record Chain : Signature
     public Chain(IReadOnlyList<Signature> tasks)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        Tasks = [.. tasks];
+        Tasks = tasks;
     }
 
     /// <summary>The steps, in forward order.</summary>
-    public IReadOnlyList<Signature> Tasks { get; init; }
+    public IReadOnlyList<Signature> Tasks { get; init => field = ValueList<Signature>.From(value); }
 
     /// <inheritdoc/>
     public override string Task => "celery.chain";

@@ -26,7 +26,7 @@ public sealed record Chord : Signature
     public Signature Body { get; init; }
 
     /// <summary>The chord's own <c>kwargs.kwargs</c> (partial keyword arguments for the header; usually empty).</summary>
-    public IReadOnlyDictionary<string, JsonElement> HeaderKwargs { get; init; } = TaskSignature.EmptyKwargs;
+    public IReadOnlyDictionary<string, JsonElement> HeaderKwargs { get; init => field = ValueMap.From(value); } = ValueMap.Empty;
 
     /// <inheritdoc/>
     public override string Task => "celery.chord";

@@ -9,11 +9,11 @@ public sealed record Group : Signature
     public Group(IReadOnlyList<Signature> tasks)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        Tasks = [.. tasks];
+        Tasks = tasks;
     }
 
     /// <summary>The members.</summary>
-    public IReadOnlyList<Signature> Tasks { get; init; }
+    public IReadOnlyList<Signature> Tasks { get; init => field = ValueList<Signature>.From(value); }
 
     /// <inheritdoc/>
     public override string Task => "celery.group";

@@ -16,7 +16,7 @@ public sealed record Map : Signature
         ArgumentNullException.ThrowIfNull(callee);
         ArgumentNullException.ThrowIfNull(items);
         Callee = callee;
-        Items = [.. items];
+        Items = items;
         IsImmutable = true;
     }
 
@@ -24,7 +24,7 @@ public sealed record Map : Signature
     public Signature Callee { get; init; }
 
     /// <summary>The items; each is passed as the single argument.</summary>
-    public IReadOnlyList<JsonElement> Items { get; init; }
+    public IReadOnlyList<JsonElement> Items { get; init => field = ValueList<JsonElement>.From(value); }
 
     /// <inheritdoc/>
     public override string Task => "celery.map";
@@ -49,7 +49,7 @@ public sealed record Starmap : Signature
         ArgumentNullException.ThrowIfNull(callee);
         ArgumentNullException.ThrowIfNull(items);
         Callee = callee;
-        Items = [.. items];
+        Items = items;
         IsImmutable = true;
     }
 
@@ -57,7 +57,7 @@ public sealed record Starmap : Signature
     public Signature Callee { get; init; }
 
     /// <summary>The items; each is a JSON array of arguments.</summary>
-    public IReadOnlyList<JsonElement> Items { get; init; }
+    public IReadOnlyList<JsonElement> Items { get; init => field = ValueList<JsonElement>.From(value); }
 
     /// <inheritdoc/>
     public override string Task => "celery.starmap";
@@ -84,7 +84,7 @@ public sealed record Chunks : Signature
         ArgumentNullException.ThrowIfNull(items);
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         Callee = callee;
-        Items = [.. items];
+        Items = items;
         Size = size;
         IsImmutable = true;
     }
@@ -93,7 +93,7 @@ public sealed record Chunks : Signature
     public Signature Callee { get; init; }
 
     /// <summary>The items; each is a JSON array of arguments.</summary>
-    public IReadOnlyList<JsonElement> Items { get; init; }
+    public IReadOnlyList<JsonElement> Items { get; init => field = ValueList<JsonElement>.From(value); }
 
     /// <summary>The number of items per part (<c>n</c>).</summary>
     public int Size { get; init; }

@@ -23,7 +23,7 @@ public abstract record Signature
     public abstract string? SubtaskType { get; }
 
     /// <summary>Positional arguments; partial arguments from a parent are prepended unless <see cref="IsImmutable"/>.</summary>
-    public IReadOnlyList<JsonElement> Args { get; init; } = [];
+    public IReadOnlyList<JsonElement> Args { get; init => field = ValueList<JsonElement>.From(value); } = ValueList<JsonElement>.Empty;
 
     /// <summary>Execution options.</summary>
     public SignatureOptions Options { get; init; } = SignatureOptions.None;
@@ -32,7 +32,7 @@ public abstract record Signature
     public bool IsImmutable { get; init; }
 
     /// <summary>Unknown top-level keys of the dict form (e.g. <c>chord_size</c> from newer Celery), kept verbatim.</summary>
-    public IReadOnlyDictionary<string, JsonElement> Extra { get; init; } = SignatureOptions.EmptyExtra;
+    public IReadOnlyDictionary<string, JsonElement> Extra { get; init => field = ValueMap.From(value); } = ValueMap.Empty;
 
     /// <summary>Creates a plain task signature, like Celery's <c>task.s(*args)</c>.</summary>
     public static TaskSignature Create(string task, params object?[] args) =>
@@ -40,7 +40,7 @@ public abstract record Signature
 
     /// <summary>Creates a plain task signature from arguments that are already JSON.</summary>
     public static TaskSignature Create(string task, IReadOnlyList<JsonElement> args, IReadOnlyDictionary<string, JsonElement>? kwargs = null) =>
-        new(task) { Args = [.. args], Kwargs = kwargs is null ? TaskSignature.EmptyKwargs : new Dictionary<string, JsonElement>(kwargs, StringComparer.Ordinal) };
+        new(task) { Args = [.. args], Kwargs = kwargs ?? ValueMap.Empty };
 
     /// <summary>Returns a copy that ignores the parent's result (Celery's <c>.si()</c> / <c>set_immutable(True)</c>).</summary>
     public virtual Signature Immutable(bool immutable = true) => this with { IsImmutable = immutable };
@@ -92,9 +92,6 @@ public abstract record Signature
 [JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record TaskSignature : Signature
 {
-    internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyKwargs =
-        new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-
     /// <summary>Creates a signature for the task registered as <paramref name="name"/>.</summary>
     public TaskSignature(string name)
     {
@@ -112,7 +109,7 @@ public sealed record TaskSignature : Signature
     public override string? SubtaskType => null;
 
     /// <summary>Keyword arguments.</summary>
-    public IReadOnlyDictionary<string, JsonElement> Kwargs { get; init; } = EmptyKwargs;
+    public IReadOnlyDictionary<string, JsonElement> Kwargs { get; init => field = ValueMap.From(value); } = ValueMap.Empty;
 
     /// <summary>Returns a copy with the keyword argument <paramref name="name"/> set.</summary>
     public TaskSignature WithKwarg(string name, object? value)

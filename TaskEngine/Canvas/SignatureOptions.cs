@@ -9,9 +9,6 @@ namespace Onboarding.TaskEngine.Canvas;
 /// </summary>
 public sealed record SignatureOptions
 {
-    // Declared before None: static initializers run in textual order.
-    internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyExtra =
-        new Dictionary<string, JsonElement>(StringComparer.Ordinal);
 
     /// <summary>Options with no key set.</summary>
     public static SignatureOptions None { get; } = new();
@@ -38,13 +35,13 @@ public sealed record SignatureOptions
     public string? ParentId { get; init; }
 
     /// <summary><c>chain</c>: the rest of a chain, in reverse order (as carried in <c>embed.chain</c>).</summary>
-    public IReadOnlyList<Signature>? Chain { get; init; }
+    public IReadOnlyList<Signature>? Chain { get; init => field = value is null ? null : ValueList<Signature>.From(value); }
 
     /// <summary><c>link</c>: callbacks applied with the result on success.</summary>
-    public IReadOnlyList<Signature>? Link { get; init; }
+    public IReadOnlyList<Signature>? Link { get; init => field = value is null ? null : ValueList<Signature>.From(value); }
 
     /// <summary><c>link_error</c>: errbacks applied with the task id on failure.</summary>
-    public IReadOnlyList<Signature>? LinkError { get; init; }
+    public IReadOnlyList<Signature>? LinkError { get; init => field = value is null ? null : ValueList<Signature>.From(value); }
 
     /// <summary><c>queue</c>: the queue (routing key on the default exchange) to publish to.</summary>
     public string? Queue { get; init; }
@@ -71,7 +68,7 @@ public sealed record SignatureOptions
     public double? SoftTimeLimit { get; init; }
 
     /// <summary><c>headers</c>: custom message headers.</summary>
-    public IReadOnlyDictionary<string, JsonElement>? Headers { get; init; }
+    public IReadOnlyDictionary<string, JsonElement>? Headers { get; init => field = value is null ? null : ValueMap.From(value); }
 
     /// <summary><c>ignore_result</c>: do not store the result.</summary>
     public bool? IgnoreResult { get; init; }
@@ -80,7 +77,7 @@ public sealed record SignatureOptions
     public string? Shadow { get; init; }
 
     /// <summary>Every other key (e.g. <c>exchange</c>, <c>routing_key</c>, stamps), kept verbatim.</summary>
-    public IReadOnlyDictionary<string, JsonElement> Extra { get; init; } = EmptyExtra;
+    public IReadOnlyDictionary<string, JsonElement> Extra { get; init => field = ValueMap.From(value); } = ValueMap.Empty;
 
     /// <summary>
     /// Celery's <c>_merge</c> for options: keys set in <paramref name="overrides"/> win, except <c>group_id</c>,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Onboarding.TaskEngine.Canvas;
 using Xunit;
 
@@ -156,5 +157,34 @@ public sealed class SignatureTests
         Assert.Equal("celery.map", map.Task);
         Assert.Equal("celery.starmap", starmap.Task);
         Assert.Equal("[1,2]", starmap.Items[0].GetRawText());
+    }
+
+    [Fact]
+    public void Equals_ComparesByValue_WhenCanvasIsReadBackFromJson()
+    {
+        var canvas = Chain.Of(
+            Signature.Create("tasks.add", 1, 2).WithKwarg("scale", 1.5).WithTaskId("t-1"),
+            Group.Of(Signature.Create("tasks.a").OnError(Signature.Create("tasks.err")), Map.Of(Signature.Create("tasks.double"), 1, 2)),
+            Chord.Of([Signature.Create("tasks.b")], Signature.Create("tasks.sum").Immutable())
+                .WithOptions(new SignatureOptions { Queue = "q", Headers = new Dictionary<string, JsonElement> { ["h"] = JsonArgs.ToElement(1) } }));
+
+        var readBack = Signature.FromJson(canvas.ToJson());
+
+        Assert.Equal(canvas, readBack);
+        Assert.Equal(canvas.GetHashCode(), readBack.GetHashCode());
+        Assert.NotEqual(canvas, Signature.FromJson(canvas.ToJson().Replace("tasks.sum", "tasks.total", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Constructor_CopiesTasks_WhenCallerMutatesTheirListLater()
+    {
+        var tasks = new List<Signature> { Signature.Create("tasks.a") };
+        var chain = new Chain(tasks);
+        var group = new Group(tasks) { Args = [JsonArgs.ToElement(1)] };
+
+        tasks.Add(Signature.Create("tasks.b"));
+
+        Assert.Single(chain.Tasks);
+        Assert.Single(group.Tasks);
     }
 }
