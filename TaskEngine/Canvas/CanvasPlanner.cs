@@ -31,6 +31,8 @@ internal sealed class CanvasPlanner(Func<string>? newId = null, string? replyTo 
 {
     private readonly Func<string> _newId = newId ?? (() => Guid.CreateVersion7().ToString());
 
+    private string? ReplyTo => replyTo;
+
     /// <summary>What a client publishes for <c>canvas.apply_async()</c>.</summary>
     public PublishPlan Plan(Signature canvas, PlanContext? context = null) =>
         Apply(canvas, PartialArgs.None, SignatureOptions.None, context ?? PlanContext.Client, appliedByWorker: false);
@@ -66,9 +68,6 @@ internal sealed class CanvasPlanner(Func<string>? newId = null, string? replyTo 
         _ => 1,
     };
 
-    /// <summary>The size to SET for a chord whose header is <paramref name="header"/>.</summary>
-    public static int ChordSize(Group header) => header.Tasks.Sum(ChordSize);
-
     internal readonly record struct FreezeArgs(
         string? TaskId = null,
         string? GroupId = null,
@@ -83,8 +82,9 @@ internal sealed class CanvasPlanner(Func<string>? newId = null, string? replyTo 
         private readonly List<PlannedMessage> _messages = [];
         private readonly List<ChordSizeEffect> _chordSizes = [];
         private readonly List<ResultTuple> _results = [];
+        private readonly List<ResultTuple> _savedGroups = [];
 
-        public PublishPlan ToPlan() => new([.. _messages], [.. _chordSizes], [.. _results]);
+        public PublishPlan ToPlan() => new([.. _messages], [.. _chordSizes], [.. _results]) { SavedGroups = [.. _savedGroups] };
 
         private string NewId() => planner._newId();
 
@@ -222,6 +222,12 @@ internal sealed class CanvasPlanner(Func<string>? newId = null, string? replyTo 
             var (frozenHeader, headerResult) = FreezeGroup(header, new FreezeArgs(GroupId: groupId, Chord: frozenBody, RootId: rootId));
             if (frozenHeader.Tasks.Count > 0)
             {
+                // backend.apply_chord: a header with group results inside is saved, so the join keeps its shape.
+                if (headerResult.Children!.Any(child => child.IsGroup))
+                {
+                    _savedGroups.Add(headerResult);
+                }
+
                 ApplyGroup(
                     frozenHeader,
                     new PartialArgs(args, kwargs),
@@ -471,6 +477,4 @@ internal sealed class CanvasPlanner(Func<string>? newId = null, string? replyTo 
         private static ResultTuple AttachParent(ResultTuple result, ResultTuple parent) =>
             result.Parent is null ? result with { Parent = parent } : result with { Parent = AttachParent(result.Parent, parent) };
     }
-
-    private string? ReplyTo => replyTo;
 }

@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace Onboarding.TaskEngine.Canvas;
 
 /// <summary>
-/// What to do to start (or continue) a canvas, as plain data: first SET every chord size, then publish every message,
+/// What to do to start (or continue) a canvas, as plain data: first SET every chord size (and save every group in
+/// <see cref="SavedGroups"/>), then publish every message,
 /// in order. The engine turns each <see cref="PlannedMessage"/> into an AMQP message.
 /// </summary>
 /// <param name="Messages">The task messages to publish, in order.</param>
@@ -15,6 +16,12 @@ internal sealed record PublishPlan(
     IReadOnlyList<ResultTuple> Results)
 {
     public static PublishPlan Empty { get; } = new([], [], []);
+
+    /// <summary>
+    /// Group results to save as <c>celery-taskset-meta-&lt;gid&gt;</c> (<see cref="ResultTuple.GroupMetaJson"/>) before
+    /// publishing: Celery's <c>apply_chord</c> saves a chord header whose members include group results.
+    /// </summary>
+    public IReadOnlyList<ResultTuple> SavedGroups { get; init; } = [];
 
     /// <summary>The result the caller tracks (the last applied canvas), or null for an empty plan.</summary>
     public ResultTuple? Result => Results.Count > 0 ? Results[^1] : null;

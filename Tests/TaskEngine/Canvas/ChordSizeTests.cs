@@ -58,5 +58,20 @@ public sealed class ChordSizeTests
         var plan = planner.Plan(chord);
 
         Assert.Equal(new ChordSizeEffect("id-1", 3), Assert.Single(plan.ChordSizes));
+        var saved = Assert.Single(plan.SavedGroups); // a complex header: one member's result is a group
+        Assert.Equal("id-1", saved.Id);
+        Assert.True(saved.Children![0].IsGroup);
+        Assert.False(saved.Children[1].IsGroup);
+    }
+
+    [Fact]
+    public void Plan_SavesNoGroup_WhenChordHeaderIsSimple()
+    {
+        var planner = new CanvasPlanner(CanvasTestSupport.SequentialIds(), CanvasTestSupport.ReplyTo);
+
+        var plan = planner.Plan(Chord.Of([T("tasks.a"), Group.Of(T("tasks.b"), T("tasks.c"))], T("tasks.sum")));
+
+        Assert.Equal(3, Assert.Single(plan.ChordSizes).Size);
+        Assert.Empty(plan.SavedGroups);
     }
 }
