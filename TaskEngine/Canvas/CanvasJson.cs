@@ -397,40 +397,52 @@ internal static class CanvasJson
         foreach (var property in element.EnumerateObject())
         {
             var value = property.Value;
-            if (value.ValueKind == JsonValueKind.Null && property.Name != "chain")
+            if (value.ValueKind == JsonValueKind.Null)
             {
                 continue; // Python reads None and a missing key alike.
             }
 
-            options = property.Name switch
+            SignatureOptions? known;
+            try
             {
-                "task_id" => options with { TaskId = value.GetString() },
-                "reply_to" => options with { ReplyTo = value.GetString() },
-                "group_id" => options with { GroupId = value.GetString() },
-                "chord" => options with { Chord = Read(value) },
-                "group_index" => options with { GroupIndex = value.GetInt32() },
-                "root_id" => options with { RootId = value.GetString() },
-                "parent_id" => options with { ParentId = value.GetString() },
-                "chain" => options with { Chain = ReadListOrNull(value) },
-                "link" => options with { Link = ReadListOrNull(value) },
-                "link_error" => options with { LinkError = ReadListOrNull(value) },
-                "queue" when value.ValueKind == JsonValueKind.String => options with { Queue = value.GetString() },
-                "priority" => options with { Priority = value.GetInt32() },
-                "countdown" => options with { Countdown = value.GetDouble() },
-                "eta" => options with { Eta = ReadDate(value) },
-                "expires" when value.ValueKind == JsonValueKind.Number => options with { ExpiresInSeconds = value.GetDouble() },
-                "expires" => options with { ExpiresAt = ReadDate(value) },
-                "time_limit" => options with { TimeLimit = value.GetDouble() },
-                "soft_time_limit" => options with { SoftTimeLimit = value.GetDouble() },
-                "headers" => options with { Headers = ReadObject(value) },
-                "ignore_result" => options with { IgnoreResult = value.GetBoolean() },
-                "shadow" => options with { Shadow = value.GetString() },
-                _ => Keep(options, ref extra, property.Name, value),
-            };
+                known = ReadKnownOption(options, property.Name, value);
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+            {
+                known = null; // an unexpected shape: keep the raw value so it still round-trips
+            }
+
+            options = known ?? Keep(options, ref extra, property.Name, value);
         }
 
         return extra is null ? options : options with { Extra = extra };
     }
+
+    private static SignatureOptions? ReadKnownOption(SignatureOptions options, string name, JsonElement value) => name switch
+    {
+        "task_id" => options with { TaskId = value.GetString() },
+        "reply_to" => options with { ReplyTo = value.GetString() },
+        "group_id" => options with { GroupId = value.GetString() },
+        "chord" => options with { Chord = Read(value) },
+        "group_index" => options with { GroupIndex = value.GetInt32() },
+        "root_id" => options with { RootId = value.GetString() },
+        "parent_id" => options with { ParentId = value.GetString() },
+        "chain" => options with { Chain = ReadListOrNull(value) },
+        "link" => options with { Link = ReadListOrNull(value) },
+        "link_error" => options with { LinkError = ReadListOrNull(value) },
+        "queue" when value.ValueKind == JsonValueKind.String => options with { Queue = value.GetString() },
+        "priority" => options with { Priority = value.GetInt32() },
+        "countdown" => options with { Countdown = value.GetDouble() },
+        "eta" => options with { Eta = ReadDate(value) },
+        "expires" when value.ValueKind == JsonValueKind.Number => options with { ExpiresInSeconds = value.GetDouble() },
+        "expires" => options with { ExpiresAt = ReadDate(value) },
+        "time_limit" => options with { TimeLimit = value.GetDouble() },
+        "soft_time_limit" => options with { SoftTimeLimit = value.GetDouble() },
+        "headers" when value.ValueKind == JsonValueKind.Object => options with { Headers = ReadObject(value) },
+        "ignore_result" => options with { IgnoreResult = value.GetBoolean() },
+        "shadow" => options with { Shadow = value.GetString() },
+        _ => null,
+    };
 
     private static SignatureOptions Keep(SignatureOptions options, ref Dictionary<string, JsonElement>? extra, string name, JsonElement value)
     {

@@ -23,6 +23,7 @@ public sealed class CanvasJsonTests
     [InlineData("""{"task": "celery.starmap", "args": [], "kwargs": {"task": {"task": "tasks.add", "args": [], "kwargs": {}, "options": {}, "subtask_type": null, "immutable": false}, "it": [[1, 2], [3, 4]]}, "options": {}, "subtask_type": "xstarmap", "immutable": true}""")]
     [InlineData("""{"task": "celery.chunks", "args": [], "kwargs": {"task": {"task": "tasks.add", "args": [], "kwargs": {}, "options": {}, "subtask_type": null, "immutable": false}, "it": [[1, 2], [3, 4], [5, 6]], "n": 2}, "options": {}, "subtask_type": "chunks", "immutable": true}""")]
     [InlineData("""{"task": "tasks.tsum", "args": [], "kwargs": {}, "options": {"task_id": "b", "chain": []}, "subtask_type": null, "immutable": false, "chord_size": 3}""")]
+    [InlineData("""{"task": "tasks.odd", "args": [], "kwargs": {}, "options": {"countdown": "10", "priority": 1.5, "eta": "not a date", "group_index": "x"}, "subtask_type": null, "immutable": false}""")]
     public void FromJson_RoundTripsPythonShapedDict_WhenWrittenBack(string python)
     {
         var signature = Signature.FromJson(python);
