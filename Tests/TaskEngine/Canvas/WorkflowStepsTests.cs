@@ -230,4 +230,32 @@ public sealed class WorkflowStepsTests
         Assert.All(plan.Messages, m => Assert.Equal("root", m.RootId));
         Assert.Empty(plan.ChordSizes);
     }
+
+    [Fact]
+    public void OnSuccess_PublishesMulWithParentAndRoot_WhenEmbedIsThePythonCapture()
+    {
+        // The body Celery 5.2.6 published for chain(add.s(1,2), mul.s(10), add.s(100)) (§1.5); add's id was "add-id".
+        var body = Json("""
+            [[1, 2], {}, {"callbacks": null, "errbacks": null, "chain": [
+              {"task": "tasks.add", "args": [100], "kwargs": {}, "options": {"task_id": "56536c4f", "reply_to": "623ab3f1"}, "subtask_type": null, "immutable": false},
+              {"task": "tasks.mul", "args": [10],  "kwargs": {}, "options": {"task_id": "306a0db2", "reply_to": "623ab3f1"}, "subtask_type": null, "immutable": false}],
+             "chord": null}]
+            """);
+        var add = new FinishedTask("add-id", "add-id", MessageEmbed.Read(body[2]));
+
+        var plan = Steps().OnSuccess(add, Json("3"));
+
+        var mul = Assert.Single(plan.Messages);
+        Assert.Equal("tasks.mul", mul.Task);
+        Assert.Equal("306a0db2", mul.TaskId);
+        Assert.Equal("add-id", mul.ParentId);
+        Assert.Equal("add-id", mul.RootId);
+        Assert.Equal("623ab3f1", mul.Options.ReplyTo);
+        AssertJson("""
+            [[3, 10], {}, {"callbacks": null, "errbacks": null, "chain": [
+              {"task": "tasks.add", "args": [100], "kwargs": {}, "options": {"task_id": "56536c4f", "reply_to": "623ab3f1"}, "subtask_type": null, "immutable": false}],
+             "chord": null}]
+            """, mul.BodyJson());
+        Assert.Equal("""[[["306a0db2",null],null]]""", ResultTuple.ChildrenJson(plan.Results));
+    }
 }
