@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Onboarding.TaskEngine.Canvas;
-using Xunit;
 using static Onboarding.Tests.TaskEngine.Canvas.CanvasTestSupport;
 
 namespace Onboarding.Tests.TaskEngine.Canvas;

@@ -1,5 +1,4 @@
 using Onboarding.TaskEngine.Canvas;
-using Xunit;
 using static Onboarding.Tests.TaskEngine.Canvas.CanvasTestSupport;
 
 namespace Onboarding.Tests.TaskEngine.Canvas;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Onboarding.TaskEngine.Canvas;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Canvas;
 

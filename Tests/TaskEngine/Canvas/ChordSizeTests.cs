@@ -1,5 +1,4 @@
 using Onboarding.TaskEngine.Canvas;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Canvas;
 

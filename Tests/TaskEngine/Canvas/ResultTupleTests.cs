@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Onboarding.TaskEngine.Canvas;
-using Xunit;
 
 namespace Onboarding.Tests.TaskEngine.Canvas;
 
