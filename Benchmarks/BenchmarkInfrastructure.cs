@@ -1,0 +1,97 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Onboarding.Benchmarks;
+
+/// <summary>
+/// RabbitMQ and Redis for a run: the servers named by <c>ONBOARDING_BENCH_RABBITMQ</c> and
+/// <c>ONBOARDING_BENCH_REDIS</c>, or else the AppHost with <c>Infrastructure:Only=true</c> (as the tests start them).
+/// </summary>
+public sealed class BenchmarkInfrastructure : IAsyncDisposable
+{
+    private readonly DistributedApplication? _app;
+
+    private BenchmarkInfrastructure(string rabbitMq, string redis, DistributedApplication? app, string source)
+    {
+        RabbitMqConnectionString = rabbitMq;
+        RedisConnectionString = redis;
+        _app = app;
+        Source = source;
+    }
+
+    public string RabbitMqConnectionString { get; }
+
+    public string RedisConnectionString { get; }
+
+    /// <summary>Where the servers came from, for the report.</summary>
+    public string Source { get; }
+
+    public static BenchmarkInfrastructure External(string rabbitMq, string redis) => new(rabbitMq, redis, null, "given connection strings");
+
+    public static async Task<BenchmarkInfrastructure> StartAsync(TextWriter log, CancellationToken cancellationToken)
+    {
+        var rabbitMq = Environment.GetEnvironmentVariable("ONBOARDING_BENCH_RABBITMQ");
+        var redis = Environment.GetEnvironmentVariable("ONBOARDING_BENCH_REDIS");
+        if (!string.IsNullOrEmpty(rabbitMq) && !string.IsNullOrEmpty(redis))
+        {
+            return new BenchmarkInfrastructure(rabbitMq, redis, null, "ONBOARDING_BENCH_RABBITMQ / ONBOARDING_BENCH_REDIS");
+        }
+
+        await log.WriteLineAsync("Starting RabbitMQ and Redis through the AppHost (Infrastructure:Only=true) ...").ConfigureAwait(false);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [
+                "--Infrastructure:Only=true",
+                "--Infrastructure:PersistentData=false",
+                // The management plugin adds about 5 s to the broker's shutdown and nothing to a benchmark.
+                "--Infrastructure:RabbitMQManagement=false",
+            ],
+            (options, _) => options.DisableDashboard = true,
+            cancellationToken).ConfigureAwait(false);
+        builder.Services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Aspire.", LogLevel.Warning)
+            .AddFilter("AppHost.Resources", LogLevel.Warning));
+
+        var app = await builder.BuildAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(3), cancellationToken).ConfigureAwait(false);
+            var names = builder.Resources.OfType<IResourceWithConnectionString>().Select(r => r.Name).ToArray();
+            await Task.WhenAll(names.Select(name => app.ResourceNotifications.WaitForResourceHealthyAsync(name, cancellationToken)))
+                .WaitAsync(TimeSpan.FromMinutes(3), cancellationToken).ConfigureAwait(false);
+            rabbitMq = await app.GetConnectionStringAsync("rabbitmq", cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The AppHost gave no rabbitmq connection string.");
+            redis = await app.GetConnectionStringAsync("redis", cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The AppHost gave no redis connection string.");
+            return new BenchmarkInfrastructure(rabbitMq, redis, app, "AppHost (Infrastructure:Only=true)");
+        }
+        catch
+        {
+            await StopAsync(app).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await StopAsync(_app).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task StopAsync(DistributedApplication app)
+    {
+        try
+        {
+            await app.StopAsync().WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.Redis;
+using RabbitMQ.Client;
+using StackExchange.Redis;
+
+namespace Onboarding.Benchmarks;
+
+/// <summary>
+/// Where a task's time goes: each step of publish, consume/execute and result store/notify measured on its own with
+/// Stopwatch and allocation counters, next to the raw client-library operation it wraps.
+/// </summary>
+internal static class HotPathProfile
+{
+    public static async Task RunAsync(
+        BenchmarkInfrastructure infrastructure, BenchmarkOptions options, BenchmarkReport report, TextWriter log, CancellationToken cancellationToken)
+    {
+        var cpu = options.Scale(20_000);
+        var io = options.Scale(2_000);
+        var queue = EngineHost.NewQueueName("profile");
+        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: false, options.Concurrency, cancellationToken).ConfigureAwait(false);
+        var client = host.Client;
+        var now = DateTimeOffset.UtcNow;
+        var message = new TaskMessage { Id = TaskClient.NewTaskId(), Name = DiagnosticTasks.Noop, Origin = "gen1@bench", IgnoreResult = true };
+        var encoded = TaskEnvelope.Encode(message);
+        var properties = new BasicProperties
+        {
+            ContentType = TaskEnvelope.ContentType,
+            ContentEncoding = TaskEnvelope.ContentEncoding,
+            CorrelationId = message.Id,
+            DeliveryMode = DeliveryModes.Persistent,
+            Headers = encoded.Headers,
+        };
+
+        void Add(ProfileRow row)
+        {
+            report.Profile.Add(row);
+            log.WriteLine(FormattableString.Invariant($"  {row.Step}: {row.MicrosecondsPerOp:N1} µs/op, {row.BytesPerOp:N0} B/op"));
+        }
+
+        // Publish.
+        Add(Measure("encode: TaskEnvelope.Encode (headers + body + argsrepr)", cpu, _ => TaskEnvelope.Encode(message),
+            FormattableString.Invariant($"body {encoded.Body.Length} B, {encoded.Headers.Count} headers")));
+        Add(await MeasureAsync("publish: ITaskClient.SendAsync, sequential (encode + confirm round trip)", io,
+            _ => client.SendAsync(DiagnosticTasks.Noop, options: new TaskSendOptions { IgnoreResult = true }, cancellationToken: cancellationToken)).ConfigureAwait(false));
+        await using (var confirmed = await host.Connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false))
+        {
+            Add(await MeasureAsync("publish: raw BasicPublishAsync with confirm tracking, sequential", io,
+                _ => confirmed.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, encoded.Body, cancellationToken).AsTask()).ConfigureAwait(false));
+            Add(await MeasureConcurrentAsync("publish: raw BasicPublishAsync with confirm tracking, 64 in flight, one channel", cpu, 64,
+                _ => confirmed.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, encoded.Body, cancellationToken).AsTask()).ConfigureAwait(false));
+            Add(await MeasureConcurrentAsync("publish: raw BasicPublishAsync with confirm tracking, 1,024 in flight, one channel", cpu, 1024,
+                _ => confirmed.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, encoded.Body, cancellationToken).AsTask()).ConfigureAwait(false));
+        }
+
+        Add(await MeasureConcurrentAsync("publish: ITaskClient.SendAsync, 64 in flight (engine's one shared channel)", cpu, 64,
+            _ => client.SendAsync(DiagnosticTasks.Noop, options: new TaskSendOptions { IgnoreResult = true }, cancellationToken: cancellationToken)).ConfigureAwait(false));
+        Add(await MeasureConcurrentAsync("publish: ITaskClient.SendAsync, 1,024 in flight", cpu, 1024,
+            _ => client.SendAsync(DiagnosticTasks.Noop, options: new TaskSendOptions { IgnoreResult = true }, cancellationToken: cancellationToken)).ConfigureAwait(false));
+        await using (var unconfirmed = await host.Connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            Add(await MeasureConcurrentAsync("publish: raw BasicPublishAsync without confirms (ceiling, unsafe)", cpu, 64,
+                _ => unconfirmed.BasicPublishAsync(string.Empty, queue, mandatory: false, properties, encoded.Body, cancellationToken).AsTask()).ConfigureAwait(false));
+        }
+
+        // Consume / execute (the executor without AMQP: decode → revoked? → scope → handler → store).
+        var executor = host.Services.GetRequiredService<TaskExecutor>();
+        var delivery = new TaskDelivery
+        {
+            Queue = queue,
+            DeliveryTag = 1,
+            Body = encoded.Body,
+            Headers = encoded.Headers,
+            ContentType = TaskEnvelope.ContentType,
+            ContentEncoding = TaskEnvelope.ContentEncoding,
+            ReceivedAt = now,
+        };
+        Add(Measure("consume: TaskEnvelope.Decode", cpu, _ => TaskEnvelope.Decode(delivery.Headers, delivery.Body, delivery.ContentType), string.Empty));
+        Add(await MeasureAsync("execute: TaskExecutor.ExecuteAsync, no-op, ignore_result (decode + EXISTS revoked + scope + handler)", io,
+            _ => executor.ExecuteAsync(delivery, () => Task.CompletedTask, CancellationToken.None)).ConfigureAwait(false));
+        var withResult = TaskEnvelope.Encode(message with { IgnoreResult = false });
+        var resultDelivery = delivery with { Headers = withResult.Headers, Body = withResult.Body };
+        Add(await MeasureAsync("execute: TaskExecutor.ExecuteAsync, no-op with result (+ store)", io,
+            _ => executor.ExecuteAsync(resultDelivery, () => Task.CompletedTask, CancellationToken.None)).ConfigureAwait(false));
+
+        // Results.
+        var backend = host.Services.GetRequiredService<RedisResultBackend>();
+        var redis = host.Redis;
+        var meta = ResultMetaWriter.Success(message.Id, null, now, null, null);
+        Add(Measure("store: ResultMetaWriter.Success", cpu, _ => ResultMetaWriter.Success(message.Id, null, now, null, null),
+            FormattableString.Invariant($"{meta.Length} B")));
+        Add(Measure("wait: ResultMeta.Parse", cpu, _ => ResultMeta.Parse(meta), string.Empty));
+        var ids = Enumerable.Range(0, io).Select(_ => TaskClient.NewTaskId()).ToArray();
+        Add(await MeasureAsync("store: RedisResultBackend.StoreAsync (GET, then MULTI SETEX PUBLISH EXEC)", io,
+            i => backend.StoreAsync(ids[i], meta, cancellationToken)).ConfigureAwait(false));
+        Add(await MeasureAsync("store: raw SETEX alone (one round trip)", io,
+            i => redis.StringSetAsync("bench-raw-" + ids[i], meta, TimeSpan.FromMinutes(5))).ConfigureAwait(false));
+        Add(await MeasureAsync("execute: IsRevokedAsync (EXISTS, once per delivery)", io,
+            i => backend.IsRevokedAsync(ids[i], cancellationToken)).ConfigureAwait(false));
+        Add(await MeasureAsync("wait: TaskResult.GetAsync of a stored result (SUBSCRIBE + GET + UNSUBSCRIBE)", io,
+            i => client.GetResult(ids[i]).GetAsync(TimeSpan.FromSeconds(30), cancellationToken)).ConfigureAwait(false));
+        Add(await MeasureAsync("wait: raw GET alone", io, i => redis.StringGetAsync(backend.MetaKey(ids[i]))).ConfigureAwait(false));
+        Add(await MeasureConcurrentAsync("store: RedisResultBackend.StoreAsync, 64 in flight", io, 64,
+            i => backend.StoreAsync(ids[i], meta, cancellationToken)).ConfigureAwait(false));
+
+        foreach (var id in ids)
+        {
+            _ = redis.KeyDeleteAsync([backend.MetaKey(id), "bench-raw-" + id], CommandFlags.FireAndForget);
+        }
+    }
+
+    private static ProfileRow Measure(string step, int count, Func<int, object?> operation, string notes)
+    {
+        for (var i = 0; i < Math.Min(count, 1_000); i++)
+        {
+            _ = operation(i);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            _ = operation(i);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var bytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        return new ProfileRow(step, elapsed.TotalMicroseconds / count, bytes / (double)count, count, notes);
+    }
+
+    private static async Task<ProfileRow> MeasureAsync(string step, int count, Func<int, Task> operation)
+    {
+        for (var i = 0; i < Math.Min(count, 100); i++)
+        {
+            await operation(i).ConfigureAwait(false);
+        }
+
+        // Whole-process allocation: awaits hop threads, and nothing else runs in this process meanwhile.
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            await operation(i).ConfigureAwait(false);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        return new ProfileRow(step, elapsed.TotalMicroseconds / count, bytes / (double)count, count, "sequential latency");
+    }
+
+    private static async Task<ProfileRow> MeasureConcurrentAsync(string step, int count, int parallelism, Func<int, Task> operation)
+    {
+        await Workloads.ForEachConcurrentAsync(Math.Min(count, 500), parallelism, operation).ConfigureAwait(false);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var started = Stopwatch.GetTimestamp();
+        await Workloads.ForEachConcurrentAsync(count, parallelism, operation).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        var rate = count / elapsed.TotalSeconds;
+        return new ProfileRow(step, elapsed.TotalMicroseconds / count, bytes / (double)count, count,
+            "throughput " + rate.ToString("N0", CultureInfo.InvariantCulture) + "/s (µs/op = 1/throughput)");
+    }
+}

@@ -1,0 +1,36 @@
+using Onboarding.Benchmarks;
+
+if (args.Contains("--worker"))
+{
+    return await WorkerProcess.RunAsync(args);
+}
+
+BenchmarkOptions options;
+try
+{
+    options = BenchmarkOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    await Console.Error.WriteLineAsync(ex.Message + Environment.NewLine + BenchmarkOptions.Usage);
+    return 2;
+}
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+await using var infrastructure = await BenchmarkInfrastructure.StartAsync(Console.Error, cancellation.Token);
+var report = await BenchmarkHarness.RunAsync(options, infrastructure, Console.Error, cancellation.Token);
+Console.WriteLine();
+Console.WriteLine(report.ToMarkdown());
+if (options.JsonPath is { } path)
+{
+    await File.WriteAllTextAsync(path, report.ToJson(), cancellation.Token);
+    await Console.Error.WriteLineAsync($"Wrote {path}");
+}
+
+return 0;

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Diagnostics;
+
+namespace Onboarding.Benchmarks;
+
+/// <summary>The workloads of the issue: throughput, latency, canvas, worker memory.</summary>
+internal static class Workloads
+{
+    private static readonly TimeSpan LongWait = TimeSpan.FromMinutes(5);
+    private static readonly TaskSendOptions FireAndForget = new() { IgnoreResult = true };
+
+    /// <summary>W1: no-op fire-and-forget, first publish to last execution, plus publish-only and drain rates.</summary>
+    public static async Task<BenchmarkRow> FireAndForgetAsync(
+        BenchmarkInfrastructure infrastructure, BenchmarkOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        var count = options.Scale(20_000);
+        var queue = EngineHost.NewQueueName("w1");
+        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+        using var counter = new TaskCounter(queue);
+        var client = host.Client;
+
+        var warmUp = Math.Min(count, 500);
+        await ForEachConcurrentAsync(warmUp, options.Publishers, _ => client.SendAsync(DiagnosticTasks.Noop, options: FireAndForget, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await counter.WaitForAsync(warmUp, LongWait, cancellationToken).ConfigureAwait(false);
+
+        var stopwatch = Stopwatch.StartNew();
+        await ForEachConcurrentAsync(count, options.Publishers, _ => client.SendAsync(DiagnosticTasks.Noop, options: FireAndForget, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var published = stopwatch.Elapsed;
+        await counter.WaitForAsync(warmUp + count, LongWait, cancellationToken).ConfigureAwait(false);
+        var executed = stopwatch.Elapsed;
+        var endToEnd = count / executed.TotalSeconds;
+        var publishWhileConsuming = count / published.TotalSeconds;
+        await log.WriteLineAsync(FormattableString.Invariant($"  W1 end to end: {count} in {executed.TotalSeconds:0.00} s = {endToEnd:N0}/s (publishing took {published.TotalSeconds:0.00} s)")).ConfigureAwait(false);
+
+        // Publish only: the same sends to a queue nobody consumes; then the drain rate of a worker started on it.
+        var idleQueue = EngineHost.NewQueueName("w1p");
+        double publishOnly;
+        double drain;
+        await using (var publisher = await EngineHost.StartAsync(infrastructure, idleQueue, worker: false, options.Concurrency, cancellationToken).ConfigureAwait(false))
+        {
+            stopwatch.Restart();
+            await ForEachConcurrentAsync(count, options.Publishers, _ => publisher.Client.SendAsync(DiagnosticTasks.Noop, options: FireAndForget, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            publishOnly = count / stopwatch.Elapsed.TotalSeconds;
+            await log.WriteLineAsync(FormattableString.Invariant($"  W1 publish only: {publishOnly:N0}/s")).ConfigureAwait(false);
+
+            using var drainCounter = new TaskCounter(idleQueue);
+            await using var drainer = await EngineHost.StartAsync(infrastructure, idleQueue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+            await drainCounter.WaitForAsync(count, LongWait, cancellationToken).ConfigureAwait(false);
+            drain = (count - 1) / (drainCounter.LastAt - drainCounter.FirstAt).TotalSeconds;
+            await log.WriteLineAsync(FormattableString.Invariant($"  W1 drain (consume + execute + ack only): {drain:N0}/s")).ConfigureAwait(false);
+        }
+
+        return new BenchmarkRow
+        {
+            Id = "W1",
+            Workload = FormattableString.Invariant($"no-op fire-and-forget, {count:N0} tasks, {options.Publishers} sends in flight, worker concurrency {options.Concurrency}"),
+            Target = "≥ 20,000/s",
+            Measured = FormattableString.Invariant($"{BenchmarkReport.Rate(endToEnd)} (publish only {BenchmarkReport.Rate(publishOnly)}; publish while consuming {BenchmarkReport.Rate(publishWhileConsuming)}; drain of a full queue {BenchmarkReport.Rate(drain)})"),
+            Pass = endToEnd >= 20_000,
+            Reference = "Celery 2,400/s; MassTransit 7,400/s; raw RabbitMQ.Client 27,000 confirmed/s",
+            Values = new Dictionary<string, double>
+            {
+                ["tasksPerSecond"] = endToEnd,
+                ["publishOnlyPerSecond"] = publishOnly,
+                ["publishWhileConsumingPerSecond"] = publishWhileConsuming,
+                ["drainPerSecond"] = drain,
+                ["tasks"] = count,
+            },
+        };
+    }
+
+    /// <summary>W2: no-op with results, all sent, then all awaited by the client.</summary>
+    public static async Task<BenchmarkRow> WithResultsAsync(
+        BenchmarkInfrastructure infrastructure, BenchmarkOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        var count = options.Scale(10_000);
+        var queue = EngineHost.NewQueueName("w2");
+        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+        var client = host.Client;
+
+        var warmUp = await SendAllAsync(client, Math.Min(count, 200), options.Publishers, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(warmUp.Select(r => r.GetAsync(LongWait, cancellationToken))).ConfigureAwait(false);
+
+        var stopwatch = Stopwatch.StartNew();
+        var results = await SendAllAsync(client, count, options.Publishers, cancellationToken).ConfigureAwait(false);
+        var sent = stopwatch.Elapsed;
+        await Task.WhenAll(results.Select(r => r.GetAsync(LongWait, cancellationToken))).ConfigureAwait(false);
+        var total = stopwatch.Elapsed;
+        var rate = count / total.TotalSeconds;
+        await log.WriteLineAsync(FormattableString.Invariant($"  W2: {count} in {total.TotalSeconds:0.00} s = {rate:N0}/s (sending took {sent.TotalSeconds:0.00} s)")).ConfigureAwait(false);
+
+        return new BenchmarkRow
+        {
+            Id = "W2",
+            Workload = FormattableString.Invariant($"no-op with results, {count:N0} sent then all awaited"),
+            Target = "≥ 10,000/s",
+            Measured = FormattableString.Invariant($"{BenchmarkReport.Rate(rate)} (sending {BenchmarkReport.Rate(count / sent.TotalSeconds)})"),
+            Pass = rate >= 10_000,
+            Reference = "Celery 1,300/s",
+            Values = new Dictionary<string, double>
+            {
+                ["tasksPerSecond"] = rate,
+                ["sendPerSecond"] = count / sent.TotalSeconds,
+                ["tasks"] = count,
+            },
+        };
+    }
+
+    /// <summary>W3: one task with its result, sequentially, after a warm-up.</summary>
+    public static async Task<BenchmarkRow> RoundTripAsync(
+        BenchmarkInfrastructure infrastructure, BenchmarkOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        var iterations = options.Iterations ?? options.Scale(1_000);
+        var queue = EngineHost.NewQueueName("w3");
+        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+        var client = host.Client;
+
+        for (var i = 0; i < Math.Max(20, iterations / 5); i++)
+        {
+            await (await client.SendAsync(DiagnosticTasks.Noop, cancellationToken: cancellationToken).ConfigureAwait(false))
+                .GetAsync(LongWait, cancellationToken).ConfigureAwait(false);
+        }
+
+        var samples = new double[iterations];
+        for (var i = 0; i < iterations; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var result = await client.SendAsync(DiagnosticTasks.Noop, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await result.GetAsync(LongWait, cancellationToken).ConfigureAwait(false);
+            samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+
+        var (p50, p95, p99) = Percentiles(samples);
+        await log.WriteLineAsync(FormattableString.Invariant($"  W3: p50 {p50:0.00} ms, p95 {p95:0.00} ms, p99 {p99:0.00} ms over {iterations}")).ConfigureAwait(false);
+        return new BenchmarkRow
+        {
+            Id = "W3",
+            Workload = FormattableString.Invariant($"round trip of one no-op with result, {iterations:N0} sequential calls"),
+            Target = "p50 ≤ 0.5 ms, p99 ≤ 2 ms",
+            Measured = $"p50 {BenchmarkReport.Milliseconds(p50)}, p95 {BenchmarkReport.Milliseconds(p95)}, p99 {BenchmarkReport.Milliseconds(p99)}",
+            Pass = p50 <= 0.5 && p99 <= 2,
+            Reference = "Celery p50 1.1 ms / p99 5.4 ms",
+            Values = new Dictionary<string, double>
+            {
+                ["p50Ms"] = p50,
+                ["p95Ms"] = p95,
+                ["p99Ms"] = p99,
+                ["meanMs"] = samples.Average(),
+                ["iterations"] = iterations,
+            },
+        };
+    }
+
+    /// <summary>W4 and W5 wait for the workflow engine: the client cannot apply a canvas in main yet.</summary>
+    public static BenchmarkRow NotAvailable(string id) => id switch
+    {
+        "W4" => new BenchmarkRow
+        {
+            Id = "W4",
+            Workload = "chain of 4 no-ops end to end, 300 runs",
+            Target = "p50 ≤ 2 ms",
+            Measured = "not available",
+            Reference = "Celery p50 4.3 ms",
+            Notes = "TODO: the client has no ApplyAsync for a canvas in main yet (the workflow branch brings it); add the chain workload when it lands.",
+        },
+        _ => new BenchmarkRow
+        {
+            Id = "W5",
+            Workload = "chord of 1,000 no-ops to the callback's result, 5 runs",
+            Target = "≤ 150 ms",
+            Measured = "not available",
+            Reference = "Celery 2,000 ms",
+            Notes = "TODO: the client has no ApplyAsync for a canvas in main yet (the workflow branch brings it); add the chord workload when it lands.",
+        },
+    };
+
+    public static async Task<List<TaskResult>> SendAllAsync(ITaskClient client, int count, int parallelism, CancellationToken cancellationToken)
+    {
+        var results = new TaskResult[count];
+        await ForEachConcurrentAsync(count, parallelism, async i =>
+            results[i] = await client.SendAsync(DiagnosticTasks.Noop, cancellationToken: cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        return [.. results];
+    }
+
+    /// <summary>Runs <paramref name="operation"/> for 0..count-1 with at most <paramref name="parallelism"/> in flight.</summary>
+    public static Task ForEachConcurrentAsync(int count, int parallelism, Func<int, Task> operation)
+    {
+        var next = -1;
+        var loops = new Task[Math.Min(parallelism, count)];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = Loop();
+        }
+
+        return Task.WhenAll(loops);
+
+        async Task Loop()
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < count)
+            {
+                await operation(index).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Nearest-rank percentiles.</summary>
+    public static (double P50, double P95, double P99) Percentiles(double[] samples)
+    {
+        var sorted = samples.Order().ToArray();
+        double At(double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+        return (At(0.50), At(0.95), At(0.99));
+    }
+
+    public static string Megabytes(double bytes) => (bytes / (1024 * 1024)).ToString("0.0", CultureInfo.InvariantCulture) + " MB";
+}
