@@ -53,7 +53,9 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
         builder.Services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Warning)
             .AddFilter("Aspire.", LogLevel.Warning)
-            .AddFilter("AppHost.Resources", LogLevel.Warning));
+            .AddFilter("AppHost.Resources", LogLevel.Warning)
+            // Health checks fail, loudly, until the servers accept connections; the wait below covers that.
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
 
         var app = await builder.BuildAsync(cancellationToken).ConfigureAwait(false);
         try

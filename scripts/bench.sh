@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the benchmarks: installs RabbitMQ and Redis where missing, builds Release, starts the servers through the
+# AppHost (Infrastructure:Only=true) unless ONBOARDING_BENCH_RABBITMQ and ONBOARDING_BENCH_REDIS name running ones,
+# runs the workloads and prints a markdown table. Arguments go to the benchmark program:
+#   --quick                  10x smaller counts (CI smoke, development)
+#   --only W1,W2,W3,W4,W5,RSS,PROFILE
+#   --json out.json          the results as JSON as well
+#   --concurrency N --publishers N --iterations N
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-prerequisites.sh
+
+dotnet build Benchmarks/Benchmarks.csproj --configuration Release --nologo --verbosity quiet
+# Progress goes to stderr, the table to stdout.
+exec dotnet Benchmarks/bin/Release/net10.0/Benchmarks.dll "$@"
