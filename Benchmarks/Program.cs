@@ -2,7 +2,7 @@ using Onboarding.Benchmarks;
 
 if (args.Contains("--worker"))
 {
-    return await WorkerProcess.RunAsync(args);
+    return await BenchmarkWorker.RunAsync(args);
 }
 
 BenchmarkOptions options;

@@ -24,7 +24,7 @@ internal static class WorkerMemory
             host.Client.SendAsync(DiagnosticTasks.Sleep, new DiagnosticTasks.SleepArgs(60), sleep, cancellationToken)).ConfigureAwait(false);
         await log.WriteLineAsync(FormattableString.Invariant($"  RSS: {backlog:N0} sleeping tasks queued in {stopwatch.Elapsed.TotalSeconds:0.0} s")).ConfigureAwait(false);
 
-        using var worker = StartWorker(infrastructure, queue);
+        var (worker, description) = StartWorker(infrastructure, queue);
         try
         {
             await WaitForConsumerAsync(host.Connection, queue, worker, cancellationToken).ConfigureAwait(false);
@@ -54,7 +54,7 @@ internal static class WorkerMemory
                     ["backlog"] = backlog,
                     ["stillQueued"] = waiting,
                 },
-                Notes = "the worker child is this executable with --worker: Host + AddServiceDefaults (OpenTelemetry, health checks) + AddTaskEngine + AddTaskWorker, as Workers is minus Kestrel; workstation GC; prefetch 4 keeps the backlog in the broker.",
+                Notes = $"the worker process is {description}; VmRSS sampled for 2 s once it consumes; prefetch = concurrency × 4 keeps the backlog in the broker.",
             };
         }
         finally
@@ -65,34 +65,52 @@ internal static class WorkerMemory
             }
 
             await worker.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            worker.Dispose();
         }
     }
 
-    private static Process StartWorker(BenchmarkInfrastructure infrastructure, string queue)
+    /// <summary>
+    /// The real Workers host (built next to this one, same configuration) when present, as the AppHost starts it;
+    /// otherwise this executable's own <c>--worker</c> host.
+    /// </summary>
+    private static (Process Process, string Description) StartWorker(BenchmarkInfrastructure infrastructure, string queue)
     {
-        var start = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = false, RedirectStandardError = false };
-        var processPath = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");
-        start.FileName = processPath;
-        if (Path.GetFileNameWithoutExtension(processPath) == "dotnet")
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+        string description;
+        if (WorkersAssemblyPath() is { } workers)
         {
-            start.ArgumentList.Add(typeof(WorkerMemory).Assembly.Location);
+            foreach (var argument in new[] { workers, "--queues", queue, "--concurrency", "1" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            description = "the Workers project (WebApplication + ServiceDefaults + engine)";
         }
-        else if (Path.GetFileNameWithoutExtension(processPath) != "Benchmarks")
+        else
         {
-            // Hosted by something else (the test host): run our own apphost next to the assembly.
-            start.FileName = "dotnet";
-            start.ArgumentList.Add(typeof(WorkerMemory).Assembly.Location);
+            foreach (var argument in new[] { typeof(WorkerMemory).Assembly.Location, "--worker", "--queue", queue, "--concurrency", "1" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            description = "Benchmarks --worker (Host + ServiceDefaults + engine; Workers.dll was not built)";
         }
 
-        foreach (var argument in new[] { "--worker", "--queue", queue, "--concurrency", "1" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        start.Environment["ConnectionStrings__rabbitmq"] = infrastructure.RabbitMqConnectionString;
+        start.Environment["ConnectionStrings__redis"] = infrastructure.RedisConnectionString;
         start.Environment["ONBOARDING_BENCH_RABBITMQ"] = infrastructure.RabbitMqConnectionString;
         start.Environment["ONBOARDING_BENCH_REDIS"] = infrastructure.RedisConnectionString;
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-        return Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start.");
+        return (Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start."), description);
+    }
+
+    private static string? WorkersAssemblyPath()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var path = Path.Combine(Projects.AppHost.ProjectPath, "..", "Workers", "bin", output.Parent!.Name, output.Name, "Workers.dll");
+        return File.Exists(path) ? Path.GetFullPath(path) : null;
     }
 
     private static async Task WaitForConsumerAsync(IConnection connection, string queue, Process worker, CancellationToken cancellationToken)

@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prerequisites.sh
 
+# Workers too: the memory workload runs the real worker host as a child process.
 dotnet build Benchmarks/Benchmarks.csproj --configuration Release --nologo --verbosity quiet
+dotnet build Workers/Workers.csproj --configuration Release --nologo --verbosity quiet
 # Progress goes to stderr, the table to stdout.
 exec dotnet Benchmarks/bin/Release/net10.0/Benchmarks.dll "$@"

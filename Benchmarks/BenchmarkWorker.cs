@@ -8,7 +8,7 @@ namespace Onboarding.Benchmarks;
 /// <c>Benchmarks --worker --queue NAME [--concurrency N]</c>: a worker host like Workers (service defaults, engine,
 /// worker) without Kestrel, for the memory workload. Connection strings come from the benchmark's environment variables.
 /// </summary>
-internal static class WorkerProcess
+internal static class BenchmarkWorker
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
