@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/install-prerequisites.sh
 
 # Workers too: the memory workload runs the real worker host as a child process.
-dotnet build Benchmarks/Benchmarks.csproj --configuration Release --nologo --verbosity quiet
-dotnet build Workers/Workers.csproj --configuration Release --nologo --verbosity quiet
+dotnet build Benchmarks/Benchmarks.csproj --configuration Release --nologo --verbosity quiet >&2
+dotnet build Workers/Workers.csproj --configuration Release --nologo --verbosity quiet >&2
 # Progress goes to stderr, the table to stdout.
 exec dotnet Benchmarks/bin/Release/net10.0/Benchmarks.dll "$@"
