@@ -61,6 +61,26 @@ internal static class HotPathProfile
                 _ => confirmed.BasicPublishAsync(string.Empty, queue, mandatory: true, transient, encoded.Body, cancellationToken).AsTask()).ConfigureAwait(false));
         }
 
+        var pool = new IChannel[4];
+        for (var i = 0; i < pool.Length; i++)
+        {
+            pool[i] = await host.Connection.CreateChannelAsync(
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            Add(await MeasureConcurrentAsync("publish: raw BasicPublishAsync with confirm tracking, 64 in flight over 4 channels", cpu, 64,
+                i => pool[i % pool.Length].BasicPublishAsync(string.Empty, queue, mandatory: true, properties, encoded.Body, cancellationToken).AsTask()).ConfigureAwait(false));
+        }
+        finally
+        {
+            foreach (var channel in pool)
+            {
+                await channel.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
         Add(await MeasureConcurrentAsync("publish: ITaskClient.SendAsync, 64 in flight (engine's one shared channel)", cpu, 64,
             _ => client.SendAsync(DiagnosticTasks.Noop, options: new TaskSendOptions { IgnoreResult = true }, cancellationToken: cancellationToken)).ConfigureAwait(false));
         Add(await MeasureConcurrentAsync("publish: ITaskClient.SendAsync, 1,024 in flight", cpu, 1024,
