@@ -141,7 +141,15 @@ internal sealed class PeriodicTaskScheduler(
             if (_leader)
             {
                 _leader = false;
-                await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [LeaseKey], [_owner]).ConfigureAwait(false);
+                try
+                {
+                    // Hand over at once rather than after the lease expires.
+                    await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [LeaseKey], [_owner]).ConfigureAwait(false);
+                }
+                catch (RedisException ex)
+                {
+                    EventLog.SchedulerError(logger, ex);
+                }
             }
         }
     }
