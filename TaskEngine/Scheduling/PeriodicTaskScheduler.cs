@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.Events;
 using StackExchange.Redis;
 
 namespace Onboarding.TaskEngine.Scheduling;
@@ -126,7 +125,7 @@ internal sealed class PeriodicTaskScheduler(
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException)
                 {
-                    EventLog.SchedulerError(logger, ex);
+                    PeriodicTaskLog.SchedulerError(logger, ex);
                     _leader = false;
                 }
             }
@@ -148,7 +147,7 @@ internal sealed class PeriodicTaskScheduler(
                 }
                 catch (RedisException ex)
                 {
-                    EventLog.SchedulerError(logger, ex);
+                    PeriodicTaskLog.SchedulerError(logger, ex);
                 }
             }
         }
@@ -165,7 +164,7 @@ internal sealed class PeriodicTaskScheduler(
             {
                 _leader = true;
                 _leaseRenewedAt = now;
-                EventLog.LeaseAcquired(logger, _owner);
+                PeriodicTaskLog.LeaseAcquired(logger, _owner);
             }
 
             return _leader;
@@ -178,7 +177,7 @@ internal sealed class PeriodicTaskScheduler(
             if (renewed == 0)
             {
                 _leader = false;
-                EventLog.LeaseLost(logger, _owner);
+                PeriodicTaskLog.LeaseLost(logger, _owner);
                 return false;
             }
 
@@ -205,7 +204,7 @@ internal sealed class PeriodicTaskScheduler(
         if (claimed < 0)
         {
             _leader = false;
-            EventLog.LeaseLost(logger, _owner);
+            PeriodicTaskLog.LeaseLost(logger, _owner);
             return;
         }
 
@@ -226,11 +225,11 @@ internal sealed class PeriodicTaskScheduler(
                     [TickHeader] = tick.ToString("o", CultureInfo.InvariantCulture),
                 },
             }, cancellationToken).ConfigureAwait(false);
-            EventLog.PeriodicTaskSent(logger, definition.Name, definition.TaskName, result.Id, tick);
+            PeriodicTaskLog.PeriodicTaskSent(logger, definition.Name, definition.TaskName, result.Id, tick);
         }
         catch (Exception ex)
         {
-            EventLog.PeriodicTaskFailed(logger, ex, definition.Name, tick);
+            PeriodicTaskLog.PeriodicTaskFailed(logger, ex, definition.Name, tick);
             await database.ScriptEvaluateAsync(UnfireScript, [key],
                 [tickMs, lastFired is { } previous ? previous.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : string.Empty])
                 .ConfigureAwait(false);
