@@ -119,7 +119,7 @@ internal sealed class PeriodicTaskScheduler(
                     {
                         foreach (var definition in definitions)
                         {
-                            await FireIfDueAsync(definition, baseline, stoppingToken).ConfigureAwait(false);
+                            await FireIfDueAsync(definition, baseline).ConfigureAwait(false);
                         }
                     }
                 }
@@ -160,7 +160,10 @@ internal sealed class PeriodicTaskScheduler(
         var now = timeProvider.GetUtcNow();
         if (!_leader)
         {
-            if (await database.StringSetAsync(LeaseKey, _owner, _beat.LeaseDuration, When.NotExists).ConfigureAwait(false))
+            // Take a free lease, or keep our own (still ours after a Redis error made us step back).
+            if (await database.StringSetAsync(LeaseKey, _owner, _beat.LeaseDuration, When.NotExists).ConfigureAwait(false)
+                || (long)await database.ScriptEvaluateAsync(RenewScript, [LeaseKey], [_owner, (long)_beat.LeaseDuration.TotalMilliseconds])
+                    .ConfigureAwait(false) == 1)
             {
                 _leader = true;
                 _leaseRenewedAt = now;
@@ -187,7 +190,7 @@ internal sealed class PeriodicTaskScheduler(
         return true;
     }
 
-    private async Task FireIfDueAsync(PeriodicTaskDefinition definition, DateTimeOffset baseline, CancellationToken cancellationToken)
+    private async Task FireIfDueAsync(PeriodicTaskDefinition definition, DateTimeOffset baseline)
     {
         var database = redis.GetDatabase();
         var key = TickKey(definition.Name);
@@ -213,6 +216,8 @@ internal sealed class PeriodicTaskScheduler(
             return;
         }
 
+        // The claimed tick is sent even when stopping: a send cancelled after the broker took the message (while
+        // waiting for its confirm) would look failed, be un-claimed, and be fired again by the next leader.
         try
         {
             var result = await client.SendAsync(definition.TaskName, definition.Args, definition.Kwargs, new TaskSendOptions
@@ -224,7 +229,7 @@ internal sealed class PeriodicTaskScheduler(
                     [NameHeader] = definition.Name,
                     [TickHeader] = tick.ToString("o", CultureInfo.InvariantCulture),
                 },
-            }, cancellationToken).ConfigureAwait(false);
+            }, CancellationToken.None).ConfigureAwait(false);
             PeriodicTaskLog.PeriodicTaskSent(logger, definition.Name, definition.TaskName, result.Id, tick);
         }
         catch (Exception ex)
@@ -233,10 +238,6 @@ internal sealed class PeriodicTaskScheduler(
             await database.ScriptEvaluateAsync(UnfireScript, [key],
                 [tickMs, lastFired is { } previous ? previous.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : string.Empty])
                 .ConfigureAwait(false);
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
         }
     }
 }
