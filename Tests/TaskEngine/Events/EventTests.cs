@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Events;
 using Onboarding.Tests.Infrastructure;
 using Onboarding.Tests.TaskEngine.Integration;
@@ -74,6 +76,45 @@ public sealed class EventTests(BrokerFixture fixture) : IAsyncDisposable
         }
 
         Assert.Equal("users-" + _suffix, sent.SourceService);
+    }
+
+    [Fact]
+    public async Task Consumer_ContinuesPublishersTrace_WhenHandlingEvent()
+    {
+        var processed = new TaskCompletionSource<Activity>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TaskEngineDiagnostics.Name,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName == "user.created process" && activity.GetTagItem("messaging.consumer.group.name") is string group
+                    && group.EndsWith(_suffix, StringComparison.Ordinal))
+                {
+                    processed.TrySetResult(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var host = await StartSubscriberAsync("users", "user.created");
+        using var source = new ActivitySource("Onboarding.Tests.Events");
+        using var listenToTests = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == source.Name,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listenToTests);
+
+        ActivityTraceId traceId;
+        using (var request = source.StartActivity("POST /api/users"))
+        {
+            traceId = request!.TraceId;
+            await host.Services.GetRequiredService<IEventPublisher>().PublishAsync("user.created", new UserCreated(1, "t@r.ace"), cancellationToken: Token);
+        }
+
+        var activity = await processed.Task.WaitAsync(Wait, Token);
+        Assert.Equal(traceId, activity.TraceId);
+        Assert.Equal(ActivityKind.Consumer, activity.Kind);
     }
 
     [Fact]
