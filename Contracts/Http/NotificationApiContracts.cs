@@ -4,9 +4,10 @@ namespace Onboarding.Contracts.Http;
 
 /// <summary>
 /// Body of <c>POST /api/notifications/email</c>. <paramref name="IdempotencyKey"/> (a task id) makes a retried
-/// send a no-op.
+/// send a no-op; with <paramref name="UserId"/> the user's preferences decide whether the category is sent.
 /// </summary>
-public sealed record SendEmailRequest(string? Recipient, string? Subject, string? Body, string? Category, string? IdempotencyKey);
+public sealed record SendEmailRequest(
+    string? Recipient, string? Subject, string? Body, string? Category, string? IdempotencyKey, string? UserId = null);
 
 /// <summary>A notification: sent through SMTP, kept in the outbox, or skipped by the user's preferences.</summary>
 public sealed record NotificationResponse(
