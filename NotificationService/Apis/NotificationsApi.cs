@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Onboarding.Contracts.Http;
 using Onboarding.Contracts.Tasks;
 using Onboarding.NotificationService.Application;
@@ -82,7 +81,7 @@ internal static partial class NotificationsApi
         return TypedResults.Ok(await store.ListAsync(recipient!, take ?? 100));
     }
 
-    public static async Task<Results<Ok<NotificationResponse>, NotFound<ProblemDetails>>> GetAsync(string id, RedisNotificationStore store) =>
+    public static async Task<Results<Ok<NotificationResponse>, ProblemHttpResult>> GetAsync(string id, RedisNotificationStore store) =>
         await store.GetAsync(id) is { } notification ? TypedResults.Ok(notification) : NotFound("Notification", id);
 
     public static async Task<Results<Accepted<BatchAcceptedResponse>, ValidationProblem>> SendBatchAsync(
@@ -171,13 +170,8 @@ internal static partial class NotificationsApi
 
     private static bool IsEmail(string? value) => value is { Length: <= 254 } && EmailPattern().IsMatch(value.Trim());
 
-    private static NotFound<ProblemDetails> NotFound(string what, string id) => TypedResults.NotFound(new ProblemDetails
-    {
-        Status = StatusCodes.Status404NotFound,
-        Title = $"{what} not found",
-        Detail = $"No {what.ToLowerInvariant()} has the id '{id}'.",
-        Type = "https://httpstatuses.io/404",
-    });
+    private static ProblemHttpResult NotFound(string what, string id) =>
+        TypedResults.Problem(detail: $"No {what.ToLowerInvariant()} has the id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: $"{what} not found");
 
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$", RegexOptions.CultureInvariant)]
     private static partial Regex EmailPattern();

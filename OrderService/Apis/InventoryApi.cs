@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
@@ -30,7 +29,7 @@ internal static class InventoryApi
             [.. Catalog.Products.Select(p => new ProductResponse(p.Id, p.Name, p.Price, stock.GetValueOrDefault(p.Id)))]);
     }
 
-    public static async Task<Results<Ok<ReservationResponse>, ValidationProblem, Conflict<ProblemDetails>>> ReserveAsync(
+    public static async Task<Results<Ok<ReservationResponse>, ValidationProblem, ProblemHttpResult>> ReserveAsync(
         ReserveInventoryRequest? request, RedisInventory inventory)
     {
         if (string.IsNullOrWhiteSpace(request?.OrderId))
@@ -51,10 +50,10 @@ internal static class InventoryApi
             : ApiProblems.Conflict("Insufficient stock", $"Not enough stock of {shortProduct}.");
     }
 
-    public static async Task<Results<Ok<ReservationResponse>, NotFound<ProblemDetails>>> GetReservationAsync(string orderId, RedisInventory inventory) =>
+    public static async Task<Results<Ok<ReservationResponse>, ProblemHttpResult>> GetReservationAsync(string orderId, RedisInventory inventory) =>
         await inventory.GetReservationAsync(orderId) is { } reservation ? TypedResults.Ok(reservation) : ApiProblems.NotFound("Reservation", orderId);
 
-    public static async Task<Results<Ok<ReservationResponse>, NotFound<ProblemDetails>>> ReleaseAsync(string orderId, RedisInventory inventory) =>
+    public static async Task<Results<Ok<ReservationResponse>, ProblemHttpResult>> ReleaseAsync(string orderId, RedisInventory inventory) =>
         await inventory.ReleaseAsync(orderId) is { } reservation ? TypedResults.Ok(reservation) : ApiProblems.NotFound("Reservation", orderId);
 }
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
@@ -82,11 +81,11 @@ internal static class OrdersApi
         return TypedResults.Ok(new OrderListResponse([.. orders.Select(o => o.ToResponse())], total, s, t));
     }
 
-    public static async Task<Results<Ok<OrderResponse>, NotFound<ProblemDetails>>> GetOrderAsync(
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> GetOrderAsync(
         string id, [AsParameters] OrderServices services) =>
         await services.Orders.GetAsync(id) is { } order ? TypedResults.Ok(order.ToResponse()) : ApiProblems.NotFound("Order", id);
 
-    public static async Task<Results<Accepted<OrderAcceptedResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> StartFulfillmentAsync(
+    public static async Task<Results<Accepted<OrderAcceptedResponse>, ProblemHttpResult>> StartFulfillmentAsync(
         string id, [AsParameters] OrderServices services, CancellationToken cancellationToken)
     {
         if (await services.Orders.GetAsync(id) is not { } order)
@@ -111,7 +110,7 @@ internal static class OrdersApi
         return TypedResults.Accepted(statusUrl, new OrderAcceptedResponse(order.ToResponse(), started.WorkflowId, statusUrl));
     }
 
-    public static async Task<Results<Ok<OrderResponse>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> ChangeStatusAsync(
+    public static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> ChangeStatusAsync(
         string id, OrderStatusChangeRequest? request, [AsParameters] OrderServices services)
     {
         if (!OrderStateMachine.IsKnown(request?.Status))
@@ -153,7 +152,7 @@ internal static class OrdersApi
         return TypedResults.Ok(order.ToResponse());
     }
 
-    public static async Task<Results<Ok<OrderResponse>, ValidationProblem, NotFound<ProblemDetails>>> SetChargesAsync(
+    public static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> SetChargesAsync(
         string id, OrderChargesRequest? request, [AsParameters] OrderServices services)
     {
         if (request is null || (request.Shipping is null && request.Tax is null && request.PaymentId is null && request.FraudScore is null))

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
@@ -71,7 +70,7 @@ internal static class PaymentsApi
         return TypedResults.Ok(payment);
     }
 
-    public static async Task<Results<Ok<PaymentResponse>, NotFound<ProblemDetails>>> GetPaymentAsync(string orderId, RedisPayments payments) =>
+    public static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetPaymentAsync(string orderId, RedisPayments payments) =>
         await payments.GetAsync(orderId) is { } payment ? TypedResults.Ok(payment) : ApiProblems.NotFound("Payment", orderId);
 
     public static async Task<Results<Ok<SimulateOutageRequest>, ValidationProblem>> SimulateOutageAsync(

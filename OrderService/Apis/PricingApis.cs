@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
@@ -55,7 +54,7 @@ internal static class PricingApis
             : TypedResults.Ok(PricingRules.Tax(country, request.Subtotal));
     }
 
-    public static async Task<Results<Ok<FraudScoreResponse>, ValidationProblem, NotFound<ProblemDetails>>> ScoreAsync(
+    public static async Task<Results<Ok<FraudScoreResponse>, ValidationProblem, ProblemHttpResult>> ScoreAsync(
         FraudScoreRequest? request, RedisOrderStore orders)
     {
         if (string.IsNullOrWhiteSpace(request?.OrderId))

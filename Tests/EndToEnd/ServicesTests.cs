@@ -39,7 +39,7 @@ public sealed class ServicesTests(AppFixture fixture)
         var onboarding = await PollAsync(users, $"/api/users/{userId}/onboarding",
             o => o.GetProperty("state").GetString() is "SUCCESS" or "FAILURE", ct);
         Assert.Equal("SUCCESS", onboarding.GetProperty("state").GetString());
-        Assert.Equal(9, onboarding.GetProperty("steps").GetArrayLength());
+        Assert.Equal(8, onboarding.GetProperty("steps").GetArrayLength());
         Assert.All(onboarding.GetProperty("steps").EnumerateArray(), s => Assert.Equal("SUCCESS", s.GetProperty("state").GetString()));
         Assert.Equal(UserStatuses.Active, onboarding.GetProperty("userStatus").GetString());
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Onboarding.Contracts.Http;
 using Onboarding.Contracts.Tasks;
 using Onboarding.TaskEngine.Abstractions;
@@ -38,7 +37,7 @@ internal static class UsersApi
         return api;
     }
 
-    public static async Task<Results<Accepted<UserCreatedResponse>, ValidationProblem, Conflict<ProblemDetails>>> CreateUserAsync(
+    public static async Task<Results<Accepted<UserCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateUserAsync(
         CreateUserRequest? request, [AsParameters] UserServices services, CancellationToken cancellationToken)
     {
         var errors = UserValidation.Validate(request);
@@ -61,8 +60,8 @@ internal static class UsersApi
         };
         if (!await services.Store.CreateAsync(user))
         {
-            return TypedResults.Conflict(Problem(StatusCodes.Status409Conflict, "Email already registered",
-                $"A user with the email '{user.Email}' already exists."));
+            return Problem(StatusCodes.Status409Conflict, "Email already registered",
+                $"A user with the email '{user.Email}' already exists.");
         }
 
         var started = await services.Onboarding.StartAsync(user, cancellationToken);
@@ -90,11 +89,11 @@ internal static class UsersApi
         return TypedResults.Ok(new UserListResponse([.. users.Select(u => u.ToResponse())], total, s, t));
     }
 
-    public static async Task<Results<Ok<UserResponse>, NotFound<ProblemDetails>>> GetUserAsync(
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUserAsync(
         string id, [AsParameters] UserServices services) =>
         await services.Store.GetAsync(id) is { } user ? TypedResults.Ok(user.ToResponse()) : UserNotFound(id);
 
-    public static async Task<Results<Ok<ProfileUpdatedResponse>, ValidationProblem, NotFound<ProblemDetails>>> UpdateProfileAsync(
+    public static async Task<Results<Ok<ProfileUpdatedResponse>, ValidationProblem, ProblemHttpResult>> UpdateProfileAsync(
         string id, UpdateProfileRequest? request, [AsParameters] UserServices services, CancellationToken cancellationToken)
     {
         var errors = UserValidation.Validate(request);
@@ -139,7 +138,7 @@ internal static class UsersApi
         return TypedResults.Ok(new ProfileUpdatedResponse(updated.ToResponse(), changed, task.Id));
     }
 
-    public static async Task<Results<NoContent, ValidationProblem, NotFound<ProblemDetails>, UnauthorizedHttpResult, ProblemHttpResult>> ChangePasswordAsync(
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePasswordAsync(
         string id, ChangePasswordRequest? request, [AsParameters] UserServices services)
     {
         var errors = UserValidation.Validate(request);
@@ -190,7 +189,7 @@ internal static class UsersApi
         return TypedResults.Ok(user.ToResponse());
     }
 
-    public static async Task<Results<NoContent, NotFound<ProblemDetails>>> DeleteUserAsync(
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUserAsync(
         string id, [AsParameters] UserServices services)
     {
         if (await services.Store.DeleteAsync(id) is null)
@@ -202,7 +201,7 @@ internal static class UsersApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Ok<OnboardingStatusResponse>, NotFound<ProblemDetails>>> GetOnboardingAsync(
+    public static async Task<Results<Ok<OnboardingStatusResponse>, ProblemHttpResult>> GetOnboardingAsync(
         string id, [AsParameters] UserServices services, CancellationToken cancellationToken)
     {
         if (await services.Store.GetAsync(id) is not { } user)
@@ -223,7 +222,7 @@ internal static class UsersApi
         return TypedResults.Ok(new OnboardingStatusResponse(user.Id, user.Status, OverallState(steps), steps));
     }
 
-    public static async Task<Results<Ok<UserResponse>, NotFound<ProblemDetails>, ValidationProblem>> CompleteStepAsync(
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult, ValidationProblem>> CompleteStepAsync(
         string id, string step, [AsParameters] UserServices services)
     {
         if (!OnboardingSteps.All.Contains(step, StringComparer.Ordinal))
@@ -253,7 +252,7 @@ internal static class UsersApi
         return TypedResults.Ok(user.ToResponse());
     }
 
-    public static async Task<Results<Ok<UserResponse>, NotFound<ProblemDetails>, ValidationProblem>> AssignRoleAsync(
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult, ValidationProblem>> AssignRoleAsync(
         string id, AssignRoleRequest? request, [AsParameters] UserServices services)
     {
         if (request?.Role is not { } role || !UserRoles.All.Contains(role))
@@ -295,11 +294,11 @@ internal static class UsersApi
         return states.Any(s => s != TaskState.Pending) ? TaskState.Started.ToWireName() : TaskState.Pending.ToWireName();
     }
 
-    private static NotFound<ProblemDetails> UserNotFound(string id) =>
-        TypedResults.NotFound(Problem(StatusCodes.Status404NotFound, "User not found", $"No user has the id '{id}'."));
+    private static ProblemHttpResult UserNotFound(string id) =>
+        Problem(StatusCodes.Status404NotFound, "User not found", $"No user has the id '{id}'.");
 
-    private static ProblemDetails Problem(int status, string title, string detail) =>
-        new() { Status = status, Title = title, Detail = detail, Type = $"https://httpstatuses.io/{status}" };
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
 }
 
 /// <summary>What the users endpoints depend on.</summary>
