@@ -1,4 +1,5 @@
 using Onboarding.UserService.Apis;
+using Onboarding.UserService.Events;
 using Onboarding.UserService.Infrastructure;
 using Onboarding.UserService.Workflows;
 
@@ -20,6 +21,7 @@ builder.Services.AddSingleton<RedisUserStore>();
 builder.Services.AddSingleton<InterimStageRunner>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<InterimStageRunner>());
 builder.Services.AddSingleton<IOnboardingWorkflow, InterimOnboardingWorkflow>();
+builder.Services.AddSingleton<IUserEventPublisher, UnpublishedUserEvents>();
 
 var app = builder.Build();
 

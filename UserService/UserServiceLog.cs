@@ -17,4 +17,7 @@ internal static partial class UserServiceLog
 
     [LoggerMessage(5, LogLevel.Warning, "Workflow {RootId} stopped: a step did not finish in time")]
     public static partial void WorkflowStepTimedOut(ILogger logger, string rootId);
+
+    [LoggerMessage(6, LogLevel.Information, "Event {EventType} {EventId} for user {UserId} not published: the events engine is not wired yet")]
+    public static partial void EventNotPublished(ILogger logger, string eventType, string eventId, string userId);
 }

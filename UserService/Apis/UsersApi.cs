@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Onboarding.Contracts.Events;
 using Onboarding.Contracts.Http;
 using Onboarding.Contracts.Tasks;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.UserService.Application;
+using Onboarding.UserService.Events;
 using Onboarding.UserService.Infrastructure;
 using Onboarding.UserService.Workflows;
 
@@ -65,9 +67,10 @@ internal static class UsersApi
         }
 
         var started = await services.Onboarding.StartAsync(user, cancellationToken);
-        user = user with { OnboardingTasks = started.StepTasks };
-        await services.Store.SaveAsync(user);
+        user = await services.Store.UpdateAsync(user.Id, u => u with { OnboardingTasks = started.StepTasks }) ?? user;
         UserServiceLog.UserCreated(services.Logger, user.Id, started.OnboardingId);
+        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Created, user.Id,
+            new UserCreated(user.Id, user.Email, user.FirstName, user.LastName), services.Time), cancellationToken);
 
         var statusUrl = $"/api/users/{user.Id}/onboarding";
         return TypedResults.Accepted(statusUrl, new UserCreatedResponse(user.ToResponse(), started.OnboardingId, statusUrl));
@@ -132,14 +135,21 @@ internal static class UsersApi
             return TypedResults.Ok(new ProfileUpdatedResponse(user.ToResponse(), [], null));
         }
 
-        updated = updated with { UpdatedAt = services.Time.GetUtcNow() };
-        await services.Store.SaveAsync(updated);
+        var now = services.Time.GetUtcNow();
+        updated = await services.Store.UpdateAsync(id, u => u with
+        {
+            FirstName = updated.FirstName,
+            LastName = updated.LastName,
+            Phone = updated.Phone,
+            UpdatedAt = now,
+        }) ?? updated;
         var task = await services.Tasks.SendAsync(UserTasks.UpdateUserProfile, new UpdateUserProfileArgs(id, changed), cancellationToken: cancellationToken);
+        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Updated, id, new UserUpdated(id, changed), services.Time), cancellationToken);
         return TypedResults.Ok(new ProfileUpdatedResponse(updated.ToResponse(), changed, task.Id));
     }
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePasswordAsync(
-        string id, ChangePasswordRequest? request, [AsParameters] UserServices services)
+        string id, ChangePasswordRequest? request, [AsParameters] UserServices services, CancellationToken cancellationToken)
     {
         var errors = UserValidation.Validate(request);
         if (errors.Count > 0)
@@ -158,12 +168,16 @@ internal static class UsersApi
                 detail: "The current password does not match.");
         }
 
-        await services.Store.SaveAsync(user with { PasswordHash = PasswordHashing.Hash(request.NewPassword!), UpdatedAt = services.Time.GetUtcNow() });
+        var now = services.Time.GetUtcNow();
+        var hash = PasswordHashing.Hash(request.NewPassword!);
+        await services.Store.UpdateAsync(id, u => u with { PasswordHash = hash, UpdatedAt = now });
+        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.PasswordChanged, id,
+            new UserPasswordChanged(id, user.Email, now), services.Time), cancellationToken);
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
-        LoginRequest? request, [AsParameters] UserServices services)
+        LoginRequest? request, [AsParameters] UserServices services, CancellationToken cancellationToken)
     {
         var errors = UserValidation.Validate(request);
         if (errors.Count > 0)
@@ -184,20 +198,22 @@ internal static class UsersApi
         }
 
         var now = services.Time.GetUtcNow();
-        user = user with { LastLoginAt = now, LoginCount = user.LoginCount + 1 };
-        await services.Store.SaveAsync(user);
+        user = await services.Store.UpdateAsync(user.Id, u => u with { LastLoginAt = now, LoginCount = u.LoginCount + 1 }) ?? user;
+        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Login, user.Id, new UserLoggedIn(user.Id, now), services.Time), cancellationToken);
         return TypedResults.Ok(user.ToResponse());
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUserAsync(
-        string id, [AsParameters] UserServices services)
+        string id, [AsParameters] UserServices services, CancellationToken cancellationToken)
     {
-        if (await services.Store.DeleteAsync(id) is null)
+        if (await services.Store.DeleteAsync(id) is not { } user)
         {
             return UserNotFound(id);
         }
 
         UserServiceLog.UserDeleted(services.Logger, id);
+        // The subscribers (GDPR clean-up in every service, revoke of pending tasks) act on this event.
+        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Deleted, id, new UserDeleted(id, user.Email), services.Time), cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -219,7 +235,9 @@ internal static class UsersApi
             }
         }
 
-        return TypedResults.Ok(new OnboardingStatusResponse(user.Id, user.Status, OverallState(steps), steps));
+        // Re-read after the states: a step that just finished has changed the user before its state was stored.
+        var status = (await services.Store.GetAsync(id))?.Status ?? user.Status;
+        return TypedResults.Ok(new OnboardingStatusResponse(user.Id, status, OverallState(steps), steps));
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult, ValidationProblem>> CompleteStepAsync(
@@ -233,23 +251,16 @@ internal static class UsersApi
             });
         }
 
-        if (await services.Store.GetAsync(id) is not { } user)
-        {
-            return UserNotFound(id);
-        }
-
-        if (!user.CompletedSteps.Contains(step, StringComparer.Ordinal))
-        {
-            user = user with
+        var now = services.Time.GetUtcNow();
+        var user = await services.Store.UpdateAsync(id, u => u.CompletedSteps.Contains(step, StringComparer.Ordinal)
+            ? u
+            : u with
             {
-                CompletedSteps = [.. user.CompletedSteps, step],
-                Status = step == OnboardingSteps.ShortName(UserTasks.FinalizeOnboarding) ? UserStatuses.Active : user.Status,
-                UpdatedAt = services.Time.GetUtcNow(),
-            };
-            await services.Store.SaveAsync(user);
-        }
-
-        return TypedResults.Ok(user.ToResponse());
+                CompletedSteps = [.. u.CompletedSteps, step],
+                Status = step == OnboardingSteps.ShortName(UserTasks.FinalizeOnboarding) ? UserStatuses.Active : u.Status,
+                UpdatedAt = now,
+            });
+        return user is null ? UserNotFound(id) : TypedResults.Ok(user.ToResponse());
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult, ValidationProblem>> AssignRoleAsync(
@@ -263,18 +274,9 @@ internal static class UsersApi
             });
         }
 
-        if (await services.Store.GetAsync(id) is not { } user)
-        {
-            return UserNotFound(id);
-        }
-
-        if (user.Role != role)
-        {
-            user = user with { Role = role, UpdatedAt = services.Time.GetUtcNow() };
-            await services.Store.SaveAsync(user);
-        }
-
-        return TypedResults.Ok(user.ToResponse());
+        var now = services.Time.GetUtcNow();
+        var user = await services.Store.UpdateAsync(id, u => u.Role == role ? u : u with { Role = role, UpdatedAt = now });
+        return user is null ? UserNotFound(id) : TypedResults.Ok(user.ToResponse());
     }
 
     /// <summary>SUCCESS when every step succeeded, FAILURE when one failed, STARTED once any ran, else PENDING.</summary>
@@ -302,7 +304,8 @@ internal static class UsersApi
 }
 
 /// <summary>What the users endpoints depend on.</summary>
-internal sealed record UserServices(RedisUserStore Store, IOnboardingWorkflow Onboarding, ITaskClient Tasks, TimeProvider Time, ILogger<UserServices> Logger);
+internal sealed record UserServices(
+    RedisUserStore Store, IOnboardingWorkflow Onboarding, IUserEventPublisher Events, ITaskClient Tasks, TimeProvider Time, ILogger<UserServices> Logger);
 
 public sealed record UserCreatedResponse(UserResponse User, string OnboardingTaskId, string StatusUrl);
 

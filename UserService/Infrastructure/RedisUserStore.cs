@@ -58,9 +58,43 @@ internal sealed class RedisUserStore(IConnectionMultiplexer redis)
         return (users, total);
     }
 
-    /// <summary>Overwrites an existing user (the email never changes).</summary>
-    public Task SaveAsync(User user) =>
-        Db.StringSetAsync(UserKey(user.Id), JsonSerializer.Serialize(user, Json), when: When.Exists);
+    /// <summary>
+    /// Applies <paramref name="change"/> to the stored user under optimistic concurrency: the write lands only if
+    /// the stored JSON did not change meanwhile, else the change is applied again to the fresh copy (parallel
+    /// onboarding steps update one user at once). Answers the stored user, or null when the user is unknown.
+    /// Returning the same instance from <paramref name="change"/> writes nothing.
+    /// </summary>
+    public async Task<User?> UpdateAsync(string id, Func<User, User> change)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var json = await Db.StringGetAsync(UserKey(id)).ConfigureAwait(false);
+            if (json.IsNullOrEmpty)
+            {
+                return null;
+            }
+
+            var current = JsonSerializer.Deserialize<User>(json.ToString(), Json)!;
+            var updated = change(current);
+            if (ReferenceEquals(updated, current))
+            {
+                return current;
+            }
+
+            var transaction = Db.CreateTransaction();
+            transaction.AddCondition(Condition.StringEqual(UserKey(id), json));
+            _ = transaction.StringSetAsync(UserKey(id), JsonSerializer.Serialize(updated, Json));
+            if (await transaction.ExecuteAsync().ConfigureAwait(false))
+            {
+                return updated;
+            }
+
+            if (attempt >= 50)
+            {
+                throw new InvalidOperationException($"User {id} changed concurrently {attempt} times in a row.");
+            }
+        }
+    }
 
     /// <summary>Removes the user and its index entries; registration counts stay (they are history).</summary>
     public async Task<User?> DeleteAsync(string id)
