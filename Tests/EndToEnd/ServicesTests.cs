@@ -192,6 +192,31 @@ public sealed class ServicesTests(AppFixture fixture)
         await AssertProblemAsync(notConfirmed, HttpStatusCode.Conflict, ct);
     }
 
+    [Fact]
+    public async Task CreateOrder_StillReachesConfirmed_WhenThePaymentProviderFailsTransiently()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var orders = fixture.App.CreateHttpClient("orderservice");
+        using var outage = await orders.PostAsJsonAsync("/api/payments/simulate-outage", new { calls = 2 }, ct);
+        Assert.Equal(HttpStatusCode.OK, outage.StatusCode);
+        try
+        {
+            using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4242424242424242"), ct);
+
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+            var orderId = (await ReadJsonAsync(created, ct)).GetProperty("order").GetProperty("id").GetString()!;
+            var done = await PollAsync(orders, $"/api/orders/{orderId}",
+                o => o.GetProperty("status").GetString() is OrderStatuses.Confirmed or OrderStatuses.Failed, ct);
+            Assert.Equal(OrderStatuses.Confirmed, done.GetProperty("status").GetString());
+            var payment = await orders.GetFromJsonAsync<PaymentResponse>($"/api/payments/{orderId}", ct);
+            Assert.Equal(PaymentStatuses.Approved, payment!.Status);
+        }
+        finally
+        {
+            using var _ = await orders.PostAsJsonAsync("/api/payments/simulate-outage", new { calls = 0 }, CancellationToken.None);
+        }
+    }
+
     private static object NewOrder(string cardNumber) => new
     {
         userId = Guid.NewGuid().ToString(),
