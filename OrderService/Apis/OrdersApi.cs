@@ -10,6 +10,7 @@ namespace Onboarding.OrderService.Apis;
 internal static class OrdersApi
 {
     private const int MaxPageSize = 100;
+    private const decimal MaxCharge = 1_000_000m;
 
     public static RouteGroupBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
@@ -160,9 +161,10 @@ internal static class OrdersApi
             return ApiProblems.Invalid("body", "Give at least one of shipping, tax, paymentId, fraudScore.");
         }
 
-        if (request.Shipping < 0 || request.Tax < 0 || request.FraudScore is < 0 or > 100)
+        if (request.Shipping is < 0 or > MaxCharge || request.Tax is < 0 or > MaxCharge || request.FraudScore is < 0 or > 100
+            || request.PaymentId is { Length: > 100 })
         {
-            return ApiProblems.Invalid("body", "Charges must not be negative and the fraud score is 0 to 100.");
+            return ApiProblems.Invalid("body", $"Charges are 0 to {MaxCharge}, the fraud score 0 to 100, the payment id at most 100 characters.");
         }
 
         var order = await services.Orders.UpdateAsync(id, o => o with
