@@ -1,19 +1,33 @@
+using Onboarding.NotificationService.Apis;
+using Onboarding.NotificationService.Application;
+using Onboarding.NotificationService.Infrastructure;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 
-// Aspire client integrations: the connection strings come from the AppHost, and each adds a health check,
-// so this service's /health reports RabbitMQ and Redis.
-builder.AddRabbitMQClient("rabbitmq");
-builder.AddRedisClient("redis");
+// The engine adds the Aspire RabbitMQ and Redis clients ("rabbitmq", "redis"), whose health checks /health reports;
+// this service only sends tasks (batch sends) and reads their results, so it adds no worker.
+builder.AddTaskEngine("rabbitmq", "redis");
 
 builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+// Malformed JSON and unbindable parameters answer 400 (as problem details, through the status-code pages) in
+// every environment instead of throwing in Development.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+
+builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<EmailSender>();
+builder.Services.AddSingleton<RedisNotificationStore>();
+builder.Services.AddSingleton<NotificationSender>();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
+app.MapOpenApi();
+app.MapNotificationsApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -1,19 +1,41 @@
+using Onboarding.OrderService.Apis;
+using Onboarding.OrderService.Infrastructure;
+using Onboarding.OrderService.Workflows;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 
-// Aspire client integrations: the connection strings come from the AppHost, and each adds a health check,
-// so this service's /health reports RabbitMQ and Redis.
-builder.AddRabbitMQClient("rabbitmq");
-builder.AddRedisClient("redis");
+// The engine adds the Aspire RabbitMQ and Redis clients ("rabbitmq", "redis"), whose health checks /health reports;
+// this service only sends tasks and reads their results, so it adds no worker.
+builder.AddTaskEngine("rabbitmq", "redis");
 
 builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+// Malformed JSON and unbindable parameters answer 400 (as problem details, through the status-code pages) in
+// every environment instead of throwing in Development.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+
+builder.Services.AddSingleton<RedisOrderStore>();
+builder.Services.AddSingleton<RedisInventory>();
+builder.Services.AddSingleton<RedisPayments>();
+builder.Services.AddSingleton<InterimStageRunner>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<InterimStageRunner>());
+builder.Services.AddSingleton<IOrderWorkflows, InterimOrderWorkflows>();
 
 var app = builder.Build();
+
+await app.Services.GetRequiredService<RedisInventory>().SeedAsync();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
+app.MapOpenApi();
+app.MapOrdersApi();
+app.MapInventoryApi();
+app.MapPricingApis();
+app.MapPaymentsApi();
+app.MapUserUpdatedApi();
 app.MapDefaultEndpoints();
 
 app.Run();

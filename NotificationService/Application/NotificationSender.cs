@@ -1,0 +1,52 @@
+using System.Net.Mail;
+using Onboarding.Contracts.Http;
+using Onboarding.NotificationService.Infrastructure;
+
+namespace Onboarding.NotificationService.Application;
+
+/// <summary>
+/// Sends one email: honours the user's preferences, goes through SMTP when configured and into the outbox
+/// otherwise, and is idempotent by key (a retried task gets the first outcome, unless that one failed).
+/// </summary>
+internal sealed class NotificationSender(RedisNotificationStore store, EmailSender email, TimeProvider time, ILogger<NotificationSender> logger)
+{
+    public async Task<NotificationResponse> SendAsync(
+        string recipient, string subject, string body, string category, string? idempotencyKey, string? userId, CancellationToken cancellationToken)
+    {
+        var id = Guid.CreateVersion7(time.GetUtcNow()).ToString();
+        var isNew = true;
+        if (idempotencyKey is not null)
+        {
+            var holder = await store.ClaimAsync(idempotencyKey, id);
+            if (holder != id)
+            {
+                if (await store.GetAsync(holder) is { Status: not NotificationStatuses.Failed } earlier)
+                {
+                    return earlier;
+                }
+
+                (id, isNew) = (holder, false);
+            }
+        }
+
+        var allowed = userId is null || NotificationCategories.Allows(await store.GetPreferencesAsync(userId), category);
+        var status = !allowed ? NotificationStatuses.Skipped : email.Configured ? NotificationStatuses.Sent : NotificationStatuses.Outbox;
+        if (status == NotificationStatuses.Sent)
+        {
+            try
+            {
+                await email.SendAsync(recipient, subject, body, cancellationToken);
+            }
+            catch (SmtpException ex)
+            {
+                NotificationServiceLog.SmtpFailed(logger, ex, recipient);
+                status = NotificationStatuses.Failed;
+            }
+        }
+
+        var notification = new NotificationResponse(id, recipient.Trim().ToLowerInvariant(), subject, body, category, status, time.GetUtcNow());
+        await store.SaveAsync(notification, isNew);
+        NotificationServiceLog.EmailHandled(logger, id, category, status);
+        return notification;
+    }
+}

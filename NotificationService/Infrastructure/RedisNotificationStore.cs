@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Onboarding.Contracts.Http;
+using Onboarding.NotificationService.Application;
+using StackExchange.Redis;
+
+namespace Onboarding.NotificationService.Infrastructure;
+
+/// <summary>
+/// Notifications in Redis under the <c>notifications:</c> prefix: <c>notifications:{id}</c> (JSON),
+/// <c>notifications:recipient:{email}</c> (ids, newest first), <c>notifications:idempotency:{key}</c> (id of the
+/// notification a key produced), <c>notifications:preferences:{userId}</c> and
+/// <c>notifications:user-updates:{userId}</c>.
+/// </summary>
+internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
+{
+    private const string Prefix = "notifications:";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>Claims an idempotency key for <paramref name="id"/>; answers the id that holds it.</summary>
+    public async Task<string> ClaimAsync(string key, string id)
+    {
+        var redisKey = Prefix + "idempotency:" + key;
+        if (await Db.StringSetAsync(redisKey, id, TimeSpan.FromDays(7), When.NotExists).ConfigureAwait(false))
+        {
+            return id;
+        }
+
+        return (await Db.StringGetAsync(redisKey).ConfigureAwait(false)).ToString();
+    }
+
+    public async Task SaveAsync(NotificationResponse notification, bool isNew)
+    {
+        await Db.StringSetAsync(Prefix + notification.Id, JsonSerializer.Serialize(notification, Json)).ConfigureAwait(false);
+        if (isNew)
+        {
+            await Db.ListLeftPushAsync(RecipientKey(notification.Recipient), notification.Id).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<NotificationResponse?> GetAsync(string id)
+    {
+        var json = await Db.StringGetAsync(Prefix + id).ConfigureAwait(false);
+        return json.IsNullOrEmpty ? null : JsonSerializer.Deserialize<NotificationResponse>(json.ToString(), Json);
+    }
+
+    public async Task<IReadOnlyList<NotificationResponse>> ListAsync(string recipient, int take)
+    {
+        var ids = await Db.ListRangeAsync(RecipientKey(recipient), 0, take - 1).ConfigureAwait(false);
+        var list = new List<NotificationResponse>(ids.Length);
+        foreach (var id in ids)
+        {
+            if (await GetAsync(id.ToString()).ConfigureAwait(false) is { } notification)
+            {
+                list.Add(notification);
+            }
+        }
+
+        return list;
+    }
+
+    public async Task<NotificationPreferencesDto> GetPreferencesAsync(string userId)
+    {
+        var json = await Db.StringGetAsync(Prefix + "preferences:" + userId).ConfigureAwait(false);
+        return json.IsNullOrEmpty ? NotificationCategories.Defaults : JsonSerializer.Deserialize<NotificationPreferencesDto>(json.ToString(), Json)!;
+    }
+
+    public Task SavePreferencesAsync(string userId, NotificationPreferencesDto preferences) =>
+        Db.StringSetAsync(Prefix + "preferences:" + userId, JsonSerializer.Serialize(preferences, Json));
+
+    public Task RecordUserUpdateAsync(string userId, UserUpdatedNotification update, DateTimeOffset at) =>
+        Db.StringSetAsync(Prefix + "user-updates:" + userId, JsonSerializer.Serialize(new { update, at }, Json));
+
+    private static RedisKey RecipientKey(string recipient) => Prefix + "recipient:" + recipient.Trim().ToLowerInvariant();
+}

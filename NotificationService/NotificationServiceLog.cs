@@ -1,0 +1,14 @@
+namespace Onboarding.NotificationService;
+
+/// <summary>NotificationService's log messages.</summary>
+internal static partial class NotificationServiceLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Notification {NotificationId} ({Category}): {Status}")]
+    public static partial void EmailHandled(ILogger logger, string notificationId, string category, string status);
+
+    [LoggerMessage(2, LogLevel.Warning, "SMTP send to {Recipient} failed")]
+    public static partial void SmtpFailed(ILogger logger, Exception exception, string recipient);
+
+    [LoggerMessage(3, LogLevel.Information, "User {UserId} updated ({Fields})")]
+    public static partial void UserUpdated(ILogger logger, string userId, string fields);
+}

@@ -1,0 +1,198 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Onboarding.Contracts.Http;
+using Onboarding.OrderService.Application;
+using Onboarding.OrderService.Infrastructure;
+using Onboarding.OrderService.Workflows;
+
+namespace Onboarding.OrderService.Apis;
+
+/// <summary>The orders resource: <c>/api/orders</c>.</summary>
+internal static class OrdersApi
+{
+    private const int MaxPageSize = 100;
+    private const decimal MaxCharge = 1_000_000m;
+
+    public static RouteGroupBuilder MapOrdersApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/orders").WithTags("Orders");
+
+        api.MapPost("/", CreateOrderAsync).WithName("CreateOrder")
+            .WithSummary("Place an order and start the processing chain");
+        api.MapGet("/", ListOrdersAsync).WithName("ListOrders").WithSummary("List orders, newest first");
+        api.MapGet("/{id}", GetOrderAsync).WithName("GetOrder").WithSummary("Get an order");
+        api.MapPost("/{id}/fulfillment", StartFulfillmentAsync).WithName("StartFulfillment")
+            .WithSummary("Start the fulfillment chord of a confirmed order");
+
+        // Used by the order tasks (Workers) over service discovery.
+        api.MapPost("/{id}/status", ChangeStatusAsync).WithName("ChangeOrderStatus")
+            .WithSummary("Move the order along its state machine (idempotent)");
+        api.MapPut("/{id}/charges", SetChargesAsync).WithName("SetOrderCharges")
+            .WithSummary("Record shipping, tax, payment id or fraud score computed by a task");
+
+        return api;
+    }
+
+    public static async Task<Results<Accepted<OrderAcceptedResponse>, ValidationProblem>> CreateOrderAsync(
+        CreateOrderRequest? request, [AsParameters] OrderServices services, CancellationToken cancellationToken)
+    {
+        var now = services.Time.GetUtcNow();
+        var errors = OrderValidation.Validate(request, now);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var order = new Order
+        {
+            Id = Guid.CreateVersion7(now).ToString(),
+            UserId = request!.UserId!.Trim(),
+            CustomerEmail = request.CustomerEmail!.Trim(),
+            Items = [.. request.Items!.Select(i => (Item: i!, Product: Catalog.Find(i!.ProductId)!))
+                .Select(x => new OrderItem(x.Product.Id, x.Product.Name, x.Item.Quantity!.Value, x.Product.Price))],
+            ShippingAddress = request.ShippingAddress!,
+            CardLast4 = OrderValidation.Last4(request.PaymentMethod!.CardNumber!),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        await services.Orders.CreateAsync(order);
+
+        var started = await services.Workflows.StartProcessingAsync(order, cancellationToken);
+        order = await services.Orders.UpdateAsync(order.Id, o => o with { Tasks = Merge(o.Tasks, started.StepTasks) }) ?? order;
+        OrderServiceLog.OrderCreated(services.Logger, order.Id, started.WorkflowId);
+
+        var statusUrl = $"/api/orders/{order.Id}";
+        return TypedResults.Accepted(statusUrl, new OrderAcceptedResponse(order.ToResponse(), started.WorkflowId, statusUrl));
+    }
+
+    public static async Task<Results<Ok<OrderListResponse>, ValidationProblem>> ListOrdersAsync(
+        [AsParameters] OrderServices services, string? userId, string? status, int? skip, int? take)
+    {
+        var (s, t) = (skip ?? 0, take ?? 20);
+        if (s < 0 || t is < 1 or > MaxPageSize)
+        {
+            return ApiProblems.Invalid("paging", $"skip must be 0 or more and take 1 to {MaxPageSize}.");
+        }
+
+        if (status is not null && !OrderStateMachine.IsKnown(status))
+        {
+            return ApiProblems.Invalid("status", "Unknown status.");
+        }
+
+        var (orders, total) = await services.Orders.ListAsync(userId, status, s, t);
+        return TypedResults.Ok(new OrderListResponse([.. orders.Select(o => o.ToResponse())], total, s, t));
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> GetOrderAsync(
+        string id, [AsParameters] OrderServices services) =>
+        await services.Orders.GetAsync(id) is { } order ? TypedResults.Ok(order.ToResponse()) : ApiProblems.NotFound("Order", id);
+
+    public static async Task<Results<Accepted<OrderAcceptedResponse>, ProblemHttpResult>> StartFulfillmentAsync(
+        string id, [AsParameters] OrderServices services, CancellationToken cancellationToken)
+    {
+        if (await services.Orders.GetAsync(id) is not { } order)
+        {
+            return ApiProblems.NotFound("Order", id);
+        }
+
+        if (order.Status != OrderStatuses.Confirmed)
+        {
+            return ApiProblems.Conflict("Order not confirmed",
+                $"Fulfillment starts from a confirmed order; this one is {order.Status}.");
+        }
+
+        if (order.Tasks.ContainsKey("finalize_order_preparation"))
+        {
+            return ApiProblems.Conflict("Fulfillment already started", "This order's fulfillment was started before.");
+        }
+
+        var started = await services.Workflows.StartFulfillmentAsync(order, cancellationToken);
+        order = await services.Orders.UpdateAsync(id, o => o with { Tasks = Merge(o.Tasks, started.StepTasks) }) ?? order;
+        var statusUrl = $"/api/orders/{order.Id}";
+        return TypedResults.Accepted(statusUrl, new OrderAcceptedResponse(order.ToResponse(), started.WorkflowId, statusUrl));
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> ChangeStatusAsync(
+        string id, OrderStatusChangeRequest? request, [AsParameters] OrderServices services)
+    {
+        if (!OrderStateMachine.IsKnown(request?.Status))
+        {
+            return ApiProblems.Invalid("status", "Unknown status.");
+        }
+
+        var to = request!.Status!;
+        if (to == OrderStatuses.Failed && string.IsNullOrWhiteSpace(request.Reason))
+        {
+            return ApiProblems.Invalid("reason", "A failed order needs a reason.");
+        }
+
+        string? from = null;
+        var rejected = false;
+        var order = await services.Orders.UpdateAsync(id, o =>
+        {
+            from = o.Status;
+            rejected = !OrderStateMachine.CanMove(o.Status, to);
+            return rejected || o.Status == to
+                ? o
+                : o with { Status = to, FailureReason = to == OrderStatuses.Failed ? request.Reason : o.FailureReason, UpdatedAt = services.Time.GetUtcNow() };
+        });
+        if (order is null)
+        {
+            return ApiProblems.NotFound("Order", id);
+        }
+
+        if (rejected)
+        {
+            return ApiProblems.Conflict("Transition not allowed", $"An order cannot move from {from} to {to}.");
+        }
+
+        if (from != to)
+        {
+            OrderServiceLog.StatusChanged(services.Logger, id, from!, to);
+        }
+
+        return TypedResults.Ok(order.ToResponse());
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> SetChargesAsync(
+        string id, OrderChargesRequest? request, [AsParameters] OrderServices services)
+    {
+        if (request is null || (request.Shipping is null && request.Tax is null && request.PaymentId is null && request.FraudScore is null))
+        {
+            return ApiProblems.Invalid("body", "Give at least one of shipping, tax, paymentId, fraudScore.");
+        }
+
+        if (request.Shipping is < 0 or > MaxCharge || request.Tax is < 0 or > MaxCharge || request.FraudScore is < 0 or > 100
+            || request.PaymentId is { Length: > 100 })
+        {
+            return ApiProblems.Invalid("body", $"Charges are 0 to {MaxCharge}, the fraud score 0 to 100, the payment id at most 100 characters.");
+        }
+
+        var order = await services.Orders.UpdateAsync(id, o => o with
+        {
+            Shipping = request.Shipping ?? o.Shipping,
+            Tax = request.Tax ?? o.Tax,
+            PaymentId = request.PaymentId ?? o.PaymentId,
+            FraudScore = request.FraudScore ?? o.FraudScore,
+            UpdatedAt = services.Time.GetUtcNow(),
+        });
+        return order is null ? ApiProblems.NotFound("Order", id) : TypedResults.Ok(order.ToResponse());
+    }
+
+    private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+    {
+        var merged = new Dictionary<string, string>(a, StringComparer.Ordinal);
+        foreach (var (key, value) in b)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
+}
+
+/// <summary>What the orders endpoints depend on.</summary>
+internal sealed record OrderServices(RedisOrderStore Orders, IOrderWorkflows Workflows, TimeProvider Time, ILogger<OrderServices> Logger);
+
+public sealed record OrderAcceptedResponse(OrderResponse Order, string WorkflowId, string StatusUrl);
+
+public sealed record OrderListResponse(IReadOnlyList<OrderResponse> Items, long Total, int Skip, int Take);

@@ -1,0 +1,26 @@
+namespace Onboarding.OrderService;
+
+/// <summary>OrderService's log messages.</summary>
+internal static partial class OrderServiceLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Order {OrderId} created; processing {WorkflowId} started")]
+    public static partial void OrderCreated(ILogger logger, string orderId, string workflowId);
+
+    [LoggerMessage(2, LogLevel.Information, "Order {OrderId} moved {From} -> {To}")]
+    public static partial void StatusChanged(ILogger logger, string orderId, string from, string to);
+
+    [LoggerMessage(3, LogLevel.Warning, "Payment for order {OrderId} declined: {DeclineCode}")]
+    public static partial void PaymentDeclined(ILogger logger, string orderId, string declineCode);
+
+    [LoggerMessage(4, LogLevel.Warning, "Simulated payment outage: {Calls} call(s) will answer 503")]
+    public static partial void OutageSimulated(ILogger logger, int calls);
+
+    [LoggerMessage(5, LogLevel.Warning, "Workflow {RootId} stopped: task {TaskId} ended {State}")]
+    public static partial void WorkflowStepFailed(ILogger logger, string rootId, string taskId, string state);
+
+    [LoggerMessage(6, LogLevel.Warning, "Workflow {RootId} stopped: a step did not finish in time")]
+    public static partial void WorkflowStepTimedOut(ILogger logger, string rootId);
+
+    [LoggerMessage(7, LogLevel.Information, "User {UserId} updated ({Fields}); customer data refreshed")]
+    public static partial void UserUpdated(ILogger logger, string userId, string fields);
+}

@@ -1,0 +1,266 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Onboarding.Contracts.Http;
+using Onboarding.Tests.Infrastructure;
+
+namespace Onboarding.Tests.EndToEnd;
+
+/// <summary>
+/// The services and workers through the real AppHost: each flow goes request → task on the broker → worker →
+/// service API over service discovery, as a user of the app sees it.
+/// </summary>
+[Collection(AppCollection.Name)]
+public sealed class ServicesTests(AppFixture fixture)
+{
+    private static readonly TimeSpan FlowTimeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task CreateUser_Answers202AndCompletesOnboarding_WhenInputIsValid()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var users = fixture.App.CreateHttpClient("userservice");
+        var email = $"ada.{Guid.NewGuid():N}@example.com";
+
+        using var created = await users.PostAsJsonAsync("/api/users",
+            new { email, firstName = "Ada", lastName = "Lovelace", password = "Analytical1" }, ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var body = await ReadJsonAsync(created, ct);
+        var userId = body.GetProperty("user").GetProperty("id").GetString()!;
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("onboardingTaskId").GetString()));
+        Assert.Equal($"/api/users/{userId}/onboarding", body.GetProperty("statusUrl").GetString());
+        Assert.False(body.GetProperty("user").TryGetProperty("passwordHash", out _));
+
+        var user = await users.GetFromJsonAsync<UserResponse>($"/api/users/{userId}", ct);
+        Assert.Equal(email, user!.Email);
+
+        var onboarding = await PollAsync(users, $"/api/users/{userId}/onboarding",
+            o => o.GetProperty("state").GetString() is "SUCCESS" or "FAILURE", ct);
+        Assert.Equal("SUCCESS", onboarding.GetProperty("state").GetString());
+        Assert.Equal(8, onboarding.GetProperty("steps").GetArrayLength());
+        Assert.All(onboarding.GetProperty("steps").EnumerateArray(), s => Assert.Equal("SUCCESS", s.GetProperty("state").GetString()));
+        Assert.Equal(UserStatuses.Active, onboarding.GetProperty("userStatus").GetString());
+
+        using var notifications = fixture.App.CreateHttpClient("notificationservice");
+        var outbox = await notifications.GetFromJsonAsync<List<NotificationResponse>>($"/api/notifications?recipient={Uri.EscapeDataString(email)}", ct);
+        Assert.Single(outbox!, n => n.Subject.StartsWith("Welcome", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task UsersApi_Answers409And404And401_ForConflictsUnknownIdsAndBadCredentials()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var users = fixture.App.CreateHttpClient("userservice");
+        var email = $"grace.{Guid.NewGuid():N}@example.com";
+        var request = new { email, firstName = "Grace", lastName = "Hopper", password = "Cobol1959x" };
+        using var first = await users.PostAsJsonAsync("/api/users", request, ct);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var userId = (await ReadJsonAsync(first, ct)).GetProperty("user").GetProperty("id").GetString()!;
+
+        using var duplicate = await users.PostAsJsonAsync("/api/users", request with { email = email.ToUpperInvariant() }, ct);
+        await AssertProblemAsync(duplicate, HttpStatusCode.Conflict, ct);
+
+        using var unknown = await users.GetAsync($"/api/users/{Guid.NewGuid()}", ct);
+        await AssertProblemAsync(unknown, HttpStatusCode.NotFound, ct);
+
+        using var badLogin = await users.PostAsJsonAsync("/api/users/login", new { email, password = "Wrong12345" }, ct);
+        await AssertProblemAsync(badLogin, HttpStatusCode.Unauthorized, ct);
+
+        using var login = await users.PostAsJsonAsync("/api/users/login", new { email, password = "Cobol1959x" }, ct);
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        Assert.Equal(1, (await ReadJsonAsync(login, ct)).GetProperty("loginCount").GetInt32());
+
+        using var deleted = await users.DeleteAsync($"/api/users/{userId}", ct);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        using var deletedAgain = await users.DeleteAsync($"/api/users/{userId}", ct);
+        await AssertProblemAsync(deletedAgain, HttpStatusCode.NotFound, ct);
+    }
+
+    public static TheoryData<string, string, string, string?> BadRequests => new()
+    {
+        // resource, method, path, body ("!" = malformed JSON)
+        { "userservice", "POST", "/api/users", "{}" },
+        { "userservice", "POST", "/api/users", "!" },
+        { "userservice", "POST", "/api/users", """{"email":"not-an-email","firstName":"A","lastName":"B","password":"short"}""" },
+        { "userservice", "POST", "/api/users", """{"email":42}""" },
+        { "userservice", "POST", "/api/users", "[]" },
+        { "userservice", "PUT", "/api/users/x", "{}" },
+        { "userservice", "PUT", "/api/users/x", "!" },
+        { "userservice", "POST", "/api/users/x/password", """{"currentPassword":"","newPassword":"x"}""" },
+        { "userservice", "POST", "/api/users/login", "{}" },
+        { "userservice", "POST", "/api/users/login", "!" },
+        { "userservice", "GET", "/api/users?take=0", null },
+        { "userservice", "GET", "/api/users?take=abc", null },
+        { "userservice", "POST", "/api/users/x/onboarding/steps/nope", null },
+        { "userservice", "PUT", "/api/users/x/role", """{"role":"emperor"}""" },
+        { "orderservice", "POST", "/api/orders", "{}" },
+        { "orderservice", "POST", "/api/orders", "!" },
+        { "orderservice", "POST", "/api/orders", """{"userId":"u","customerEmail":"a@b.co","items":[{"productId":"nope","quantity":0}],"shippingAddress":{"street":"s","city":"c","postalCode":"1","country":"usa"},"paymentMethod":{"cardNumber":"12","expiryMonth":13,"expiryYear":1}}""" },
+        { "orderservice", "POST", "/api/orders", """{"items":[null]}""" },
+        { "orderservice", "GET", "/api/orders?status=lost", null },
+        { "orderservice", "POST", "/api/orders/x/status", """{"status":"teleported"}""" },
+        { "orderservice", "PUT", "/api/orders/x/charges", "{}" },
+        { "orderservice", "POST", "/api/inventory/reservations", """{"orderId":"o","items":[]}""" },
+        { "orderservice", "POST", "/api/shipping/quotes", """{"country":"X","itemCount":0}""" },
+        { "orderservice", "POST", "/api/shipping/address-validation", "{}" },
+        { "orderservice", "POST", "/api/tax/calculate", """{"country":"de","subtotal":1}""" },
+        { "orderservice", "POST", "/api/payments", """{"orderId":"","amount":-1,"cardLast4":"12x4"}""" },
+        { "orderservice", "POST", "/api/payments", "!" },
+        { "orderservice", "POST", "/api/payments/simulate-outage", """{"calls":-1}""" },
+        { "orderservice", "POST", "/api/fraud/score", "{}" },
+        { "orderservice", "POST", "/api/user-updated", "{}" },
+        { "notificationservice", "POST", "/api/notifications/email", """{"recipient":"nobody","subject":"","body":""}""" },
+        { "notificationservice", "POST", "/api/notifications/email", "!" },
+        { "notificationservice", "GET", "/api/notifications", null },
+        { "notificationservice", "GET", "/api/notifications?recipient=a@b.co&take=9999", null },
+        { "notificationservice", "POST", "/api/notifications/batch", """{"recipients":[],"subject":"s","body":"b"}""" },
+        { "notificationservice", "PUT", "/api/notifications/preferences/u1", "{}" },
+        { "notificationservice", "POST", "/api/user-updated", "{}" },
+        { "notificationservice", "POST", "/api/user-updated", "!" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Endpoint_Answers400ProblemDetails_ForBadInput(string resource, string method, string path, string? body)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = fixture.App.CreateHttpClient(resource);
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body == "!" ? """{"email": "a@b.co", """ : body, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await http.SendAsync(request, ct);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, ct);
+    }
+
+    [Fact]
+    public async Task CreateOrder_Answers202AndReachesConfirmedThenReadyToShip_WithAnApprovedCard()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var orders = fixture.App.CreateHttpClient("orderservice");
+
+        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4242424242424242"), ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var order = (await ReadJsonAsync(created, ct)).GetProperty("order");
+        Assert.Equal(OrderStatuses.Pending, order.GetProperty("status").GetString());
+        var orderId = order.GetProperty("id").GetString()!;
+
+        var confirmed = await PollAsync(orders, $"/api/orders/{orderId}",
+            o => o.GetProperty("status").GetString() is OrderStatuses.Confirmed or OrderStatuses.Failed, ct);
+        Assert.Equal(OrderStatuses.Confirmed, confirmed.GetProperty("status").GetString());
+        Assert.StartsWith("pay_", confirmed.GetProperty("paymentId").GetString(), StringComparison.Ordinal);
+        Assert.True(confirmed.GetProperty("shipping").GetDecimal() > 0);
+
+        using var fulfillment = await orders.PostAsync($"/api/orders/{orderId}/fulfillment", null, ct);
+        Assert.Equal(HttpStatusCode.Accepted, fulfillment.StatusCode);
+        var ready = await PollAsync(orders, $"/api/orders/{orderId}",
+            o => o.GetProperty("status").GetString() is OrderStatuses.ReadyToShip or OrderStatuses.Failed, ct);
+        Assert.Equal(OrderStatuses.ReadyToShip, ready.GetProperty("status").GetString());
+        Assert.True(ready.GetProperty("tax").GetDecimal() > 0);
+
+        using var again = await orders.PostAsync($"/api/orders/{orderId}/fulfillment", null, ct);
+        await AssertProblemAsync(again, HttpStatusCode.Conflict, ct);
+    }
+
+    [Fact]
+    public async Task CreateOrder_EndsFailedWithReasonAndReleasesStock_WhenTheCardIsDeclined()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var orders = fixture.App.CreateHttpClient("orderservice");
+
+        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4000000000000119"), ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var orderId = (await ReadJsonAsync(created, ct)).GetProperty("order").GetProperty("id").GetString()!;
+        var failed = await PollAsync(orders, $"/api/orders/{orderId}",
+            o => o.GetProperty("status").GetString() is OrderStatuses.Confirmed or OrderStatuses.Failed, ct);
+        Assert.Equal(OrderStatuses.Failed, failed.GetProperty("status").GetString());
+        Assert.Contains("insufficient_funds", failed.GetProperty("failureReason").GetString(), StringComparison.Ordinal);
+
+        var reservation = await orders.GetFromJsonAsync<ReservationResponse>($"/api/inventory/reservations/{orderId}", ct);
+        Assert.Equal("released", reservation!.Status);
+
+        using var unknown = await orders.PostAsync($"/api/orders/{Guid.NewGuid()}/fulfillment", null, ct);
+        await AssertProblemAsync(unknown, HttpStatusCode.NotFound, ct);
+        using var notConfirmed = await orders.PostAsync($"/api/orders/{orderId}/fulfillment", null, ct);
+        await AssertProblemAsync(notConfirmed, HttpStatusCode.Conflict, ct);
+    }
+
+    [Fact]
+    public async Task CreateOrder_StillReachesConfirmed_WhenThePaymentProviderFailsTransiently()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var orders = fixture.App.CreateHttpClient("orderservice");
+        using var outage = await orders.PostAsJsonAsync("/api/payments/simulate-outage", new { calls = 2 }, ct);
+        Assert.Equal(HttpStatusCode.OK, outage.StatusCode);
+        try
+        {
+            using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4242424242424242"), ct);
+
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+            var orderId = (await ReadJsonAsync(created, ct)).GetProperty("order").GetProperty("id").GetString()!;
+            var done = await PollAsync(orders, $"/api/orders/{orderId}",
+                o => o.GetProperty("status").GetString() is OrderStatuses.Confirmed or OrderStatuses.Failed, ct);
+            Assert.Equal(OrderStatuses.Confirmed, done.GetProperty("status").GetString());
+            var payment = await orders.GetFromJsonAsync<PaymentResponse>($"/api/payments/{orderId}", ct);
+            Assert.Equal(PaymentStatuses.Approved, payment!.Status);
+        }
+        finally
+        {
+            using var _ = await orders.PostAsJsonAsync("/api/payments/simulate-outage", new { calls = 0 }, CancellationToken.None);
+        }
+    }
+
+    private static object NewOrder(string cardNumber) => new
+    {
+        userId = Guid.NewGuid().ToString(),
+        customerEmail = $"buyer.{Guid.NewGuid():N}@example.com",
+        items = new[] { new { productId = "sku-mouse", quantity = 2 }, new { productId = "sku-keyboard", quantity = 1 } },
+        shippingAddress = new { name = "Buyer", street = "1 Main St", city = "Springfield", postalCode = "12345", country = "US" },
+        paymentMethod = new { cardNumber, expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 },
+    };
+
+    private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct) =>
+        (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).Clone();
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode expected, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(expected == response.StatusCode, $"expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal((int)expected, problem.RootElement.GetProperty("status").GetInt32());
+    }
+
+    /// <summary>Reads <paramref name="path"/> until <paramref name="done"/> holds; the workers run in the background.</summary>
+    private static async Task<JsonElement> PollAsync(HttpClient http, string path, Func<JsonElement, bool> done, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(FlowTimeout);
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        var last = default(JsonElement);
+        try
+        {
+            do
+            {
+                last = (await http.GetFromJsonAsync<JsonElement>(path, timeout.Token)).Clone();
+                if (done(last))
+                {
+                    return last;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(timeout.Token));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+
+        throw new TimeoutException($"{path} did not reach the expected state in {FlowTimeout}; last: {last}");
+    }
+}

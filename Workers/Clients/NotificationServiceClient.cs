@@ -1,0 +1,19 @@
+using Onboarding.Contracts.Http;
+
+namespace Onboarding.Workers.Clients;
+
+/// <summary>NotificationService over service discovery (<c>http://notificationservice</c>).</summary>
+internal sealed class NotificationServiceClient(HttpClient http) : ServiceClientBase(http)
+{
+    public Task<NotificationResponse> SendEmailAsync(SendEmailRequest request, CancellationToken cancellationToken) =>
+        SendAsync<NotificationResponse>(HttpMethod.Post, "/api/notifications/email", request, cancellationToken);
+
+    public Task<NotificationPreferencesDto> GetPreferencesAsync(string userId, CancellationToken cancellationToken) =>
+        GetAsync<NotificationPreferencesDto>($"/api/notifications/preferences/{Uri.EscapeDataString(userId)}", cancellationToken);
+
+    public Task<NotificationPreferencesDto> SetPreferencesAsync(string userId, NotificationPreferencesDto preferences, CancellationToken cancellationToken) =>
+        SendAsync<NotificationPreferencesDto>(HttpMethod.Put, $"/api/notifications/preferences/{Uri.EscapeDataString(userId)}", preferences, cancellationToken);
+
+    public Task NotifyUserUpdatedAsync(UserUpdatedNotification notification, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "/api/user-updated", notification, cancellationToken);
+}
