@@ -8,6 +8,7 @@ using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.Workflows;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using RabbitMQ.Client;
@@ -86,6 +87,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<RunningTasks>();
         services.TryAddSingleton<TaskExecutor>();
+        services.AddWorkflows();
         services.TryAddSingleton<UnreadableMessageRescue>();
         if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))
         {
@@ -114,7 +116,7 @@ public static class TaskEngineHostingExtensions
         optionsBuilder.ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton<TaskWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
-        return builder.AddDiagnosticTasks();
+        return builder.AddDiagnosticTasks().AddWorkflowTasks();
     }
 
     private static TaskRegistry GetOrAddRegistry(IServiceCollection services) =>
