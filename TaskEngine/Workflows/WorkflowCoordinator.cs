@@ -118,15 +118,8 @@ internal sealed class WorkflowCoordinator(
         TaskMessage message, string taskId, string groupId, int? groupIndex, string state, JsonElement result, JsonElement chord,
         CancellationToken cancellationToken)
     {
-        var member = CanvasJson.WriteToString(writer =>
-        {
-            writer.WriteStartArray();
-            writer.WriteNumberValue(1);
-            writer.WriteStringValue(taskId);
-            writer.WriteStringValue(state);
-            result.WriteTo(writer);
-            writer.WriteEndArray();
-        });
+        // Python's json.dumps([1, tid, state, result]) separators, so members look alike whoever wrote them.
+        var member = string.Concat("[1, ", JsonSerializer.Serialize(taskId, TaskJson.Options), ", \"", state, "\", ", result.GetRawText(), "]");
         var part = await store.AddChordPartAsync(groupId, groupIndex, member, taskId, cancellationToken).ConfigureAwait(false);
         if (!part.IsComplete || !await store.TryTakeFiredAsync(groupId, taskId, cancellationToken).ConfigureAwait(false))
         {

@@ -31,10 +31,11 @@ internal sealed class WorkflowStore(IConnectionMultiplexer redis, IOptions<TaskE
     // Celery's MULTI (ZADD, ZCOUNT, GET .t, GET .s, EXPIRE x3) as one atomic script, with one change: a member whose
     // task id is already in .j is not added again, so a re-executed part (with any result) counts once.
     private const string PartReturnScript = """
-        local prefix = '[1, "' .. ARGV[3] .. '"'
+        local python = '[1, "' .. ARGV[3] .. '"'
+        local compact = '[1,"' .. ARGV[3] .. '"'
         local found = false
         for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-          if string.sub(member, 1, string.len(prefix)) == prefix then
+          if string.sub(member, 1, string.len(python)) == python or string.sub(member, 1, string.len(compact)) == compact then
             found = true
             break
           end

@@ -76,7 +76,7 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         Assert.Equal([0.3, 4, 6], values.Select(v => v.GetDouble()));
         await group.SaveAsync(Token);
         var stored = (string?)await host.Redis.StringGetAsync("celery-taskset-meta-" + group.Id);
-        Assert.StartsWith($"{{\"result\": [[\"{group.Id}\", null], [[[\"{group.Children[0].Id}\", null], null]", stored);
+        Assert.StartsWith($"{{\"result\":[[\"{group.Id}\",null],[[[\"{group.Children[0].Id}\",null],null]", stored);
         var restored = await Workflows(host).RestoreGroupAsync(group.Id, Token);
         Assert.Equal(group.Children.Select(c => c.Id), restored!.Children.Select(c => c.Id));
         Assert.Equal("[0.3,4,6]", (await restored.GetAsync(Wait, Token)).GetRawText());
