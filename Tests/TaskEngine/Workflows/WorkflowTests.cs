@@ -27,8 +27,16 @@ public sealed class WorkflowTests(BrokerFixture fixture)
                 .AddTask<CollectArgs, CollectHandler>("tests.collect")
                 .AddTask<LabelArgs, StepHandler>("tests.step")
                 .AddTask<LabelArgs, StepHandler>("tests.step_fails", o => o.MaxRetries = 0)
-                .AddTask<CompensateArgs, CompensateHandler>("tests.compensate"),
-            services: s => s.AddSingleton(recorder ?? new WorkflowRecorder()));
+                .AddTask<CompensateArgs, CompensateHandler>("tests.compensate")
+                .AddTask<FlakyArgs, FlakyHandler>("tests.flaky", o =>
+                {
+                    o.MaxRetries = 3;
+                    o.RetryOnException<TransientException>();
+                    o.RetryBackoff = TimeSpan.FromMilliseconds(200);
+                    o.RetryBackoffMax = TimeSpan.FromMilliseconds(400);
+                    o.RetryJitter = false;
+                }),
+            services: s => s.AddSingleton(recorder ?? new WorkflowRecorder()).AddSingleton(new Recorder()));
 
     private static IWorkflowClient Workflows(EngineTestHost host) => host.Services.GetRequiredService<IWorkflowClient>();
 
@@ -249,6 +257,42 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         var pending = Assert.Single(failed.Children);
         Assert.Equal(result.Id, pending.Id);
         Assert.Equal(TaskState.Pending, pending.State);
+    }
+
+    [Fact]
+    public async Task RetriedStep_KeepsTheRestOfTheChain_WhenItSucceedsOnARetry()
+    {
+        await using var host = await StartAsync(fixture);
+
+        var result = await Workflows(host).ApplyAsync(Chain.Of(Signature.Create("tests.flaky", 1), Add(100)), Token);
+
+        Assert.Equal(101, (await result.GetAsync(Wait, Token)).GetInt32());
+    }
+
+    [Fact]
+    public async Task BuiltInChordAndGroupTasks_ApplyTheCanvas_WhenSentAsTasks()
+    {
+        await using var host = await StartAsync(fixture);
+        var bodyId = NewId();
+        var memberId = NewId();
+        var groupId = NewId();
+
+        await host.Client.SendAsync(WorkflowTasks.ChordTask, kwargs: new Dictionary<string, JsonElement>
+        {
+            ["header"] = Json(Group.Of(Add(1, 1), Add(2, 2)).ToJson()),
+            ["body"] = Json(Signature.Create(DiagnosticTasks.Xsum).WithTaskId(bodyId).ToJson()),
+        }, cancellationToken: Token);
+        var group = await host.Client.SendAsync(WorkflowTasks.GroupTask, kwargs: new Dictionary<string, JsonElement>
+        {
+            ["tasks"] = Json($"[{Add(5).WithTaskId(memberId).ToJson()}]"),
+            ["group_id"] = Json($"\"{groupId}\""),
+            ["partial_args"] = Json("[5]"),
+        }, cancellationToken: Token);
+
+        Assert.Equal(6, (await host.Client.GetResult(bodyId).GetAsync(Wait, Token)).GetInt32());
+        Assert.Equal(10, (await host.Client.GetResult(memberId).GetAsync(Wait, Token)).GetInt32());
+        Assert.Equal(groupId, (await group.GetAsync(Wait, Token)).GetString());
+        Assert.Equal(groupId, (await host.Client.GetResult(memberId).GetMetaAsync(Token))!.GroupId);
     }
 
     private static IEnumerable<WorkflowNode> Flatten(WorkflowNode node) => [node, .. node.Children.SelectMany(Flatten)];
