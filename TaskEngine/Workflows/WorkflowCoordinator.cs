@@ -128,21 +128,24 @@ internal sealed class WorkflowCoordinator(
 
         var body = Signature.FromJson(chord);
         var rootId = message.RootId ?? message.Id;
+        IReadOnlyList<JsonElement> results;
         try
         {
-            var results = await JoinAsync(groupId, cancellationToken).ConfigureAwait(false);
-            WorkflowLog.ChordFiring(logger, groupId, body.Task, taskId);
-            var plan = _steps.OnChordCompleted(body, results, taskId);
-            await publisher.PublishAsync(plan, rootId, null, cancellationToken).ConfigureAwait(false);
+            results = await JoinAsync(groupId, cancellationToken).ConfigureAwait(false);
         }
         catch (ChordFailedException ex)
         {
-            await FailChordBodyAsync(body, rootId, ex.Message, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
             await store.DeleteChordAsync(groupId).ConfigureAwait(false);
+            await FailChordBodyAsync(body, rootId, ex.Message, cancellationToken).ConfigureAwait(false);
+            return;
         }
+
+        // The chord's keys go before the body is sent (Celery deletes them after, in a finally): nothing is left
+        // behind once the body can run, and the fired flag already guards against a second body.
+        await store.DeleteChordAsync(groupId).ConfigureAwait(false);
+        WorkflowLog.ChordFiring(logger, groupId, body.Task, taskId);
+        var plan = _steps.OnChordCompleted(body, results, taskId);
+        await publisher.PublishAsync(plan, rootId, null, cancellationToken).ConfigureAwait(false);
     }
 
     // Results ordered by group_index; a saved group (complex header) is joined from the task metas instead.

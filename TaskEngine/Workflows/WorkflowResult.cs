@@ -48,40 +48,56 @@ public class WorkflowResult
 
     /// <summary>
     /// Waits for the result. Like Celery's <c>get(follow_parents=True)</c>, throws <see cref="TaskFailedException"/>
-    /// as soon as a parent failed, even before this task's own result exists; <see cref="TimeoutException"/> on timeout.
+    /// as soon as a parent (for a chord body: a header part) failed, even before this task's own result exists;
+    /// <see cref="TimeoutException"/> on timeout.
     /// </summary>
     public virtual async Task<JsonElement> GetAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var own = Backend.WaitAsync(Id, timeout, stop.Token);
         var pending = new List<Task<ResultMeta>> { own };
+        var parentIds = new List<string>();
         for (var parent = Parent; parent is not null; parent = parent.Parent)
         {
-            if (parent is not GroupResult)
-            {
-                pending.Add(Backend.WaitAsync(parent.Id, timeout, stop.Token));
-            }
+            parentIds.AddRange(LeafIds(parent));
         }
+
+        pending.AddRange(parentIds.Select(id => Backend.WaitAsync(id, timeout, stop.Token)));
 
         try
         {
             while (true)
             {
                 var done = await Task.WhenAny(pending).ConfigureAwait(false);
+
+                // Parents first, as Celery checks them before the task itself.
+                if (pending.FirstOrDefault(task => task != own && task.IsCompletedSuccessfully && task.Result.State != TaskState.Success) is { } parentFailed)
+                {
+                    var failed = parentFailed.Result;
+                    throw new TaskFailedException(failed.TaskId, failed.State, failed.Exception, failed.Traceback);
+                }
+
                 if (done == own)
                 {
                     var meta = await own.ConfigureAwait(false);
+                    if (meta.State != TaskState.Success)
+                    {
+                        // A chord body's ChordError or a failed step: report the parent that failed first, as Celery does.
+                        foreach (var parentId in parentIds)
+                        {
+                            if (await Backend.GetAsync(parentId, cancellationToken).ConfigureAwait(false) is { State: TaskState.Failure or TaskState.Revoked } parentMeta)
+                            {
+                                throw new TaskFailedException(parentMeta.TaskId, parentMeta.State, parentMeta.Exception, parentMeta.Traceback);
+                            }
+                        }
+                    }
+
                     return meta.State == TaskState.Success
                         ? meta.Result
                         : throw new TaskFailedException(meta.TaskId, meta.State, meta.Exception, meta.Traceback);
                 }
 
                 pending.Remove(done);
-                if (done.IsCompletedSuccessfully && done.Result.State != TaskState.Success)
-                {
-                    var failed = done.Result;
-                    throw new TaskFailedException(failed.TaskId, failed.State, failed.Exception, failed.Traceback);
-                }
             }
         }
         finally
@@ -94,6 +110,10 @@ public class WorkflowResult
             }
         }
     }
+
+    // The task ids a parent stands for: itself, or every member of a group (a chord's header parts).
+    private static IEnumerable<string> LeafIds(WorkflowResult result) =>
+        result is GroupResult group ? group.Children.SelectMany(LeafIds) : [result.Id];
 
     /// <summary>Like <see cref="GetAsync(TimeSpan, CancellationToken)"/>, deserializing the result.</summary>
     public async Task<T?> GetAsync<T>(TimeSpan timeout, CancellationToken cancellationToken = default)

@@ -41,18 +41,19 @@ internal sealed class WorkflowStatusReader(WorkflowStore store) : IWorkflowStatu
     public async Task<WorkflowNode?> GetAsync(string rootId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(rootId);
-        var nodes = new Dictionary<string, (string Name, string? Parent, int Order)>(StringComparer.Ordinal);
+        var nodes = new Dictionary<string, (string Name, string? Parent, long Order)>(StringComparer.Ordinal);
         var metas = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         var frontier = new List<string> { rootId };
         var seen = new HashSet<string>(StringComparer.Ordinal) { rootId };
         while (frontier.Count > 0 && nodes.Count < MaxNodes)
         {
             var next = new List<string>();
-            void Add(string id, string name, string? parent)
+            void Add(string id, string name, string? parent, long? seq)
             {
                 if (!nodes.ContainsKey(id))
                 {
-                    nodes[id] = (name, parent, nodes.Count);
+                    // Indexed steps sort by their publish sequence; steps known only from a meta's children come after.
+                    nodes[id] = (name, parent, seq ?? long.MaxValue / 2 + nodes.Count);
                 }
 
                 if (seen.Add(id))
@@ -68,7 +69,8 @@ internal sealed class WorkflowStatusReader(WorkflowStore store) : IWorkflowStatu
                     using var entry = JsonDocument.Parse(json);
                     var parent = entry.RootElement.GetProperty("parent");
                     Add(id, entry.RootElement.GetProperty("name").GetString() ?? string.Empty,
-                        parent.ValueKind == JsonValueKind.String ? parent.GetString() : null);
+                        parent.ValueKind == JsonValueKind.String ? parent.GetString() : null,
+                        entry.RootElement.TryGetProperty("seq", out var seq) && seq.TryGetInt64(out var order) ? order : null);
                 }
             }
 
@@ -87,7 +89,7 @@ internal sealed class WorkflowStatusReader(WorkflowStore store) : IWorkflowStatu
                 {
                     foreach (var child in children.EnumerateArray())
                     {
-                        AddTuple(ResultTuple.Read(child), frontier[i], Add);
+                        AddTuple(ResultTuple.Read(child), frontier[i], (id, name, parent) => Add(id, name, parent, null));
                     }
                 }
             }
@@ -125,7 +127,7 @@ internal sealed class WorkflowStatusReader(WorkflowStore store) : IWorkflowStatu
 
     private static WorkflowNode Build(
         string id,
-        Dictionary<string, (string Name, string? Parent, int Order)> nodes,
+        Dictionary<string, (string Name, string? Parent, long Order)> nodes,
         Dictionary<string, JsonElement> metas,
         Dictionary<string, List<string>> byParent,
         HashSet<string> visited)

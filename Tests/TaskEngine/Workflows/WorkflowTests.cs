@@ -119,6 +119,8 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         Assert.Equal("ChordError", error.ExcType);
         Assert.Equal($"Dependency {failedPart} raised InvalidOperationException('boom')", error.ExcMessage);
         Assert.Equal(result.Id, (await host.Client.GetResult(errbackId).GetAsync(Wait, Token)).GetString());
+        var raised = await Assert.ThrowsAsync<TaskFailedException>(() => result.GetAsync(Wait, Token));
+        Assert.Equal(failedPart, raised.TaskId);
     }
 
     [Fact]
