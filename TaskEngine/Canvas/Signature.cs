@@ -72,6 +72,22 @@ public abstract record Signature
         return this with { Options = Options with { LinkError = Append(Options.LinkError, errback) } };
     }
 
+    /// <summary>
+    /// Returns a copy that declares <paramref name="compensation"/> (beyond Celery): when a later step of the same chain
+    /// fails, the compensations of the steps that completed run newest first, each called with
+    /// <c>(failed_task_id, this_step_result, *compensation.args)</c>. Kept in the <c>compensation</c> option, which
+    /// Celery ignores; on the wire it travels in the <c>x-onboarding-compensation(s)</c> headers.
+    /// </summary>
+    public Signature WithCompensation(Signature compensation)
+    {
+        ArgumentNullException.ThrowIfNull(compensation);
+        var extra = new Dictionary<string, JsonElement>(Options.Extra, StringComparer.Ordinal)
+        {
+            ["compensation"] = JsonDocument.Parse(compensation.ToJson()).RootElement.Clone(),
+        };
+        return this with { Options = Options with { Extra = extra } };
+    }
+
     /// <summary>Chains <paramref name="next"/> after this signature (Celery's <c>|</c>).</summary>
     public virtual Signature Then(Signature next) => Chain.Of(this).Then(next);
 

@@ -8,6 +8,7 @@ using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.Workflows;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using RabbitMQ.Client;
@@ -86,6 +87,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<RunningTasks>();
         services.TryAddSingleton<TaskExecutor>();
+        services.AddWorkflows();
         services.TryAddSingleton<UnreadableMessageRescue>();
         services.AddTaskEngineEvents();
         if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))
@@ -116,7 +118,7 @@ public static class TaskEngineHostingExtensions
         builder.Services.TryAddSingleton<TaskWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
         builder.Services.AddPeriodicTaskScheduler();
-        return builder.AddDiagnosticTasks();
+        return builder.AddDiagnosticTasks().AddWorkflowTasks();
     }
 
     private static TaskRegistry GetOrAddRegistry(IServiceCollection services) =>

@@ -7,6 +7,7 @@ using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Retry;
+using Onboarding.TaskEngine.Workflows;
 
 namespace Onboarding.TaskEngine.Execution;
 
@@ -32,6 +33,7 @@ internal sealed class TaskExecutor(
     RabbitMqBroker broker,
     RedisResultBackend backend,
     RunningTasks running,
+    IWorkflowCoordinator workflow,
     IServiceScopeFactory scopeFactory,
     TimeProvider timeProvider,
     ILogger<TaskExecutor> logger)
@@ -154,12 +156,15 @@ internal sealed class TaskExecutor(
             TaskEngineDiagnostics.Duration.Record(seconds, tags);
             TaskEngineDiagnostics.Succeeded.Add(1, tags);
             TaskEngineLog.TaskSucceeded(logger, message.Name, message.Id, seconds);
+            // Workflow: callbacks and the next chain step go out before the result is stored, then the chord part returns.
+            var children = await workflow.OnSucceededAsync(message, value, CancellationToken.None).ConfigureAwait(false);
             if (!message.IgnoreResult && !options.IgnoreResult)
             {
                 await StoreAsync(message.Id, ResultMetaWriter.Success(
-                    message.Id, value, timeProvider.GetUtcNow(), message.GroupId, message.ParentId)).ConfigureAwait(false);
+                    message.Id, value, timeProvider.GetUtcNow(), message.GroupId, message.ParentId, children)).ConfigureAwait(false);
             }
 
+            await workflow.OnSuccessStoredAsync(message, value, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.Ack;
         }
         catch (TimeoutException) when (!run.IsCompleted && hard is { } limit)
@@ -293,15 +298,19 @@ internal sealed class TaskExecutor(
         await broker.DeadLetterAsync(delivery, reason, detail, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private Task StoreAsync(TaskMessage message, TaskState state, ExceptionInfo exception, string? traceback)
+    private async Task StoreAsync(TaskMessage message, TaskState state, ExceptionInfo exception, string? traceback)
     {
-        if (message.IgnoreResult || (registry.OptionsFor(message.Name)?.IgnoreResult ?? false))
+        if (!message.IgnoreResult && !(registry.OptionsFor(message.Name)?.IgnoreResult ?? false))
         {
-            return Task.CompletedTask;
+            await StoreAsync(message.Id, ResultMetaWriter.Exception(
+                message.Id, state, exception, traceback, timeProvider.GetUtcNow(), message.GroupId, message.ParentId)).ConfigureAwait(false);
         }
 
-        return StoreAsync(message.Id, ResultMetaWriter.Exception(
-            message.Id, state, exception, traceback, timeProvider.GetUtcNow(), message.GroupId, message.ParentId));
+        // Workflow: chord part return, errbacks and compensations once the failure is stored.
+        if (state is TaskState.Failure or TaskState.Revoked)
+        {
+            await workflow.OnFailedAsync(message, state, exception, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     // Results are stored even while shutting down: the token of the run must not lose a finished task's result.

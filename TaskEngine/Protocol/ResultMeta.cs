@@ -58,17 +58,19 @@ public sealed record ResultMeta
 /// <summary>Writes result meta JSON byte-compatible in key order with Celery's Redis backend.</summary>
 internal static class ResultMetaWriter
 {
-    public static byte[] Success(string taskId, object? result, DateTimeOffset dateDone, string? groupId, string? parentId) =>
-        Write(taskId, TaskState.Success, writer => WriteValue(writer, result), null, dateDone, groupId, parentId);
+    public static byte[] Success(
+        string taskId, object? result, DateTimeOffset dateDone, string? groupId, string? parentId, string? childrenJson = null) =>
+        Write(taskId, TaskState.Success, writer => WriteValue(writer, result), null, dateDone, groupId, parentId, childrenJson);
 
     public static byte[] Exception(
         string taskId, TaskState state, ExceptionInfo exception, string? traceback, DateTimeOffset? dateDone,
         string? groupId, string? parentId) =>
         Write(taskId, state, writer => WriteException(writer, exception), traceback, dateDone, groupId, parentId);
 
+    /// <summary>Writes a meta; <c>childrenJson</c> is the <c>children</c> list (result tuples of what the task sent), null for <c>[]</c>.</summary>
     public static byte[] Write(
         string taskId, TaskState state, Action<Utf8JsonWriter> writeResult, string? traceback, DateTimeOffset? dateDone,
-        string? groupId, string? parentId)
+        string? groupId, string? parentId, string? childrenJson = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -86,8 +88,16 @@ internal static class ResultMetaWriter
                 writer.WriteString("traceback", traceback);
             }
 
-            writer.WriteStartArray("children");
-            writer.WriteEndArray();
+            if (childrenJson is null)
+            {
+                writer.WriteStartArray("children");
+                writer.WriteEndArray();
+            }
+            else
+            {
+                writer.WritePropertyName("children");
+                writer.WriteRawValue(childrenJson);
+            }
             if (dateDone is { } done)
             {
                 writer.WriteString("date_done", CeleryTime.FormatDateDone(done));

@@ -54,6 +54,24 @@ internal static class PythonCelery
         return JsonDocument.Parse(lines[^1]).RootElement.Clone();
     }
 
+    /// <summary>Runs a script of <see cref="ScriptDirectory"/> and returns its last output line as JSON.</summary>
+    public static async Task<JsonElement> RunScriptAsync(
+        Dictionary<string, string> environment, string script, CancellationToken cancellationToken, params string[] arguments)
+    {
+        var start = NewProcess(environment, [Path.Combine(ScriptDirectory, script), .. arguments]);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (process.ExitCode != 0 || lines.Length == 0)
+        {
+            throw new InvalidOperationException($"{script} failed ({process.ExitCode}): {await error}");
+        }
+
+        return JsonDocument.Parse(lines[^1]).RootElement.Clone();
+    }
+
     public static ProcessStartInfo NewProcess(Dictionary<string, string> environment, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(Python)

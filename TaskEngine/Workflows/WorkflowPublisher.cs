@@ -1,0 +1,234 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Canvas;
+using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.RabbitMq;
+
+namespace Onboarding.TaskEngine.Workflows;
+
+/// <summary>
+/// Carries out a <see cref="PublishPlan"/>: SETEX the chord sizes, save the group results, write the workflow index,
+/// then publish every message with confirms, in order (celery-wire-format.md §1.5, §2.7, §2.8).
+/// </summary>
+internal sealed class WorkflowPublisher(
+    RabbitMqBroker broker,
+    WorkflowStore store,
+    TaskRouter router,
+    TaskRegistry registry,
+    IOptions<TaskEngineOptions> options,
+    TimeProvider timeProvider)
+{
+    /// <summary>This step's own compensating signature (from the <c>compensation</c> option), as Celery dict JSON.</summary>
+    public const string CompensationHeader = "x-onboarding-compensation";
+
+    /// <summary>The compensations of the completed steps before this one: a JSON list, oldest first.</summary>
+    public const string CompensationsHeader = "x-onboarding-compensations";
+
+    /// <summary>The option key <see cref="Signature.WithCompensation"/> writes.</summary>
+    public const string CompensationOption = "compensation";
+
+    private readonly string _origin = options.Value.Origin ?? $"gen{Environment.ProcessId}@{Environment.MachineName}";
+
+    public async Task PublishAsync(
+        PublishPlan plan,
+        string indexRootId,
+        IReadOnlyDictionary<string, string>? headersByTaskId,
+        CancellationToken cancellationToken)
+    {
+        foreach (var size in plan.ChordSizes)
+        {
+            await store.SetChordSizeAsync(size.GroupId, size.Size, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var group in plan.SavedGroups)
+        {
+            await store.SaveGroupAsync(group.Id, ResultTuple.GroupMetaJson(group), cancellationToken).ConfigureAwait(false);
+        }
+
+        await store.IndexAsync(indexRootId, IndexEntries(plan, timeProvider.GetUtcNow().ToUnixTimeMilliseconds()), cancellationToken)
+            .ConfigureAwait(false);
+        foreach (var planned in plan.Messages)
+        {
+            string? compensations = null;
+            headersByTaskId?.TryGetValue(planned.TaskId, out compensations);
+            await PublishAsync(planned, compensations, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishAsync(PlannedMessage planned, string? compensations, CancellationToken cancellationToken)
+    {
+        var options = planned.Options;
+        var taskOptions = registry.OptionsFor(planned.Task);
+        var queue = router.Route(planned.Task, options.Queue ?? ExtraString(options, "routing_key"), taskOptions?.Queue);
+        var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, value) in options.Headers ?? new Dictionary<string, JsonElement>())
+        {
+            headers[key] = ToHeaderValue(value);
+        }
+
+        if (options.Extra.TryGetValue(CompensationOption, out var compensation) && compensation.ValueKind == JsonValueKind.Object)
+        {
+            headers[CompensationHeader] = compensation.GetRawText();
+        }
+
+        if (compensations is not null)
+        {
+            headers[CompensationsHeader] = compensations;
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var message = new TaskMessage
+        {
+            Id = planned.TaskId,
+            Name = planned.Task,
+            Args = planned.Args,
+            Kwargs = planned.Kwargs,
+            Callbacks = ToElement(planned.Embed.Callbacks),
+            Errbacks = ToElement(planned.Embed.Errbacks),
+            Chain = ToElement(planned.Embed.Chain),
+            Chord = planned.Embed.Chord is { } chord ? JsonDocument.Parse(chord.ToJson()).RootElement.Clone() : null,
+            Eta = options.Eta ?? (options.Countdown is { } countdown ? now + TimeSpan.FromSeconds(countdown) : null),
+            Expires = options.ExpiresAt ?? (options.ExpiresInSeconds is { } expires ? now + TimeSpan.FromSeconds(expires)
+                : taskOptions?.Expires is { } expiresIn ? now + expiresIn : null),
+            Priority = (byte)Math.Clamp(options.Priority ?? 0, 0, 255),
+            TimeLimit = options.TimeLimit ?? taskOptions?.TimeLimit?.TotalSeconds,
+            SoftTimeLimit = options.SoftTimeLimit ?? taskOptions?.SoftTimeLimit?.TotalSeconds,
+            IgnoreResult = options.IgnoreResult ?? taskOptions?.IgnoreResult ?? false,
+            ParentId = options.ParentId,
+            RootId = options.RootId ?? planned.TaskId,
+            GroupId = options.GroupId,
+            GroupIndex = options.GroupIndex,
+            Shadow = options.Shadow,
+            ReplyTo = options.ReplyTo,
+            Origin = _origin,
+            ExtraHeaders = headers,
+        };
+
+        using var activity = RabbitMqBroker.StartPublishActivity(message.Name, message.Id, queue, headers);
+        await broker.PublishAsync(message, queue, cancellationToken).ConfigureAwait(false);
+        TaskEngineDiagnostics.Published.Add(1, TaskEngineDiagnostics.TaskTags(message.Name, queue));
+    }
+
+    /// <summary>
+    /// The index entries of a plan: every message, the groups they belong to, and the frozen steps still riding in
+    /// embeds (the rest of a chain, a chord body), so PENDING steps show in a status tree. Field = id, value =
+    /// <c>{"name": ..., "parent": ..., "seq": ...}</c>; group members hang under their group, chord bodies too. <c>seq</c>
+    /// (publish time in ms × 10⁴ + position) orders siblings, as Redis does not keep a large hash's field order.
+    /// </summary>
+    internal static IReadOnlyList<KeyValuePair<string, string>> IndexEntries(PublishPlan plan, long publishedAtMs)
+    {
+        var entries = new IndexEntryList(publishedAtMs * 10_000);
+        foreach (var message in plan.Messages)
+        {
+            var parent = message.ParentId;
+            if (message.GroupId is { } groupId)
+            {
+                entries.Add(groupId, "celery.group", parent);
+                parent = groupId;
+            }
+
+            entries.Add(message.TaskId, message.Task, parent);
+            var previous = message.TaskId;
+            if (message.Embed.Chain is { } chain)
+            {
+                for (var i = chain.Count - 1; i >= 0 && previous is not null; i--)
+                {
+                    previous = IndexSignature(entries, chain[i], previous);
+                }
+            }
+
+            if (message.Embed.Chord is { } body && message.GroupId is { } chordGroup)
+            {
+                IndexSignature(entries, body, chordGroup);
+            }
+        }
+
+        return entries;
+    }
+
+    // Returns the id the next chain step hangs under, or null when it cannot be known before the step runs.
+    private static string? IndexSignature(IndexEntryList entries, Signature signature, string parent)
+    {
+        switch (signature)
+        {
+            case Chain chain:
+                string? previous = parent;
+                foreach (var step in chain.Tasks)
+                {
+                    if (previous is null)
+                    {
+                        break;
+                    }
+
+                    previous = IndexSignature(entries, step, previous);
+                }
+
+                return previous;
+            case Chord chord:
+                return IndexSignature(entries, chord.Body, parent);
+            case Group:
+                return null;
+            default:
+                if (signature.Options.TaskId is not { } id)
+                {
+                    return null;
+                }
+
+                entries.Add(id, signature.Task, parent);
+                return id;
+        }
+    }
+
+    private sealed class IndexEntryList(long firstSeq) : List<KeyValuePair<string, string>>
+    {
+        public void Add(string id, string name, string? parent)
+        {
+            var seq = firstSeq + Count;
+            Add(new KeyValuePair<string, string>(id, CanvasJson.WriteToString(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", name);
+                if (parent is null)
+                {
+                    writer.WriteNull("parent");
+                }
+                else
+                {
+                    writer.WriteString("parent", parent);
+                }
+
+                writer.WriteNumber("seq", seq);
+                writer.WriteEndObject();
+            })));
+        }
+    }
+
+    private static JsonElement? ToElement(IReadOnlyList<Signature>? signatures)
+    {
+        if (signatures is null)
+        {
+            return null;
+        }
+
+        var json = CanvasJson.WriteToString(writer => CanvasJson.WriteList(writer, signatures));
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+
+    private static string? ExtraString(SignatureOptions options, string key) =>
+        options.Extra.TryGetValue(key, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static object? ToHeaderValue(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Number => value.TryGetInt64(out var integer) ? integer : value.GetDouble(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        JsonValueKind.Array => value.EnumerateArray().Select(ToHeaderValue).ToList(),
+        _ => value.EnumerateObject().ToDictionary(property => property.Name, property => ToHeaderValue(property.Value), StringComparer.Ordinal),
+    };
+}

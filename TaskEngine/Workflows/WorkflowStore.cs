@@ -1,0 +1,174 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Onboarding.TaskEngine.Workflows;
+
+/// <summary>What a chord part return saw (celery-wire-format.md §2.7).</summary>
+/// <param name="Count">ZCOUNT of <c>.j</c> after the add.</param>
+/// <param name="Extra">The <c>.t</c> counter (0 when unset).</param>
+/// <param name="Size">The <c>.s</c> size, or null when the key is gone (fired already or expired).</param>
+internal readonly record struct ChordPartReturn(long Count, long Extra, long? Size)
+{
+    public bool IsComplete => Size is { } size && Count == size + Extra;
+}
+
+/// <summary>One member of a chord's <c>.j</c> zset: <c>[1, tid, state, result]</c>.</summary>
+internal sealed record ChordMember(string TaskId, string State, JsonElement Result);
+
+/// <summary>
+/// The Redis side of workflows, in Celery's key formats: chord sizes and part returns
+/// (<c>celery-taskset-meta-&lt;gid&gt;.s/.j/.t</c>), saved group results (<c>celery-taskset-meta-&lt;gid&gt;</c>), plus
+/// what Celery lacks: a <c>.fired</c> flag for exactly-once chord bodies and the workflow index
+/// (<c>onboarding-workflow-&lt;root&gt;</c>) for status trees.
+/// </summary>
+internal sealed class WorkflowStore(IConnectionMultiplexer redis, IOptions<TaskEngineOptions> options)
+{
+    public const string GroupPrefix = "celery-taskset-meta-";
+    public const string IndexPrefix = "onboarding-workflow-";
+
+    // Celery's MULTI (ZADD, ZCOUNT, GET .t, GET .s, EXPIRE x3) as one atomic script, with one change: a member whose
+    // task id is already in .j is not added again, so a re-executed part (with any result) counts once.
+    private const string PartReturnScript = """
+        local python = '[1, "' .. ARGV[3] .. '"'
+        local compact = '[1,"' .. ARGV[3] .. '"'
+        local found = false
+        for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          if string.sub(member, 1, string.len(python)) == python or string.sub(member, 1, string.len(compact)) == compact then
+            found = true
+            break
+          end
+        end
+        if not found then
+          redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+        end
+        local count = redis.call('ZCOUNT', KEYS[1], '-inf', '+inf')
+        local extra = redis.call('GET', KEYS[2])
+        local size = redis.call('GET', KEYS[3])
+        redis.call('EXPIRE', KEYS[1], ARGV[4])
+        redis.call('EXPIRE', KEYS[2], ARGV[4])
+        redis.call('EXPIRE', KEYS[3], ARGV[4])
+        return {count, extra or false, size or false}
+        """;
+
+    private readonly TaskEngineOptions _options = options.Value;
+
+    private IDatabase Database => redis.GetDatabase();
+
+    public string GroupKey(string groupId) => string.Concat(_options.ResultKeyPrefix, GroupPrefix, groupId);
+
+    public string IndexKey(string rootId) => string.Concat(_options.ResultKeyPrefix, IndexPrefix, rootId);
+
+    public TimeSpan Expires => _options.ResultExpires;
+
+    /// <summary>SETEX <c>.s</c> and PUBLISH, as Celery's <c>backend.set</c>.</summary>
+    public async Task SetChordSizeAsync(string groupId, int size, CancellationToken cancellationToken)
+    {
+        var key = GroupKey(groupId) + ".s";
+        var value = size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Database.StringSetAsync(key, value, _options.ResultExpires).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Database.PublishAsync(RedisChannel.Literal(key), value).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>GroupResult.save(): SETEX <c>celery-taskset-meta-&lt;gid&gt;</c> and PUBLISH.</summary>
+    public async Task SaveGroupAsync(string groupId, string json, CancellationToken cancellationToken)
+    {
+        var key = GroupKey(groupId);
+        await Database.StringSetAsync(key, json, _options.ResultExpires).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Database.PublishAsync(RedisChannel.Literal(key), json).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<string?> GetGroupAsync(string groupId, CancellationToken cancellationToken)
+    {
+        var value = await Database.StringGetAsync(GroupKey(groupId)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return value.HasValue ? (string?)value : null;
+    }
+
+    /// <summary>Adds this part's <c>[1, tid, state, result]</c> (once per task id) and reads the counters, atomically.</summary>
+    public async Task<ChordPartReturn> AddChordPartAsync(
+        string groupId, int? groupIndex, string member, string taskId, CancellationToken cancellationToken)
+    {
+        var key = GroupKey(groupId);
+        var score = groupIndex is { } index ? index.ToString(System.Globalization.CultureInfo.InvariantCulture) : "+inf";
+        var ttl = ((long)_options.ResultExpires.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(
+            PartReturnScript,
+            [key + ".j", key + ".t", key + ".s"],
+            [member, score, taskId, ttl]).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var extra = result[1].IsNull ? 0 : long.Parse((string)result[1]!, System.Globalization.CultureInfo.InvariantCulture);
+        long? size = result[2].IsNull ? null : long.Parse((string)result[2]!, System.Globalization.CultureInfo.InvariantCulture);
+        return new ChordPartReturn((long)result[0], extra, size);
+    }
+
+    /// <summary>
+    /// SET <c>celery-taskset-meta-&lt;gid&gt;.fired</c> NX with the result TTL: true for exactly one caller, the one
+    /// that publishes the body (Celery has no such flag).
+    /// </summary>
+    public Task<bool> TryTakeFiredAsync(string groupId, string taskId, CancellationToken cancellationToken) =>
+        Database.StringSetAsync(GroupKey(groupId) + ".fired", taskId, _options.ResultExpires, When.NotExists).WaitAsync(cancellationToken);
+
+    /// <summary>ZRANGE <c>.j</c> 0 -1: the parts ordered by group_index.</summary>
+    public async Task<IReadOnlyList<ChordMember>> GetChordPartsAsync(string groupId, CancellationToken cancellationToken)
+    {
+        var values = await Database.SortedSetRangeByRankAsync(GroupKey(groupId) + ".j").WaitAsync(cancellationToken).ConfigureAwait(false);
+        var members = new List<ChordMember>(values.Length);
+        foreach (var value in values)
+        {
+            using var document = JsonDocument.Parse((string)value!);
+            var root = document.RootElement;
+            members.Add(new ChordMember(root[1].GetString() ?? string.Empty, root[2].GetString() ?? string.Empty, root[3].Clone()));
+        }
+
+        return members;
+    }
+
+    /// <summary>MULTI DEL .j .t .s EXEC (the <c>.fired</c> flag stays until its TTL).</summary>
+    public async Task DeleteChordAsync(string groupId)
+    {
+        var key = GroupKey(groupId);
+        var transaction = Database.CreateTransaction();
+        _ = transaction.KeyDeleteAsync([key + ".j", key + ".t", key + ".s"]);
+        await transaction.ExecuteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>HSETNX every entry into the workflow index of <paramref name="rootId"/> (the first writer wins) and refresh its TTL.</summary>
+    public async Task IndexAsync(string rootId, IReadOnlyList<KeyValuePair<string, string>> entries, CancellationToken cancellationToken)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        var key = IndexKey(rootId);
+        var batch = Database.CreateBatch();
+        var writes = new List<Task>(entries.Count + 1);
+        foreach (var (field, value) in entries)
+        {
+            writes.Add(batch.HashSetAsync(key, field, value, When.NotExists));
+        }
+
+        writes.Add(batch.KeyExpireAsync(key, _options.ResultExpires));
+        batch.Execute();
+        await Task.WhenAll(writes).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<KeyValuePair<string, string>>> GetIndexAsync(string rootId, CancellationToken cancellationToken)
+    {
+        var entries = await Database.HashGetAllAsync(IndexKey(rootId)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return [.. entries.Select(entry => new KeyValuePair<string, string>((string)entry.Name!, (string)entry.Value!))];
+    }
+
+    /// <summary>MGET of raw result metas (null where nothing is stored).</summary>
+    public async Task<IReadOnlyList<string?>> GetMetasAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        if (taskIds.Count == 0)
+        {
+            return [];
+        }
+
+        var keys = taskIds.Select(id => (RedisKey)string.Concat(_options.ResultKeyPrefix, "celery-task-meta-", id)).ToArray();
+        var values = await Database.StringGetAsync(keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return [.. values.Select(value => value.HasValue ? (string?)value : null)];
+    }
+}
