@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
@@ -30,6 +31,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public const string DeadLetteredAtHeader = "x-dead-lettered-at";
     internal const int MinDelayExponent = 4;
     internal const int MaxDelayExponent = 26;
+    private const int MaxOutstandingConfirms = 4096;
 
     private readonly IConnection _connection;
     private readonly TaskEngineOptions _options;
@@ -262,8 +264,17 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
                 await _channel.DisposeAsync().ConfigureAwait(false);
             }
 
+            // Our own limiter on outstanding confirms: the library's default throttles (sleeps) once half of 128
+            // permits are in use, which caps concurrent senders far below what one channel can carry.
             _channel = await _connection.CreateChannelAsync(
-                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
+                new CreateChannelOptions(
+                    publisherConfirmationsEnabled: true,
+                    publisherConfirmationTrackingEnabled: true,
+                    outstandingPublisherConfirmationsRateLimiter: new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+                    {
+                        PermitLimit = MaxOutstandingConfirms,
+                        QueueLimit = int.MaxValue,
+                    })),
                 cancellationToken).ConfigureAwait(false);
             return _channel;
         }
