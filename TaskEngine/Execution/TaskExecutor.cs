@@ -127,7 +127,10 @@ internal sealed class TaskExecutor(
         }
 
         var result = await RunAsync(registration, message, delivery, tags, activity, abortToken).ConfigureAwait(false);
-        return result == DeliveryOutcome.Requeue ? DeliveryOutcome.Requeue : outcome;
+
+        // An acks-early message belongs to nobody once acked: it cannot be requeued (a nack of an acked tag is a
+        // channel error), so an interrupted acks-early task is lost, as with Celery's acks_late=False.
+        return outcome == DeliveryOutcome.Acked ? DeliveryOutcome.Acked : result;
     }
 
     private async Task<DeliveryOutcome> RunAsync(

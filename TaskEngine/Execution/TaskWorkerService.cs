@@ -29,6 +29,7 @@ internal sealed class TaskWorkerService(
     TimeProvider timeProvider,
     ILogger<TaskWorkerService> logger) : BackgroundService
 {
+    private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(1);
     private readonly TaskWorkerOptions _options = options.Value;
     private readonly CancellationTokenSource _abort = new();
     private readonly Channel<WorkItem> _buffer = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleWriter = false });
@@ -243,8 +244,21 @@ internal sealed class TaskWorkerService(
             }
             catch (Exception ex)
             {
+                // Typically Redis or the broker being away: pause this slot briefly so that the requeued message
+                // does not spin through the worker until they are back.
                 TaskEngineLog.DeliveryError(logger, ex);
                 outcome = DeliveryOutcome.Requeue;
+                if (!_draining)
+                {
+                    try
+                    {
+                        await Task.Delay(ErrorPause, timeProvider, _abort.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Shutting down: requeue now.
+                    }
+                }
             }
 
             if (outcome == DeliveryOutcome.Ack)

@@ -303,6 +303,25 @@ public sealed class TaskWorkerTests(BrokerFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task StopAsync_DoesNotRequeue_WhenTaskAcksEarly()
+    {
+        var gate = new Gate();
+        var host = await EngineTestHost.StartAsync(
+            fixture, concurrency: 1, gracePeriod: TimeSpan.FromMilliseconds(200), services: s => s.AddSingleton(gate),
+            tasks: e => e.AddTask<NoArgs, WaitForCancelHandler>("tests.wait", o => o.AcksLate = false));
+        await using (host)
+        {
+            await host.Client.SendAsync("tests.wait", cancellationToken: Token);
+            await gate.Started.Task.WaitAsync(Wait, Token);
+
+            await host.StopAsync();
+
+            // Acked when it started (acks_late=False): the broker has nothing to give back.
+            Assert.Equal(0u, await host.MessageCountAsync(host.Queue));
+        }
+    }
+
     internal static async Task<(string Reason, string? OriginalQueue)> ReadDeadLetterAsync(EngineTestHost host)
     {
         // The dead-letter copy is confirmed before FAILURE is stored, so it is there once the result is.
