@@ -85,6 +85,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<RunningTasks>();
+        services.TryAddSingleton<RevocationCache>();
         services.TryAddSingleton<TaskExecutor>();
         services.TryAddSingleton<UnreadableMessageRescue>();
         if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))

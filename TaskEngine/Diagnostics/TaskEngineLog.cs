@@ -49,4 +49,7 @@ internal static partial class TaskEngineLog
 
     [LoggerMessage(15, LogLevel.Error, "Rescue of messages with unreadable headers failed")]
     public static partial void RescueFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(16, LogLevel.Warning, "Re-reading the revocations from Redis failed")]
+    public static partial void RevocationSyncFailed(ILogger logger, Exception exception);
 }

@@ -32,6 +32,7 @@ internal sealed class TaskExecutor(
     RabbitMqBroker broker,
     RedisResultBackend backend,
     RunningTasks running,
+    RevocationCache revocations,
     IServiceScopeFactory scopeFactory,
     TimeProvider timeProvider,
     ILogger<TaskExecutor> logger)
@@ -83,7 +84,7 @@ internal sealed class TaskExecutor(
             return await RevokeAsync(message, "expired").ConfigureAwait(false);
         }
 
-        if (await backend.IsRevokedAsync(message.Id, abortToken).ConfigureAwait(false))
+        if (await revocations.IsRevokedAsync(message.Id, abortToken).ConfigureAwait(false))
         {
             return await RevokeAsync(message, "revoked").ConfigureAwait(false);
         }

@@ -24,6 +24,7 @@ internal sealed class TaskWorkerService(
     TaskExecutor executor,
     RunningTasks running,
     RedisResultBackend backend,
+    RevocationCache revocations,
     UnreadableMessageRescue rescue,
     IOptions<TaskWorkerOptions> options,
     TimeProvider timeProvider,
@@ -51,6 +52,8 @@ internal sealed class TaskWorkerService(
         var queues = _options.GetQueues();
         await broker.DeclareTopologyAsync(queues, stoppingToken).ConfigureAwait(false);
         await backend.Subscriber.SubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+        await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
+        var syncLoop = SyncRevocationsAsync(stoppingToken);
 
         var loops = new Task[_options.Concurrency];
         for (var i = 0; i < loops.Length; i++)
@@ -106,6 +109,7 @@ internal sealed class TaskWorkerService(
         broker.Connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
         _rescueRequests.Writer.TryComplete();
         await rescueLoop.ConfigureAwait(false);
+        await syncLoop.ConfigureAwait(false);
         await DrainAsync(channel, consumerTags, loops).ConfigureAwait(false);
     }
 
@@ -117,6 +121,30 @@ internal sealed class TaskWorkerService(
         }
 
         return Task.CompletedTask;
+    }
+
+    private async Task SyncRevocationsAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(RevocationCache.SyncInterval, timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The cache reports itself stale and the check falls back to Redis.
+                    TaskEngineLog.RevocationSyncFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
     }
 
     /// <summary>Runs the raw-reader rescue each time the connection died on a header table it cannot parse.</summary>
@@ -301,7 +329,9 @@ internal sealed class TaskWorkerService(
     {
         if (taskId.HasValue)
         {
-            running.Revoke(taskId.ToString());
+            var id = taskId.ToString();
+            revocations.Add(id);
+            running.Revoke(id);
         }
     }
 

@@ -246,6 +246,27 @@ public sealed class TaskWorkerTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task RevokeAsync_IsHonouredByWorkerStartedLater_WhenRevokedWhileNoWorkerRan()
+    {
+        string queue;
+        TaskResult result;
+        await using (var client = await EngineTestHost.StartAsync(fixture, worker: false))
+        {
+            queue = client.Queue;
+            result = await client.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+            await client.Client.RevokeAsync(result.Id, Token);
+            await client.StopAsync();
+
+            // The worker loads the live revocations from Redis at start; no pub/sub message reaches it.
+            await using var worker = await EngineTestHost.StartAsync(fixture, queue: queue);
+
+            var ex = await Assert.ThrowsAsync<TaskFailedException>(() => result.GetAsync(Wait, Token));
+            Assert.Equal(TaskState.Revoked, ex.State);
+            Assert.Equal("revoked", ex.ExcMessage);
+        }
+    }
+
+    [Fact]
     public async Task RevokeAsync_CancelsRunningTask_WhenWorkerRunsIt()
     {
         var gate = new Gate();
