@@ -71,27 +71,16 @@ internal sealed class TaskWorkerService(
             while (!stoppingToken.IsCancellationRequested)
             {
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                channel = await broker.Connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
-                channel.ChannelShutdownAsync += (_, args) =>
+                try
                 {
-                    // Connection loss is healed by automatic recovery (consumers included); a channel-level
-                    // error is not, so the loop opens a new channel.
-                    if (args.Initiator != ShutdownInitiator.Application && broker.Connection.IsOpen)
-                    {
-                        TaskEngineLog.ChannelShutdown(logger, args.ReplyText);
-                        closed.TrySetResult();
-                    }
-
-                    return Task.CompletedTask;
-                };
-                await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
-                consumerTags.Clear();
-                foreach (var queue in queues)
+                    channel = await OpenConsumerChannelAsync(queues, prefetch, closed, consumerTags, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
                 {
-                    var consumer = new AsyncEventingBasicConsumer(channel);
-                    var consumerChannel = channel;
-                    consumer.ReceivedAsync += (_, args) => OnReceivedAsync(consumerChannel, queue, args);
-                    consumerTags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false));
+                    // The connection is recovering (or the channel failed while opening): try again shortly.
+                    TaskEngineLog.ChannelShutdown(logger, ex.Message);
+                    await Task.Delay(ErrorPause, timeProvider, stoppingToken).ConfigureAwait(false);
+                    continue;
                 }
 
                 TaskEngineLog.WorkerStarted(logger, string.Join(',', queues), _options.Concurrency, prefetch);
@@ -167,6 +156,43 @@ internal sealed class TaskWorkerService(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping.
+        }
+    }
+
+    private async Task<IChannel> OpenConsumerChannelAsync(
+        IReadOnlyList<string> queues, ushort prefetch, TaskCompletionSource closed, List<string> consumerTags,
+        CancellationToken stoppingToken)
+    {
+        var channel = await broker.Connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
+        try
+        {
+            channel.ChannelShutdownAsync += (_, args) =>
+            {
+                // Connection loss is healed by automatic recovery (consumers included); a channel-level
+                // error is not, so the loop opens a new channel.
+                if (args.Initiator != ShutdownInitiator.Application && broker.Connection.IsOpen)
+                {
+                    TaskEngineLog.ChannelShutdown(logger, args.ReplyText);
+                    closed.TrySetResult();
+                }
+
+                return Task.CompletedTask;
+            };
+            await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
+            consumerTags.Clear();
+            foreach (var queue in queues)
+            {
+                var consumer = new AsyncEventingBasicConsumer(channel);
+                consumer.ReceivedAsync += (_, args) => OnReceivedAsync(channel, queue, args);
+                consumerTags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false));
+            }
+
+            return channel;
+        }
+        catch
+        {
+            await channel.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
