@@ -1,4 +1,5 @@
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 
 namespace Onboarding.Tests.Infrastructure;
 
@@ -30,6 +31,24 @@ public sealed class BrokerFixture : IAsyncLifetime
         _app = await TestAppHost.StartAsync(TestAppHost.Arguments(infrastructureOnly: true), CancellationToken.None);
         RabbitMqConnectionString = await _app.GetConnectionStringAsync("rabbitmq") ?? throw new InvalidOperationException("No rabbitmq connection string.");
         RedisConnectionString = await _app.GetConnectionStringAsync("redis") ?? throw new InvalidOperationException("No redis connection string.");
+    }
+
+    /// <summary>
+    /// Restarts RabbitMQ the way the dashboard's Restart does (same node, same data) and waits until it is healthy
+    /// again. Needs the AppHost-provided broker.
+    /// </summary>
+    public async Task RestartRabbitMqAsync(CancellationToken cancellationToken)
+    {
+        var app = _app ?? throw new InvalidOperationException(
+            "Restarting the broker needs the AppHost-provided servers: unset ONBOARDING_TEST_RABBITMQ and ONBOARDING_TEST_REDIS.");
+        var result = await app.ResourceCommands.ExecuteCommandAsync("rabbitmq", KnownResourceCommands.RestartCommand, cancellationToken);
+        if (!result.Success)
+        {
+            throw new InvalidOperationException($"Restart failed: {result.Message}");
+        }
+
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("rabbitmq", cancellationToken)
+            .WaitAsync(TestTimeouts.StartAndHealthy, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+
+namespace Onboarding.Tests.Infrastructure;
+
+/// <summary>
+/// The real Workers host as a separate process, started like the AppHost starts it (<c>--queues …</c>, connection
+/// strings from the environment), so a test can kill it with SIGKILL.
+/// </summary>
+internal sealed class WorkerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private WorkerProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public static WorkerProcess Start(BrokerFixture fixture, string queues, int concurrency)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in (string[])[WorkersAssemblyPath(), "--queues", queues, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ConnectionStrings__rabbitmq"] = fixture.RabbitMqConnectionString;
+        start.Environment["ConnectionStrings__redis"] = fixture.RedisConnectionString;
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The worker did not start.");
+        // Drain the pipes so the worker never blocks on a full buffer.
+        process.OutputDataReceived += static (_, _) => { };
+        process.ErrorDataReceived += static (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new WorkerProcess(process);
+    }
+
+    /// <summary>SIGKILL: no shutdown hook runs, no message is acked or requeued by the worker.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(TestTimeouts.Operation);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    // The Workers build output next to the Tests build, in the same configuration.
+    private static string WorkersAssemblyPath()
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = testOutput.Name;
+        var configuration = testOutput.Parent!.Name;
+        var path = Path.Combine(Projects.AppHost.ProjectPath, "..", "Workers", "bin", configuration, framework, "Workers.dll");
+        return File.Exists(path) ? Path.GetFullPath(path) : throw new FileNotFoundException("Build the Workers project first.", path);
+    }
+}

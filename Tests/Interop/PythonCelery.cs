@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Onboarding.Tests.Interop;
+
+/// <summary>
+/// Real Celery 5.2 (Debian's python3-celery) as a peer of our engine: a worker process and a one-shot client, both
+/// configured with the servers the tests use.
+/// </summary>
+internal static class PythonCelery
+{
+    public const string Python = "/usr/bin/python3";
+
+    public static string ScriptDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "Interop", "python");
+
+    /// <summary>The environment that points <c>interop_app.py</c> at the given servers.</summary>
+    public static Dictionary<string, string> Environment(string rabbitMqConnectionString, string redisConnectionString) => new()
+    {
+        ["INTEROP_BROKER_URL"] = rabbitMqConnectionString,
+        ["INTEROP_RESULT_BACKEND"] = ToRedisUrl(redisConnectionString),
+        ["PYTHONPATH"] = ScriptDirectory,
+        ["PYTHONUNBUFFERED"] = "1",
+    };
+
+    /// <summary>StackExchange.Redis's <c>host:port,password=…</c> as redis-py's <c>redis://:password@host:port/0</c>.</summary>
+    public static string ToRedisUrl(string connectionString)
+    {
+        var parts = connectionString.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var endpoint = parts[0];
+        var password = parts.Skip(1)
+            .Select(p => p.Split('=', 2))
+            .Where(kv => kv.Length == 2 && kv[0].Equals("password", StringComparison.OrdinalIgnoreCase))
+            .Select(kv => kv[1])
+            .FirstOrDefault();
+        return password is null ? $"redis://{endpoint}/0" : $"redis://:{Uri.EscapeDataString(password)}@{endpoint}/0";
+    }
+
+    /// <summary>Sends one task from Python and returns what <c>AsyncResult.get()</c> gave, as JSON.</summary>
+    public static async Task<JsonElement> SendAsync(
+        Dictionary<string, string> environment, string task, string argsJson, CancellationToken cancellationToken, params string[] options)
+    {
+        var start = NewProcess(environment, [Path.Combine(ScriptDirectory, "send_task.py"), task, argsJson, .. options]);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (process.ExitCode != 0 || lines.Length == 0)
+        {
+            throw new InvalidOperationException($"send_task.py failed ({process.ExitCode}): {await error}");
+        }
+
+        return JsonDocument.Parse(lines[^1]).RootElement.Clone();
+    }
+
+    public static ProcessStartInfo NewProcess(Dictionary<string, string> environment, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(Python)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = ScriptDirectory,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        return start;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+
+namespace Onboarding.Tests.Interop;
+
+/// <summary>A real <c>celery worker</c> process consuming the given queues until disposed.</summary>
+internal sealed class PythonCeleryWorker : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<string> _log = [];
+
+    private PythonCeleryWorker(Process process) => _process = process;
+
+    public IReadOnlyList<string> Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return [.. _log];
+            }
+        }
+    }
+
+    public static async Task<PythonCeleryWorker> StartAsync(
+        Dictionary<string, string> environment, string queues, CancellationToken cancellationToken)
+    {
+        var start = PythonCelery.NewProcess(environment,
+        [
+            "-m", "celery", "-A", "interop_app", "worker",
+            "-Q", queues, "-c", "2", "-P", "threads", "--loglevel", "INFO",
+            "-n", $"py-{Guid.NewGuid():N}@localhost",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("celery worker did not start.");
+        var worker = new PythonCeleryWorker(process);
+        process.OutputDataReceived += (_, e) => worker.Record(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.Record(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await worker._ready.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        }
+        catch
+        {
+            await worker.DisposeAsync();
+            throw;
+        }
+
+        return worker;
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null)
+        {
+            _ready.TrySetException(new InvalidOperationException("celery worker exited: " + string.Join('\n', Log)));
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.Add(line);
+        }
+
+        // Celery logs "celery@host ready." once it consumes.
+        if (line.Contains(" ready.", StringComparison.Ordinal))
+        {
+            _ready.TrySetResult();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            // Warm shutdown first, like a container stop; then make sure.
+            Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+}
