@@ -52,4 +52,7 @@ internal static partial class TaskEngineLog
 
     [LoggerMessage(16, LogLevel.Warning, "Re-reading the revocations from Redis failed")]
     public static partial void RevocationSyncFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Information, "Redelivered task {TaskName}[{TaskId}] already succeeded; not running it again")]
+    public static partial void DuplicateSkipped(ILogger logger, string taskName, string taskId);
 }

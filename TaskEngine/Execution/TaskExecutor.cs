@@ -78,6 +78,15 @@ internal sealed class TaskExecutor(
             return DeliveryOutcome.Ack;
         }
 
+        if (delivery.Redelivered && !message.IgnoreResult && !registration.Options.IgnoreResult
+            && (await backend.GetAsync(message.Id, abortToken).ConfigureAwait(false))?.State == TaskState.Success)
+        {
+            // A worker stored SUCCESS but died (or lost its connection) before the ack: do not run it twice
+            // (Celery's worker_deduplicate_successful_tasks, on by default here).
+            TaskEngineLog.DuplicateSkipped(logger, message.Name, message.Id);
+            return DeliveryOutcome.Ack;
+        }
+
         var now = timeProvider.GetUtcNow();
         if (message.Expires is { } expires && expires <= now)
         {

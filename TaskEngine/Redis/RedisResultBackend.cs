@@ -107,7 +107,8 @@ internal sealed class RedisResultBackend(
         }
         finally
         {
-            await subscriber.UnsubscribeAsync(channel, OnMessage).ConfigureAwait(false);
+            // Not awaited on the caller's path: the server's reply to UNSUBSCRIBE carries nothing we need.
+            subscriber.Unsubscribe(channel, OnMessage, CommandFlags.FireAndForget);
         }
     }
 

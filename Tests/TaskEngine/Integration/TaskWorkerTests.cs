@@ -343,6 +343,32 @@ public sealed class TaskWorkerTests(BrokerFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Worker_SkipsRedeliveredTask_WhenSuccessIsAlreadyStored()
+    {
+        var recorder = new Recorder();
+        await using var host = await EngineTestHost.StartAsync(fixture, worker: false, services: s => s.AddSingleton(recorder), tasks: e =>
+            e.AddTask<FlakyArgs, FlakyHandler>("tests.once"));
+        var result = await host.Client.SendAsync("tests.once", new FlakyArgs(0), cancellationToken: Token);
+        await host.Redis.StringSetAsync("celery-task-meta-" + result.Id,
+            $$"""{"status":"SUCCESS","result":"first run","traceback":null,"children":[],"date_done":"2026-11-25T00:45:51.155166","task_id":"{{result.Id}}"}""");
+
+        // Take the message and drop the channel without an ack, as a worker that died after storing would.
+        await using (var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token))
+        {
+            Assert.NotNull(await channel.BasicGetAsync(host.Queue, autoAck: false, Token));
+        }
+
+        // One slot: the redelivered message (first in the queue) is handled before the probe that follows it.
+        await using var worker = await EngineTestHost.StartAsync(fixture, queue: host.Queue, concurrency: 1, services: s => s.AddSingleton(recorder), tasks: e =>
+            e.AddTask<FlakyArgs, FlakyHandler>("tests.once"));
+        var after = await worker.Client.SendAsync("tests.once", new FlakyArgs(0), cancellationToken: Token);
+        await after.GetAsync(Wait, Token);
+
+        Assert.Equal("first run", (await result.GetAsync(Wait, Token)).GetString());
+        Assert.Equal([(after.Id, 0)], recorder.Runs.ToArray());
+    }
+
     internal static async Task<(string Reason, string? OriginalQueue)> ReadDeadLetterAsync(EngineTestHost host)
     {
         // The dead-letter copy is confirmed before FAILURE is stored, so it is there once the result is.
