@@ -21,17 +21,27 @@ public sealed class EngineFeaturesTests(BrokerFixture fixture)
     public async Task SendAsync_PropagatesTraceToWorkerSpan_WhenListening()
     {
         var activities = new ConcurrentQueue<Activity>();
+        var processStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == TaskEngineDiagnostics.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activities.Enqueue,
+            ActivityStopped = activity =>
+            {
+                activities.Enqueue(activity);
+                if (activity.OperationName == "diagnostics.ping process")
+                {
+                    processStopped.TrySetResult();
+                }
+            },
         };
         ActivitySource.AddActivityListener(listener);
         await using var host = await EngineTestHost.StartAsync(fixture);
 
         var result = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
         await result.GetAsync(Wait, Token);
+        // The worker's span ends after the result is stored, so it can stop just after GetAsync returns.
+        await processStopped.Task.WaitAsync(Wait, Token);
 
         var publish = Assert.Single(activities, a => a.OperationName == "diagnostics.ping publish" && Equals(a.GetTagItem("messaging.message.id"), result.Id));
         var process = Assert.Single(activities, a => a.OperationName == "diagnostics.ping process" && Equals(a.GetTagItem("messaging.message.id"), result.Id));
