@@ -21,6 +21,7 @@ public sealed class EngineFeaturesTests(BrokerFixture fixture)
     public async Task SendAsync_PropagatesTraceToWorkerSpan_WhenListening()
     {
         var activities = new ConcurrentQueue<Activity>();
+        var id = Guid.CreateVersion7().ToString();
         var processStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new ActivityListener
         {
@@ -29,7 +30,7 @@ public sealed class EngineFeaturesTests(BrokerFixture fixture)
             ActivityStopped = activity =>
             {
                 activities.Enqueue(activity);
-                if (activity.OperationName == "diagnostics.ping process")
+                if (activity.OperationName == "diagnostics.ping process" && Equals(activity.GetTagItem("messaging.message.id"), id))
                 {
                     processStopped.TrySetResult();
                 }
@@ -38,7 +39,7 @@ public sealed class EngineFeaturesTests(BrokerFixture fixture)
         ActivitySource.AddActivityListener(listener);
         await using var host = await EngineTestHost.StartAsync(fixture);
 
-        var result = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+        var result = await host.Client.SendAsync(DiagnosticTasks.Ping, options: new TaskSendOptions { TaskId = id }, cancellationToken: Token);
         await result.GetAsync(Wait, Token);
         // The worker's span ends after the result is stored, so it can stop just after GetAsync returns.
         await processStopped.Task.WaitAsync(Wait, Token);
