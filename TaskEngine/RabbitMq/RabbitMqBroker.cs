@@ -65,7 +65,13 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public Task EnsureQueueAsync(string queue, CancellationToken cancellationToken)
     {
         var arguments = _options.QuorumQueues.Contains(queue)
-            ? new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }
+            ? new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "quorum",
+                ["x-delivery-limit"] = _options.DeliveryLimit,
+                ["x-dead-letter-exchange"] = string.Empty,
+                ["x-dead-letter-routing-key"] = _options.DeadLetterQueue,
+            }
             : null;
         return EnsureDeclaredAsync(queue, arguments, cancellationToken);
     }
@@ -144,13 +150,24 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
 
             var properties = new BasicProperties(result.BasicProperties);
             var headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers);
-            var queue = TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalQueueHeader)) ?? _options.DefaultQueue;
+            // Ours, else the broker's own (a quorum queue's delivery limit), else the default queue.
+            var queue = TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalQueueHeader))
+                ?? TaskEnvelope.AsString(headers?.GetValueOrDefault("x-first-death-queue"))
+                ?? _options.DefaultQueue;
             if (headers is not null)
             {
                 headers.Remove(DeathReasonHeader);
                 headers.Remove(ExceptionHeader);
                 headers.Remove(OriginalQueueHeader);
                 headers.Remove(DeadLetteredAtHeader);
+                headers.Remove("x-death");
+                headers.Remove("x-first-death-exchange");
+                headers.Remove("x-first-death-queue");
+                headers.Remove("x-first-death-reason");
+                headers.Remove("x-last-death-exchange");
+                headers.Remove("x-last-death-queue");
+                headers.Remove("x-last-death-reason");
+                headers.Remove("x-delivery-count");
                 properties.Headers = headers;
             }
 
