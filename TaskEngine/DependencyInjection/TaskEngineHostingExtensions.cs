@@ -88,6 +88,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<RevocationCache>();
         services.TryAddSingleton<TaskExecutor>();
         services.TryAddSingleton<UnreadableMessageRescue>();
+        services.AddTaskEngineEvents();
         if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))
         {
             services.AddHostedService<TopologyService>();
@@ -101,7 +102,7 @@ public static class TaskEngineHostingExtensions
 
     /// <summary>
     /// Adds the worker: consumes <c>Worker:Queues</c> with <c>Worker:Concurrency</c> (then <paramref name="configure"/>),
-    /// and registers the diagnostics tasks every worker runs.
+    /// registers the diagnostics tasks every worker runs, and the periodic task scheduler that runs when <c>Worker:Beat</c> is set.
     /// </summary>
     public static ITaskEngineBuilder AddTaskWorker(this ITaskEngineBuilder builder, Action<TaskWorkerOptions>? configure = null)
     {
@@ -115,6 +116,7 @@ public static class TaskEngineHostingExtensions
         optionsBuilder.ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton<TaskWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
+        builder.Services.AddPeriodicTaskScheduler();
         return builder.AddDiagnosticTasks();
     }
 

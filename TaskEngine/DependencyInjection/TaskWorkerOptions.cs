@@ -23,6 +23,9 @@ public sealed class TaskWorkerOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Also run the periodic task scheduler (<c>--beat</c>); safe on every replica (one holds the lease).</summary>
+    public bool Beat { get; set; }
+
     public IReadOnlyList<string> GetQueues() =>
         Queues.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
