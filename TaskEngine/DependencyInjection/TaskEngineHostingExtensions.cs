@@ -86,6 +86,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<RunningTasks>();
+        services.TryAddSingleton<RevocationCache>();
         services.TryAddSingleton<TaskExecutor>();
         services.AddWorkflows();
         services.TryAddSingleton<UnreadableMessageRescue>();

@@ -18,8 +18,16 @@ public sealed class TaskEngineOptions
     /// </summary>
     public List<TaskRoute> Routes { get; set; } = [];
 
-    /// <summary>Queues declared as quorum queues (x-queue-type=quorum); all others are classic durable queues.</summary>
+    /// <summary>
+    /// Queues declared as quorum queues (x-queue-type=quorum); all others are classic durable queues. Quorum queues
+    /// also get <see cref="DeliveryLimit"/> and dead-letter to <see cref="DeadLetterQueue"/>, so a message that kills
+    /// its worker again and again ends up there instead of looping.
+    /// </summary>
     public List<string> QuorumQueues { get; set; } = [];
+
+    /// <summary>x-delivery-limit of quorum queues: deliveries after which the broker dead-letters a message.</summary>
+    [Range(1, 1_000_000)]
+    public int DeliveryLimit { get; set; } = 20;
 
     /// <summary>Where unprocessable messages go, with the reason in headers.</summary>
     [Required]

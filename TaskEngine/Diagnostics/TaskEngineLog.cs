@@ -49,4 +49,10 @@ internal static partial class TaskEngineLog
 
     [LoggerMessage(15, LogLevel.Error, "Rescue of messages with unreadable headers failed")]
     public static partial void RescueFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(16, LogLevel.Warning, "Re-reading the revocations from Redis failed")]
+    public static partial void RevocationSyncFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Information, "Redelivered task {TaskName}[{TaskId}] already succeeded; not running it again")]
+    public static partial void DuplicateSkipped(ILogger logger, string taskName, string taskId);
 }

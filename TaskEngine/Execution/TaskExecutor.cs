@@ -34,6 +34,7 @@ internal sealed class TaskExecutor(
     RedisResultBackend backend,
     RunningTasks running,
     IWorkflowCoordinator workflow,
+    RevocationCache revocations,
     IServiceScopeFactory scopeFactory,
     TimeProvider timeProvider,
     ILogger<TaskExecutor> logger)
@@ -79,13 +80,24 @@ internal sealed class TaskExecutor(
             return DeliveryOutcome.Ack;
         }
 
+        if (delivery.Redelivered && !message.IgnoreResult && !registration.Options.IgnoreResult
+            && await backend.GetAsync(message.Id, abortToken).ConfigureAwait(false) is { State: TaskState.Success } stored)
+        {
+            // A worker stored SUCCESS but died (or lost its connection) before the ack: do not run it twice
+            // (Celery's worker_deduplicate_successful_tasks, on by default here). The chord part return comes after
+            // the store, so it may not have happened: repeat it (it counts a task id once, and the body fires once).
+            TaskEngineLog.DuplicateSkipped(logger, message.Name, message.Id);
+            await workflow.OnSuccessStoredAsync(message, stored.Result, CancellationToken.None).ConfigureAwait(false);
+            return DeliveryOutcome.Ack;
+        }
+
         var now = timeProvider.GetUtcNow();
         if (message.Expires is { } expires && expires <= now)
         {
             return await RevokeAsync(message, "expired").ConfigureAwait(false);
         }
 
-        if (await backend.IsRevokedAsync(message.Id, abortToken).ConfigureAwait(false))
+        if (await revocations.IsRevokedAsync(message.Id, abortToken).ConfigureAwait(false))
         {
             return await RevokeAsync(message, "revoked").ConfigureAwait(false);
         }
@@ -129,7 +141,10 @@ internal sealed class TaskExecutor(
         }
 
         var result = await RunAsync(registration, message, delivery, tags, activity, abortToken).ConfigureAwait(false);
-        return result == DeliveryOutcome.Requeue ? DeliveryOutcome.Requeue : outcome;
+
+        // An acks-early message belongs to nobody once acked: it cannot be requeued (a nack of an acked tag is a
+        // channel error), so an interrupted acks-early task is lost, as with Celery's acks_late=False.
+        return outcome == DeliveryOutcome.Acked ? DeliveryOutcome.Acked : result;
     }
 
     private async Task<DeliveryOutcome> RunAsync(

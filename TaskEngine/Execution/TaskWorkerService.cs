@@ -24,11 +24,13 @@ internal sealed class TaskWorkerService(
     TaskExecutor executor,
     RunningTasks running,
     RedisResultBackend backend,
+    RevocationCache revocations,
     UnreadableMessageRescue rescue,
     IOptions<TaskWorkerOptions> options,
     TimeProvider timeProvider,
     ILogger<TaskWorkerService> logger) : BackgroundService
 {
+    private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(1);
     private readonly TaskWorkerOptions _options = options.Value;
     private readonly CancellationTokenSource _abort = new();
     private readonly Channel<WorkItem> _buffer = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleWriter = false });
@@ -50,6 +52,8 @@ internal sealed class TaskWorkerService(
         var queues = _options.GetQueues();
         await broker.DeclareTopologyAsync(queues, stoppingToken).ConfigureAwait(false);
         await backend.Subscriber.SubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+        await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
+        var syncLoop = SyncRevocationsAsync(stoppingToken);
 
         var loops = new Task[_options.Concurrency];
         for (var i = 0; i < loops.Length; i++)
@@ -67,27 +71,16 @@ internal sealed class TaskWorkerService(
             while (!stoppingToken.IsCancellationRequested)
             {
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                channel = await broker.Connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
-                channel.ChannelShutdownAsync += (_, args) =>
+                try
                 {
-                    // Connection loss is healed by automatic recovery (consumers included); a channel-level
-                    // error is not, so the loop opens a new channel.
-                    if (args.Initiator != ShutdownInitiator.Application && broker.Connection.IsOpen)
-                    {
-                        TaskEngineLog.ChannelShutdown(logger, args.ReplyText);
-                        closed.TrySetResult();
-                    }
-
-                    return Task.CompletedTask;
-                };
-                await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
-                consumerTags.Clear();
-                foreach (var queue in queues)
+                    channel = await OpenConsumerChannelAsync(queues, prefetch, closed, consumerTags, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
                 {
-                    var consumer = new AsyncEventingBasicConsumer(channel);
-                    var consumerChannel = channel;
-                    consumer.ReceivedAsync += (_, args) => OnReceivedAsync(consumerChannel, queue, args);
-                    consumerTags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false));
+                    // The connection is recovering (or the channel failed while opening): try again shortly.
+                    TaskEngineLog.ChannelShutdown(logger, ex.Message);
+                    await Task.Delay(ErrorPause, timeProvider, stoppingToken).ConfigureAwait(false);
+                    continue;
                 }
 
                 TaskEngineLog.WorkerStarted(logger, string.Join(',', queues), _options.Concurrency, prefetch);
@@ -105,6 +98,7 @@ internal sealed class TaskWorkerService(
         broker.Connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
         _rescueRequests.Writer.TryComplete();
         await rescueLoop.ConfigureAwait(false);
+        await syncLoop.ConfigureAwait(false);
         await DrainAsync(channel, consumerTags, loops).ConfigureAwait(false);
     }
 
@@ -116,6 +110,30 @@ internal sealed class TaskWorkerService(
         }
 
         return Task.CompletedTask;
+    }
+
+    private async Task SyncRevocationsAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(RevocationCache.SyncInterval, timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The cache reports itself stale and the check falls back to Redis.
+                    TaskEngineLog.RevocationSyncFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
     }
 
     /// <summary>Runs the raw-reader rescue each time the connection died on a header table it cannot parse.</summary>
@@ -138,6 +156,43 @@ internal sealed class TaskWorkerService(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping.
+        }
+    }
+
+    private async Task<IChannel> OpenConsumerChannelAsync(
+        IReadOnlyList<string> queues, ushort prefetch, TaskCompletionSource closed, List<string> consumerTags,
+        CancellationToken stoppingToken)
+    {
+        var channel = await broker.Connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
+        try
+        {
+            channel.ChannelShutdownAsync += (_, args) =>
+            {
+                // Connection loss is healed by automatic recovery (consumers included); a channel-level
+                // error is not, so the loop opens a new channel.
+                if (args.Initiator != ShutdownInitiator.Application && broker.Connection.IsOpen)
+                {
+                    TaskEngineLog.ChannelShutdown(logger, args.ReplyText);
+                    closed.TrySetResult();
+                }
+
+                return Task.CompletedTask;
+            };
+            await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
+            consumerTags.Clear();
+            foreach (var queue in queues)
+            {
+                var consumer = new AsyncEventingBasicConsumer(channel);
+                consumer.ReceivedAsync += (_, args) => OnReceivedAsync(channel, queue, args);
+                consumerTags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false));
+            }
+
+            return channel;
+        }
+        catch
+        {
+            await channel.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -243,8 +298,21 @@ internal sealed class TaskWorkerService(
             }
             catch (Exception ex)
             {
+                // Typically Redis or the broker being away: pause this slot briefly so that the requeued message
+                // does not spin through the worker until they are back.
                 TaskEngineLog.DeliveryError(logger, ex);
                 outcome = DeliveryOutcome.Requeue;
+                if (!_draining)
+                {
+                    try
+                    {
+                        await Task.Delay(ErrorPause, timeProvider, _abort.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Shutting down: requeue now.
+                    }
+                }
             }
 
             if (outcome == DeliveryOutcome.Ack)
@@ -287,7 +355,9 @@ internal sealed class TaskWorkerService(
     {
         if (taskId.HasValue)
         {
-            running.Revoke(taskId.ToString());
+            var id = taskId.ToString();
+            revocations.Add(id);
+            running.Revoke(id);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
@@ -30,6 +31,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public const string DeadLetteredAtHeader = "x-dead-lettered-at";
     internal const int MinDelayExponent = 4;
     internal const int MaxDelayExponent = 26;
+    private const int MaxOutstandingConfirms = 4096;
 
     private readonly IConnection _connection;
     private readonly TaskEngineOptions _options;
@@ -63,7 +65,13 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public Task EnsureQueueAsync(string queue, CancellationToken cancellationToken)
     {
         var arguments = _options.QuorumQueues.Contains(queue)
-            ? new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }
+            ? new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "quorum",
+                ["x-delivery-limit"] = _options.DeliveryLimit,
+                ["x-dead-letter-exchange"] = string.Empty,
+                ["x-dead-letter-routing-key"] = _options.DeadLetterQueue,
+            }
             : null;
         return EnsureDeclaredAsync(queue, arguments, cancellationToken);
     }
@@ -142,13 +150,24 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
 
             var properties = new BasicProperties(result.BasicProperties);
             var headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers);
-            var queue = TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalQueueHeader)) ?? _options.DefaultQueue;
+            // Ours, else the broker's own (a quorum queue's delivery limit), else the default queue.
+            var queue = TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalQueueHeader))
+                ?? TaskEnvelope.AsString(headers?.GetValueOrDefault("x-first-death-queue"))
+                ?? _options.DefaultQueue;
             if (headers is not null)
             {
                 headers.Remove(DeathReasonHeader);
                 headers.Remove(ExceptionHeader);
                 headers.Remove(OriginalQueueHeader);
                 headers.Remove(DeadLetteredAtHeader);
+                headers.Remove("x-death");
+                headers.Remove("x-first-death-exchange");
+                headers.Remove("x-first-death-queue");
+                headers.Remove("x-first-death-reason");
+                headers.Remove("x-last-death-exchange");
+                headers.Remove("x-last-death-queue");
+                headers.Remove("x-last-death-reason");
+                headers.Remove("x-delivery-count");
                 properties.Headers = headers;
             }
 
@@ -262,8 +281,17 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
                 await _channel.DisposeAsync().ConfigureAwait(false);
             }
 
+            // Our own limiter on outstanding confirms: the library's default throttles (sleeps) once half of 128
+            // permits are in use, which caps concurrent senders far below what one channel can carry.
             _channel = await _connection.CreateChannelAsync(
-                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
+                new CreateChannelOptions(
+                    publisherConfirmationsEnabled: true,
+                    publisherConfirmationTrackingEnabled: true,
+                    outstandingPublisherConfirmationsRateLimiter: new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+                    {
+                        PermitLimit = MaxOutstandingConfirms,
+                        QueueLimit = int.MaxValue,
+                    })),
                 cancellationToken).ConfigureAwait(false);
             return _channel;
         }

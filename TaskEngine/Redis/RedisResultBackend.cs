@@ -20,6 +20,7 @@ internal sealed class RedisResultBackend(
     public const string RevokeChannelName = "onboarding-revoke";
     private const string MetaPrefix = "celery-task-meta-";
     private const string RevokedPrefix = "onboarding-revoked-";
+    private const string RevokedIndex = "onboarding-revoked";
 
     private readonly TaskEngineOptions _options = options.Value;
 
@@ -106,17 +107,38 @@ internal sealed class RedisResultBackend(
         }
         finally
         {
-            await subscriber.UnsubscribeAsync(channel, OnMessage).ConfigureAwait(false);
+            // Not awaited on the caller's path: the server's reply to UNSUBSCRIBE carries nothing we need.
+            subscriber.Unsubscribe(channel, OnMessage, CommandFlags.FireAndForget);
         }
     }
 
+    /// <summary>
+    /// Persists a revocation: a key per id with a TTL, an entry in the <c>onboarding-revoked</c> index (scored by
+    /// expiry, so workers can load the live ones at start), and a PUBLISH so running workers learn at once.
+    /// </summary>
     public async Task RevokeAsync(string taskId, CancellationToken cancellationToken)
     {
-        var database = redis.GetDatabase();
-        await database.StringSetAsync(_options.ResultKeyPrefix + RevokedPrefix + taskId, "1", _options.RevokeExpires)
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        await database.PublishAsync(RevokeChannel, taskId).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var now = timeProvider.GetUtcNow();
+        var expiresAt = (now + _options.RevokeExpires).ToUnixTimeMilliseconds();
+        var index = (RedisKey)(_options.ResultKeyPrefix + RevokedIndex);
+        var transaction = redis.GetDatabase().CreateTransaction();
+        var set = transaction.StringSetAsync(_options.ResultKeyPrefix + RevokedPrefix + taskId, "1", _options.RevokeExpires);
+        var add = transaction.SortedSetAddAsync(index, taskId, expiresAt);
+        var trim = transaction.SortedSetRemoveRangeByScoreAsync(index, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
+        var expire = transaction.KeyExpireAsync(index, _options.RevokeExpires);
+        var publish = transaction.PublishAsync(RevokeChannel, taskId);
+        await transaction.ExecuteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(set, add, trim, expire, publish).ConfigureAwait(false);
     }
+
+    /// <summary>The revocations that have not expired: id and expiry (Unix ms).</summary>
+    public async Task<SortedSetEntry[]> LiveRevocationsAsync(CancellationToken cancellationToken) =>
+        await redis.GetDatabase().SortedSetRangeByScoreWithScoresAsync(
+                _options.ResultKeyPrefix + RevokedIndex, timeProvider.GetUtcNow().ToUnixTimeMilliseconds(), double.PositiveInfinity,
+                Exclude.Start)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+
+    public TimeSpan RevokeExpires => _options.RevokeExpires;
 
     public Task<bool> IsRevokedAsync(string taskId, CancellationToken cancellationToken) =>
         redis.GetDatabase().KeyExistsAsync(_options.ResultKeyPrefix + RevokedPrefix + taskId).WaitAsync(cancellationToken);

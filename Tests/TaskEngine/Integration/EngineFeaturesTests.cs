@@ -21,17 +21,28 @@ public sealed class EngineFeaturesTests(BrokerFixture fixture)
     public async Task SendAsync_PropagatesTraceToWorkerSpan_WhenListening()
     {
         var activities = new ConcurrentQueue<Activity>();
+        var id = Guid.CreateVersion7().ToString();
+        var processStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == TaskEngineDiagnostics.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activities.Enqueue,
+            ActivityStopped = activity =>
+            {
+                activities.Enqueue(activity);
+                if (activity.OperationName == "diagnostics.ping process" && Equals(activity.GetTagItem("messaging.message.id"), id))
+                {
+                    processStopped.TrySetResult();
+                }
+            },
         };
         ActivitySource.AddActivityListener(listener);
         await using var host = await EngineTestHost.StartAsync(fixture);
 
-        var result = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+        var result = await host.Client.SendAsync(DiagnosticTasks.Ping, options: new TaskSendOptions { TaskId = id }, cancellationToken: Token);
         await result.GetAsync(Wait, Token);
+        // The worker's span ends after the result is stored, so it can stop just after GetAsync returns.
+        await processStopped.Task.WaitAsync(Wait, Token);
 
         var publish = Assert.Single(activities, a => a.OperationName == "diagnostics.ping publish" && Equals(a.GetTagItem("messaging.message.id"), result.Id));
         var process = Assert.Single(activities, a => a.OperationName == "diagnostics.ping process" && Equals(a.GetTagItem("messaging.message.id"), result.Id));
@@ -56,7 +67,55 @@ public sealed class EngineFeaturesTests(BrokerFixture fixture)
         await using var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token);
         // Re-declaring with the quorum argument succeeds only when the queue is a quorum queue.
         await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
-            new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, cancellationToken: Token);
+            new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "quorum",
+                ["x-delivery-limit"] = 20,
+                ["x-dead-letter-exchange"] = string.Empty,
+                ["x-dead-letter-routing-key"] = host.DeadLetterQueue,
+            },
+            cancellationToken: Token);
+    }
+
+    [Fact]
+    public async Task QuorumQueue_DeadLettersMessage_WhenDeliveryLimitIsReached()
+    {
+        var queue = "test.quorum." + Guid.CreateVersion7().ToString("N")[^12..];
+        await using var host = await EngineTestHost.StartAsync(fixture, worker: false, queue: queue, services: s =>
+            s.Configure<Onboarding.TaskEngine.DependencyInjection.TaskEngineOptions>(o =>
+            {
+                o.QuorumQueues.Add(queue);
+                o.DeliveryLimit = 2;
+            }));
+        await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+
+        // Three deliveries that never end in an ack, as from a task that kills its worker each time.
+        await using (var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token))
+        {
+            for (var delivery = 0; delivery < 3; delivery++)
+            {
+                var message = await channel.BasicGetAsync(queue, autoAck: false, Token);
+                Assert.NotNull(message);
+                await channel.BasicNackAsync(message.DeliveryTag, multiple: false, requeue: true, Token);
+            }
+        }
+
+        // The quorum queue dead-letters on its own schedule, just after the last return.
+        var dlq = host.Services.GetRequiredService<IDeadLetterQueue>();
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50)))
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            timeout.CancelAfter(Wait);
+            while (await dlq.CountAsync(Token) == 0)
+            {
+                await timer.WaitForNextTickAsync(timeout.Token);
+            }
+        }
+
+        Assert.Equal(1u, await dlq.CountAsync(Token));
+        Assert.Equal(0u, await host.MessageCountAsync(queue));
+        Assert.Equal(1, await dlq.ReplayAsync(cancellationToken: Token));
+        Assert.Equal(1u, await host.MessageCountAsync(queue));
     }
 
     [Fact]

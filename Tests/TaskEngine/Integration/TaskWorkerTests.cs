@@ -246,6 +246,27 @@ public sealed class TaskWorkerTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task RevokeAsync_IsHonouredByWorkerStartedLater_WhenRevokedWhileNoWorkerRan()
+    {
+        string queue;
+        TaskResult result;
+        await using (var client = await EngineTestHost.StartAsync(fixture, worker: false))
+        {
+            queue = client.Queue;
+            result = await client.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+            await client.Client.RevokeAsync(result.Id, Token);
+            await client.StopAsync();
+
+            // The worker loads the live revocations from Redis at start; no pub/sub message reaches it.
+            await using var worker = await EngineTestHost.StartAsync(fixture, queue: queue);
+
+            var ex = await Assert.ThrowsAsync<TaskFailedException>(() => result.GetAsync(Wait, Token));
+            Assert.Equal(TaskState.Revoked, ex.State);
+            Assert.Equal("revoked", ex.ExcMessage);
+        }
+    }
+
+    [Fact]
     public async Task RevokeAsync_CancelsRunningTask_WhenWorkerRunsIt()
     {
         var gate = new Gate();
@@ -301,6 +322,51 @@ public sealed class TaskWorkerTests(BrokerFixture fixture)
             Assert.Equal(TaskState.Pending, await result.GetStateAsync(Token));
             Assert.Equal(1u, await host.MessageCountAsync(host.Queue));
         }
+    }
+
+    [Fact]
+    public async Task StopAsync_DoesNotRequeue_WhenTaskAcksEarly()
+    {
+        var gate = new Gate();
+        var host = await EngineTestHost.StartAsync(
+            fixture, concurrency: 1, gracePeriod: TimeSpan.FromMilliseconds(200), services: s => s.AddSingleton(gate),
+            tasks: e => e.AddTask<NoArgs, WaitForCancelHandler>("tests.wait", o => o.AcksLate = false));
+        await using (host)
+        {
+            await host.Client.SendAsync("tests.wait", cancellationToken: Token);
+            await gate.Started.Task.WaitAsync(Wait, Token);
+
+            await host.StopAsync();
+
+            // Acked when it started (acks_late=False): the broker has nothing to give back.
+            Assert.Equal(0u, await host.MessageCountAsync(host.Queue));
+        }
+    }
+
+    [Fact]
+    public async Task Worker_SkipsRedeliveredTask_WhenSuccessIsAlreadyStored()
+    {
+        var recorder = new Recorder();
+        await using var host = await EngineTestHost.StartAsync(fixture, worker: false, services: s => s.AddSingleton(recorder), tasks: e =>
+            e.AddTask<FlakyArgs, FlakyHandler>("tests.once"));
+        var result = await host.Client.SendAsync("tests.once", new FlakyArgs(0), cancellationToken: Token);
+        await host.Redis.StringSetAsync("celery-task-meta-" + result.Id,
+            $$"""{"status":"SUCCESS","result":"first run","traceback":null,"children":[],"date_done":"2026-11-25T00:45:51.155166","task_id":"{{result.Id}}"}""");
+
+        // Take the message and drop the channel without an ack, as a worker that died after storing would.
+        await using (var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token))
+        {
+            Assert.NotNull(await channel.BasicGetAsync(host.Queue, autoAck: false, Token));
+        }
+
+        // One slot: the redelivered message (first in the queue) is handled before the probe that follows it.
+        await using var worker = await EngineTestHost.StartAsync(fixture, queue: host.Queue, concurrency: 1, services: s => s.AddSingleton(recorder), tasks: e =>
+            e.AddTask<FlakyArgs, FlakyHandler>("tests.once"));
+        var after = await worker.Client.SendAsync("tests.once", new FlakyArgs(0), cancellationToken: Token);
+        await after.GetAsync(Wait, Token);
+
+        Assert.Equal("first run", (await result.GetAsync(Wait, Token)).GetString());
+        Assert.Equal([(after.Id, 0)], recorder.Runs.ToArray());
     }
 
     internal static async Task<(string Reason, string? OriginalQueue)> ReadDeadLetterAsync(EngineTestHost host)

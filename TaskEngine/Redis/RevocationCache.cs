@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+
+namespace Onboarding.TaskEngine.Redis;
+
+/// <summary>
+/// The worker's copy of the revocations persisted in Redis, so that the check on receipt costs no round trip:
+/// loaded at start, fed by the revoke channel, re-synchronised periodically. When the copy may be stale (the
+/// subscription is down or the last sync is too old), the check asks Redis instead.
+/// </summary>
+internal sealed class RevocationCache(RedisResultBackend backend, TimeProvider timeProvider)
+{
+    /// <summary>How often the worker re-reads the index; the copy is trusted for twice as long.</summary>
+    public static readonly TimeSpan SyncInterval = TimeSpan.FromSeconds(15);
+
+    private readonly ConcurrentDictionary<string, long> _revoked = new(StringComparer.Ordinal);
+    private long _lastSync = long.MinValue;
+
+    public int Count => _revoked.Count;
+
+    public void Add(string taskId) =>
+        _revoked[taskId] = (timeProvider.GetUtcNow() + backend.RevokeExpires).ToUnixTimeMilliseconds();
+
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        var entries = await backend.LiveRevocationsAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var entry in entries)
+        {
+            _revoked[entry.Element.ToString()] = (long)entry.Score;
+        }
+
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var (id, expiresAt) in _revoked)
+        {
+            if (expiresAt <= now)
+            {
+                _revoked.TryRemove(id, out _);
+            }
+        }
+
+        Interlocked.Exchange(ref _lastSync, started);
+    }
+
+    public ValueTask<bool> IsRevokedAsync(string taskId, CancellationToken cancellationToken)
+    {
+        if (_revoked.TryGetValue(taskId, out var expiresAt) && expiresAt > timeProvider.GetUtcNow().ToUnixTimeMilliseconds())
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        var lastSync = Interlocked.Read(ref _lastSync);
+        if (lastSync != long.MinValue && timeProvider.GetElapsedTime(lastSync) < SyncInterval * 2
+            && backend.Subscriber.IsConnected(backend.RevokeChannel))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        return new ValueTask<bool>(backend.IsRevokedAsync(taskId, cancellationToken));
+    }
+}

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.Tests.TaskEngine.Integration;
+
+namespace Onboarding.Tests.TaskEngine.DependencyInjection;
+
+public sealed class TaskEngineHostingExtensionsTests
+{
+    private static HostApplicationBuilder CreateBuilder(Dictionary<string, string?>? settings = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:rabbitmq"] = "amqp://guest:guest@localhost:1",
+            ["ConnectionStrings:redis"] = "localhost:1,abortConnect=false",
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        return builder;
+    }
+
+    [Fact]
+    public void AddTaskEngine_SeedsCeleryRoutes_WhenNoneConfigured()
+    {
+        var builder = CreateBuilder();
+        builder.AddTaskEngine();
+        using var provider = builder.Services.BuildServiceProvider();
+
+        var router = provider.GetRequiredService<TaskRouter>();
+
+        Assert.Equal("user_queue", router.Route("user_service.tasks.send_welcome_email"));
+        Assert.Equal("order_queue", router.Route("order_service.tasks.validate_inventory"));
+        Assert.Equal("notification_queue", router.Route("notification_service.tasks.send_order_email"));
+        Assert.Equal("default", router.Route("diagnostics.ping"));
+    }
+
+    [Fact]
+    public void AddTaskEngine_ReadsTaskEngineSection_WhenConfigured()
+    {
+        var builder = CreateBuilder(new Dictionary<string, string?>
+        {
+            ["TaskEngine:DefaultQueue"] = "celery",
+            ["TaskEngine:Routes:0:Pattern"] = "tasks.*",
+            ["TaskEngine:Routes:0:Queue"] = "math",
+            ["TaskEngine:ResultExpires"] = "01:00:00",
+        });
+        builder.AddTaskEngine();
+        using var provider = builder.Services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<TaskEngineOptions>>().Value;
+        var router = provider.GetRequiredService<TaskRouter>();
+
+        Assert.Equal(TimeSpan.FromHours(1), options.ResultExpires);
+        Assert.Equal("math", router.Route("tasks.add"));
+        Assert.Equal("celery", router.Route("user_service.tasks.x"));
+    }
+
+    [Fact]
+    public void AddTaskEngine_FailsValidation_WhenDefaultQueueIsEmpty()
+    {
+        var builder = CreateBuilder(new Dictionary<string, string?> { ["TaskEngine:DefaultQueue"] = "" });
+        builder.AddTaskEngine();
+        using var provider = builder.Services.BuildServiceProvider();
+
+        Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<TaskEngineOptions>>().Value);
+    }
+
+    [Fact]
+    public void AddTask_Throws_WhenRateLimitIsInvalid() =>
+        Assert.Throws<FormatException>(() =>
+            CreateBuilder().AddTaskEngine().AddTask<WelcomeArgs, SendWelcomeEmailHandler>("t", o => o.RateLimit = "fast"));
+
+    [Fact]
+    public void AddTask_Throws_WhenNameIsRegisteredTwice()
+    {
+        var engine = CreateBuilder().AddTaskEngine().AddTask<WelcomeArgs, SendWelcomeEmailHandler>("t");
+
+        Assert.Throws<InvalidOperationException>(() => engine.AddTask<WelcomeArgs, SendWelcomeEmailHandler>("t"));
+    }
+
+    [Fact]
+    public void AddTaskWorker_RegistersDiagnosticsAndScopedHandlers_WhenCalled()
+    {
+        var builder = CreateBuilder();
+        builder.AddTaskEngine().AddTask<WelcomeArgs, SendWelcomeEmailHandler>("user_service.tasks.send_welcome_email").AddTaskWorker();
+
+        Assert.Contains(builder.Services, d => d.ServiceType == typeof(SendWelcomeEmailHandler) && d.Lifetime == ServiceLifetime.Scoped);
+        Assert.Contains(builder.Services, d => d.ServiceType == typeof(ITaskClient));
+        Assert.Contains(builder.Services, d => d.ServiceType == typeof(IHostedService));
+    }
+}
