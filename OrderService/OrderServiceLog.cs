@@ -15,12 +15,6 @@ internal static partial class OrderServiceLog
     [LoggerMessage(4, LogLevel.Warning, "Simulated payment outage: {Calls} call(s) will answer 503")]
     public static partial void OutageSimulated(ILogger logger, int calls);
 
-    [LoggerMessage(5, LogLevel.Warning, "Workflow {RootId} stopped: task {TaskId} ended {State}")]
-    public static partial void WorkflowStepFailed(ILogger logger, string rootId, string taskId, string state);
-
-    [LoggerMessage(6, LogLevel.Warning, "Workflow {RootId} stopped: a step did not finish in time")]
-    public static partial void WorkflowStepTimedOut(ILogger logger, string rootId);
-
     [LoggerMessage(7, LogLevel.Information, "User {UserId} updated ({Fields}); customer data refreshed")]
     public static partial void UserUpdated(ILogger logger, string userId, string fields);
 }

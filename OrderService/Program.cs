@@ -19,9 +19,7 @@ builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false
 builder.Services.AddSingleton<RedisOrderStore>();
 builder.Services.AddSingleton<RedisInventory>();
 builder.Services.AddSingleton<RedisPayments>();
-builder.Services.AddSingleton<InterimStageRunner>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<InterimStageRunner>());
-builder.Services.AddSingleton<IOrderWorkflows, InterimOrderWorkflows>();
+builder.Services.AddSingleton<IOrderWorkflows, OrderWorkflows>();
 
 var app = builder.Build();
 

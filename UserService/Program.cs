@@ -18,9 +18,7 @@ builder.Services.AddOpenApi();
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
 
 builder.Services.AddSingleton<RedisUserStore>();
-builder.Services.AddSingleton<InterimStageRunner>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<InterimStageRunner>());
-builder.Services.AddSingleton<IOnboardingWorkflow, InterimOnboardingWorkflow>();
+builder.Services.AddSingleton<IOnboardingWorkflow, OnboardingWorkflow>();
 builder.Services.AddSingleton<IUserEventPublisher, UnpublishedUserEvents>();
 
 var app = builder.Build();

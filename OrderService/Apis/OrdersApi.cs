@@ -3,6 +3,8 @@ using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
 using Onboarding.OrderService.Workflows;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Workflows;
 
 namespace Onboarding.OrderService.Apis;
 
@@ -20,6 +22,8 @@ internal static class OrdersApi
             .WithSummary("Place an order and start the processing chain");
         api.MapGet("/", ListOrdersAsync).WithName("ListOrders").WithSummary("List orders, newest first");
         api.MapGet("/{id}", GetOrderAsync).WithName("GetOrder").WithSummary("Get an order");
+        api.MapGet("/{id}/workflow", GetWorkflowAsync).WithName("GetOrderWorkflow")
+            .WithSummary("The state of each step of the order's processing chain and fulfillment chord");
         api.MapPost("/{id}/fulfillment", StartFulfillmentAsync).WithName("StartFulfillment")
             .WithSummary("Start the fulfillment chord of a confirmed order");
 
@@ -57,7 +61,11 @@ internal static class OrdersApi
         await services.Orders.CreateAsync(order);
 
         var started = await services.Workflows.StartProcessingAsync(order, cancellationToken);
-        order = await services.Orders.UpdateAsync(order.Id, o => o with { Tasks = Merge(o.Tasks, started.StepTasks) }) ?? order;
+        order = await services.Orders.UpdateAsync(order.Id, o => o with
+        {
+            Tasks = Merge(o.Tasks, started.StepTasks),
+            WorkflowRoots = Merge(o.WorkflowRoots, new Dictionary<string, string> { [OrderWorkflows.Processing] = started.WorkflowId }),
+        }) ?? order;
         OrderServiceLog.OrderCreated(services.Logger, order.Id, started.WorkflowId);
 
         var statusUrl = $"/api/orders/{order.Id}";
@@ -86,6 +94,44 @@ internal static class OrdersApi
         string id, [AsParameters] OrderServices services) =>
         await services.Orders.GetAsync(id) is { } order ? TypedResults.Ok(order.ToResponse()) : ApiProblems.NotFound("Order", id);
 
+    public static async Task<Results<Ok<OrderWorkflowResponse>, ProblemHttpResult>> GetWorkflowAsync(
+        string id, [AsParameters] OrderServices services, CancellationToken cancellationToken)
+    {
+        if (await services.Orders.GetAsync(id) is not { } order)
+        {
+            return ApiProblems.NotFound("Order", id);
+        }
+
+        // Every workflow's status tree (IWorkflowStatusReader) holds its steps, PENDING ones and compensations included.
+        var workflows = new List<OrderWorkflowStatus>();
+        foreach (var (name, rootId) in order.WorkflowRoots.OrderBy(w => w.Key == OrderWorkflows.Processing ? 0 : 1))
+        {
+            var steps = new List<OrderWorkflowStep>();
+            if (await services.Status.GetAsync(rootId, cancellationToken) is { } tree)
+            {
+                Flatten(tree, steps);
+            }
+
+            workflows.Add(new OrderWorkflowStatus(name, rootId, steps));
+        }
+
+        var current = (await services.Orders.GetAsync(id))?.Status ?? order.Status;
+        return TypedResults.Ok(new OrderWorkflowResponse(order.Id, current, order.FailureReason, workflows));
+    }
+
+    private static void Flatten(WorkflowNode node, List<OrderWorkflowStep> steps)
+    {
+        if (!node.Name.StartsWith("celery.", StringComparison.Ordinal) && node.Name.Length > 0)
+        {
+            steps.Add(new OrderWorkflowStep(OrderWorkflows.ShortName(node.Name), node.Id, node.State.ToWireName()));
+        }
+
+        foreach (var child in node.Children)
+        {
+            Flatten(child, steps);
+        }
+    }
+
     public static async Task<Results<Accepted<OrderAcceptedResponse>, ProblemHttpResult>> StartFulfillmentAsync(
         string id, [AsParameters] OrderServices services, CancellationToken cancellationToken)
     {
@@ -106,7 +152,11 @@ internal static class OrdersApi
         }
 
         var started = await services.Workflows.StartFulfillmentAsync(order, cancellationToken);
-        order = await services.Orders.UpdateAsync(id, o => o with { Tasks = Merge(o.Tasks, started.StepTasks) }) ?? order;
+        order = await services.Orders.UpdateAsync(id, o => o with
+        {
+            Tasks = Merge(o.Tasks, started.StepTasks),
+            WorkflowRoots = Merge(o.WorkflowRoots, new Dictionary<string, string> { [OrderWorkflows.Fulfillment] = started.WorkflowId }),
+        }) ?? order;
         var statusUrl = $"/api/orders/{order.Id}";
         return TypedResults.Accepted(statusUrl, new OrderAcceptedResponse(order.ToResponse(), started.WorkflowId, statusUrl));
     }
@@ -191,8 +241,14 @@ internal static class OrdersApi
 }
 
 /// <summary>What the orders endpoints depend on.</summary>
-internal sealed record OrderServices(RedisOrderStore Orders, IOrderWorkflows Workflows, TimeProvider Time, ILogger<OrderServices> Logger);
+internal sealed record OrderServices(RedisOrderStore Orders, IOrderWorkflows Workflows, IWorkflowStatusReader Status, TimeProvider Time, ILogger<OrderServices> Logger);
 
 public sealed record OrderAcceptedResponse(OrderResponse Order, string WorkflowId, string StatusUrl);
+
+public sealed record OrderWorkflowStep(string Step, string TaskId, string State);
+
+public sealed record OrderWorkflowStatus(string Workflow, string RootId, IReadOnlyList<OrderWorkflowStep> Steps);
+
+public sealed record OrderWorkflowResponse(string OrderId, string Status, string? FailureReason, IReadOnlyList<OrderWorkflowStatus> Workflows);
 
 public sealed record OrderListResponse(IReadOnlyList<OrderResponse> Items, long Total, int Skip, int Take);

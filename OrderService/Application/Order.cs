@@ -32,6 +32,9 @@ internal sealed record Order
 
     public int? FraudScore { get; init; }
 
+    /// <summary>Workflow name (processing, fulfillment) → its root id, where the status tree starts.</summary>
+    public IReadOnlyDictionary<string, string> WorkflowRoots { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Workflow step name → task id, for the processing chain and the fulfillment chord.</summary>
     public IReadOnlyDictionary<string, string> Tasks { get; init; } = new Dictionary<string, string>();
 

@@ -46,7 +46,7 @@ internal static class TaskRegistrations
         .AddTask<OrderTaskArgs, ValidateShippingAddressHandler>(OrderTasks.ValidateShippingAddress, RetryOnTransient)
         .AddTask<OrderTaskArgs, CheckFraudScoreHandler>(OrderTasks.CheckFraudScore, RetryOnTransient)
         .AddTask<OrderTaskArgs, FinalizeOrderPreparationHandler>(OrderTasks.FinalizeOrderPreparation, RetryOnTransient)
-        .AddTask<OrderTaskArgs, ReleaseInventoryHandler>(OrderTasks.ReleaseInventory, RetryOnTransient);
+        .AddTask<ReleaseInventoryArgs, ReleaseInventoryHandler>(OrderTasks.ReleaseInventory, RetryOnTransient);
 
     public static ITaskEngineBuilder AddNotificationTasks(this ITaskEngineBuilder builder) => builder
         .AddTask<SendEmailArgs, SendEmailHandler>(NotificationTasks.SendEmail, RetryOnTransient)
