@@ -17,4 +17,10 @@ internal static partial class OrderServiceLog
 
     [LoggerMessage(7, LogLevel.Information, "User {UserId} updated ({Fields}); customer data refreshed")]
     public static partial void UserUpdated(ILogger logger, string userId, string fields);
+
+    [LoggerMessage(8, LogLevel.Information, "User {UserId} changed: cached customer snapshot dropped {Dropped} (event {EventId})")]
+    public static partial void CustomerCacheInvalidated(ILogger logger, string userId, bool dropped, string eventId);
+
+    [LoggerMessage(9, LogLevel.Information, "GDPR clean-up of user {UserId}: {Orders} order(s) deleted (event {EventId})")]
+    public static partial void UserDataDeleted(ILogger logger, string userId, int orders, string eventId);
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
@@ -30,6 +31,8 @@ internal static class OrdersApi
         // Used by the order tasks (Workers) over service discovery.
         api.MapPost("/{id}/status", ChangeStatusAsync).WithName("ChangeOrderStatus")
             .WithSummary("Move the order along its state machine (idempotent)");
+        api.MapPost("/expire-unpaid", ExpireUnpaidAsync).WithName("ExpireUnpaidOrders")
+            .WithSummary("Expire orders still unpaid after Orders:UnpaidTimeout and release their stock (periodic task)");
         api.MapPut("/{id}/charges", SetChargesAsync).WithName("SetOrderCharges")
             .WithSummary("Record shipping, tax, payment id or fraud score computed by a task");
 
@@ -228,6 +231,35 @@ internal static class OrdersApi
         return order is null ? ApiProblems.NotFound("Order", id) : TypedResults.Ok(order.ToResponse());
     }
 
+    public static async Task<Ok<ExpiredOrdersResponse>> ExpireUnpaidAsync(
+        [AsParameters] OrderServices services, RedisInventory inventory, IOptions<OrdersOptions> options)
+    {
+        var now = services.Time.GetUtcNow();
+        var cutoff = now - options.Value.UnpaidTimeout;
+        var expired = new List<string>();
+        foreach (var status in (string[])[OrderStatuses.Pending, OrderStatuses.Processing])
+        {
+            var (unpaid, _) = await services.Orders.ListAsync(null, status, 0, int.MaxValue);
+            foreach (var order in unpaid.Where(o => o.CreatedAt < cutoff))
+            {
+                var changed = false;
+                await services.Orders.UpdateAsync(order.Id, o =>
+                {
+                    changed = o.Status is OrderStatuses.Pending or OrderStatuses.Processing;
+                    return changed ? o with { Status = OrderStatuses.Expired, FailureReason = "unpaid after " + options.Value.UnpaidTimeout, UpdatedAt = now } : o;
+                });
+                if (changed)
+                {
+                    await inventory.ReleaseAsync(order.Id);
+                    OrderServiceLog.StatusChanged(services.Logger, order.Id, order.Status, OrderStatuses.Expired);
+                    expired.Add(order.Id);
+                }
+            }
+        }
+
+        return TypedResults.Ok(new ExpiredOrdersResponse(expired, cutoff));
+    }
+
     private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
     {
         var merged = new Dictionary<string, string>(a, StringComparer.Ordinal);
@@ -250,5 +282,7 @@ public sealed record OrderWorkflowStep(string Step, string TaskId, string State)
 public sealed record OrderWorkflowStatus(string Workflow, string RootId, IReadOnlyList<OrderWorkflowStep> Steps);
 
 public sealed record OrderWorkflowResponse(string OrderId, string Status, string? FailureReason, IReadOnlyList<OrderWorkflowStatus> Workflows);
+
+public sealed record ExpiredOrdersResponse(IReadOnlyList<string> Expired, DateTimeOffset Cutoff);
 
 public sealed record OrderListResponse(IReadOnlyList<OrderResponse> Items, long Total, int Skip, int Take);

@@ -61,7 +61,7 @@ internal static class OrderStateMachine
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
     {
         [OrderStatuses.Pending] = [OrderStatuses.Processing, OrderStatuses.Failed, OrderStatuses.Expired],
-        [OrderStatuses.Processing] = [OrderStatuses.Paid, OrderStatuses.Failed],
+        [OrderStatuses.Processing] = [OrderStatuses.Paid, OrderStatuses.Failed, OrderStatuses.Expired],
         [OrderStatuses.Paid] = [OrderStatuses.Confirmed, OrderStatuses.Failed],
         [OrderStatuses.Confirmed] = [OrderStatuses.ReadyToShip, OrderStatuses.Failed],
         [OrderStatuses.Failed] = [],

@@ -214,7 +214,7 @@ internal static class UsersApi
 
         UserServiceLog.UserDeleted(services.Logger, id);
         // The subscribers (GDPR clean-up in every service, revoke of pending tasks) act on this event.
-        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Deleted, id, new UserDeleted(id, user.Email), services.Time), cancellationToken);
+        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Deleted, id, new UserDeleted(id, user.Email, [.. user.OnboardingTasks.Values]), services.Time), cancellationToken);
         return TypedResults.NoContent();
     }
 
