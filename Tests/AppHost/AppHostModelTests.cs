@@ -54,6 +54,21 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public async Task Build_PassesScheduleOverridesToEveryWorker()
+    {
+        var builder = await TestAppHost.CreateBuilderAsync(
+            TestAppHost.Arguments(infrastructureOnly: false, "--Infrastructure:Mode=executables",
+                "--TaskEngine:Schedules:expire-unpaid-orders:Interval=00:00:10"),
+            TestContext.Current.CancellationToken);
+
+        foreach (var worker in builder.Resources.OfType<ProjectResource>().Where(p => p.Name.EndsWith("-worker", StringComparison.Ordinal)))
+        {
+            var environment = await EnvironmentOfAsync(worker);
+            Assert.Equal("00:00:10", environment["TaskEngine__Schedules__expire-unpaid-orders__Interval"]?.ToString());
+        }
+    }
+
+    [Fact]
     public async Task Build_UsesTheMachinesServers_WhenModeIsExecutables()
     {
         var builder = await CreateBuilderAsync("executables");
