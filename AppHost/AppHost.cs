@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Onboarding.AppHost.Infrastructure;
 using Onboarding.Contracts;
 
@@ -45,18 +46,27 @@ if (!settings.Only)
         ("order-worker", [QueueNames.Orders]),
         ("notification-worker", [QueueNames.Notifications, QueueNames.Default]),
     ];
+    // Schedule overrides given to the AppHost (TaskEngine:Schedules:<name>:...) reach every worker.
+    var scheduleOverrides = builder.Configuration.GetSection("TaskEngine:Schedules").AsEnumerable()
+        .Where(entry => entry.Value is not null)
+        .ToList();
     foreach (var (name, queues) in workerSets)
     {
-        // No launch profile: three instances of one project cannot share its fixed port.
-        builder.AddProject<Projects.Workers>(name, launchProfileName: null)
+        // No launch profile: three instances of one project cannot share its fixed port. Every worker runs the
+        // periodic task scheduler (--beat): a Redis lease makes one replica fire each tick, so any number may.
+        var worker = builder.AddProject<Projects.Workers>(name, launchProfileName: null)
             .WithHttpEndpoint()
-            .WithArgs("--queues", string.Join(',', queues))
+            .WithArgs("--queues", string.Join(',', queues), "--beat")
             .WithReference(rabbitmq).WaitFor(rabbitmq)
             .WithReference(redis).WaitFor(redis)
             .WithReference(userService)
             .WithReference(orderService)
             .WithReference(notificationService)
             .WithHttpHealthCheck("/health");
+        foreach (var (key, value) in scheduleOverrides)
+        {
+            worker.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);
+        }
     }
 }
 

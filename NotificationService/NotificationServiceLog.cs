@@ -11,4 +11,10 @@ internal static partial class NotificationServiceLog
 
     [LoggerMessage(3, LogLevel.Information, "User {UserId} updated ({Fields})")]
     public static partial void UserUpdated(ILogger logger, string userId, string fields);
+
+    [LoggerMessage(4, LogLevel.Information, "Preferences of new user {UserId}: created {Created} (event {EventId})")]
+    public static partial void PreferencesEnsured(ILogger logger, string userId, bool created, string eventId);
+
+    [LoggerMessage(5, LogLevel.Information, "GDPR clean-up of user {UserId}: {Notifications} notification(s) removed (event {EventId})")]
+    public static partial void UserDataDeleted(ILogger logger, string userId, int notifications, string eventId);
 }

@@ -1,5 +1,7 @@
+using Onboarding.Contracts.Events;
 using Onboarding.NotificationService.Apis;
 using Onboarding.NotificationService.Application;
+using Onboarding.NotificationService.EventHandlers;
 using Onboarding.NotificationService.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,8 +9,11 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 
 // The engine adds the Aspire RabbitMQ and Redis clients ("rabbitmq", "redis"), whose health checks /health reports;
-// this service only sends tasks (batch sends) and reads their results, so it adds no worker.
-builder.AddTaskEngine("rabbitmq", "redis");
+// this service sends tasks (batch sends) and reads their results (no worker), and subscribes to the user events.
+builder.AddTaskEngine("rabbitmq", "redis")
+    .AddEventHandler<UserCreated, UserCreatedHandler>(UserEventTypes.Created)
+    .AddEventHandler<UserPasswordChanged, PasswordChangedHandler>(UserEventTypes.PasswordChanged)
+    .AddEventHandler<UserDeleted, UserDeletedHandler>(UserEventTypes.Deleted);
 
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();

@@ -15,12 +15,12 @@ internal static partial class OrderServiceLog
     [LoggerMessage(4, LogLevel.Warning, "Simulated payment outage: {Calls} call(s) will answer 503")]
     public static partial void OutageSimulated(ILogger logger, int calls);
 
-    [LoggerMessage(5, LogLevel.Warning, "Workflow {RootId} stopped: task {TaskId} ended {State}")]
-    public static partial void WorkflowStepFailed(ILogger logger, string rootId, string taskId, string state);
-
-    [LoggerMessage(6, LogLevel.Warning, "Workflow {RootId} stopped: a step did not finish in time")]
-    public static partial void WorkflowStepTimedOut(ILogger logger, string rootId);
-
     [LoggerMessage(7, LogLevel.Information, "User {UserId} updated ({Fields}); customer data refreshed")]
     public static partial void UserUpdated(ILogger logger, string userId, string fields);
+
+    [LoggerMessage(8, LogLevel.Information, "User {UserId} changed: cached customer snapshot dropped {Dropped} (event {EventId})")]
+    public static partial void CustomerCacheInvalidated(ILogger logger, string userId, bool dropped, string eventId);
+
+    [LoggerMessage(9, LogLevel.Information, "GDPR clean-up of user {UserId}: {Orders} order(s) deleted (event {EventId})")]
+    public static partial void UserDataDeleted(ILogger logger, string userId, int orders, string eventId);
 }

@@ -1,4 +1,7 @@
+using Onboarding.Contracts.Events;
 using Onboarding.OrderService.Apis;
+using Onboarding.OrderService.Application;
+using Onboarding.OrderService.EventHandlers;
 using Onboarding.OrderService.Infrastructure;
 using Onboarding.OrderService.Workflows;
 
@@ -7,8 +10,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 
 // The engine adds the Aspire RabbitMQ and Redis clients ("rabbitmq", "redis"), whose health checks /health reports;
-// this service only sends tasks and reads their results, so it adds no worker.
-builder.AddTaskEngine("rabbitmq", "redis");
+// this service sends workflows and reads their status (no worker), and subscribes to user.updated and user.deleted.
+builder.AddTaskEngine("rabbitmq", "redis")
+    .AddEventHandler<UserUpdated, UserUpdatedHandler>(UserEventTypes.Updated)
+    .AddEventHandler<UserDeleted, UserDeletedHandler>(UserEventTypes.Deleted);
 
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
@@ -16,12 +21,11 @@ builder.Services.AddOpenApi();
 // every environment instead of throwing in Development.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
 
+builder.Services.AddOptions<OrdersOptions>().BindConfiguration(OrdersOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<RedisOrderStore>();
 builder.Services.AddSingleton<RedisInventory>();
 builder.Services.AddSingleton<RedisPayments>();
-builder.Services.AddSingleton<InterimStageRunner>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<InterimStageRunner>());
-builder.Services.AddSingleton<IOrderWorkflows, InterimOrderWorkflows>();
+builder.Services.AddSingleton<IOrderWorkflows, OrderWorkflows>();
 
 var app = builder.Build();
 

@@ -1,4 +1,6 @@
+using Onboarding.Contracts.Events;
 using Onboarding.UserService.Apis;
+using Onboarding.UserService.EventHandlers;
 using Onboarding.UserService.Events;
 using Onboarding.UserService.Infrastructure;
 using Onboarding.UserService.Workflows;
@@ -8,8 +10,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 
 // The engine adds the Aspire RabbitMQ and Redis clients ("rabbitmq", "redis"), whose health checks /health reports;
-// this service only sends tasks and reads their results, so it adds no worker.
-builder.AddTaskEngine("rabbitmq", "redis");
+// this service sends tasks and reads their results (no worker), publishes the user events and subscribes to
+// user.deleted to revoke the user's unfinished tasks.
+builder.AddTaskEngine("rabbitmq", "redis")
+    .AddEventHandler<UserDeleted, RevokePendingTasksOnUserDeleted>(UserEventTypes.Deleted);
 
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
@@ -18,10 +22,8 @@ builder.Services.AddOpenApi();
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
 
 builder.Services.AddSingleton<RedisUserStore>();
-builder.Services.AddSingleton<InterimStageRunner>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<InterimStageRunner>());
-builder.Services.AddSingleton<IOnboardingWorkflow, InterimOnboardingWorkflow>();
-builder.Services.AddSingleton<IUserEventPublisher, UnpublishedUserEvents>();
+builder.Services.AddSingleton<IOnboardingWorkflow, OnboardingWorkflow>();
+builder.Services.AddSingleton<IUserEventPublisher, EngineUserEvents>();
 
 var app = builder.Build();
 

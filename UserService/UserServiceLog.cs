@@ -12,12 +12,6 @@ internal static partial class UserServiceLog
     [LoggerMessage(3, LogLevel.Warning, "Failed login for a known user {UserId}")]
     public static partial void LoginFailed(ILogger logger, string userId);
 
-    [LoggerMessage(4, LogLevel.Warning, "Workflow {RootId} stopped: task {TaskId} ended {State}")]
-    public static partial void WorkflowStepFailed(ILogger logger, string rootId, string taskId, string state);
-
-    [LoggerMessage(5, LogLevel.Warning, "Workflow {RootId} stopped: a step did not finish in time")]
-    public static partial void WorkflowStepTimedOut(ILogger logger, string rootId);
-
-    [LoggerMessage(6, LogLevel.Information, "Event {EventType} {EventId} for user {UserId} not published: the events engine is not wired yet")]
-    public static partial void EventNotPublished(ILogger logger, string eventType, string eventId, string userId);
+    [LoggerMessage(6, LogLevel.Information, "Revoked {Count} unfinished task(s) of deleted user {UserId} (event {EventId})")]
+    public static partial void PendingTasksRevoked(ILogger logger, string userId, int count, string eventId);
 }

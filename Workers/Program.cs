@@ -1,5 +1,6 @@
 using Onboarding.Workers;
 using Onboarding.Workers.Clients;
+using Onboarding.Workers.Schedules;
 using Onboarding.Workers.Tasks;
 using Onboarding.Workers.Tasks.Users;
 
@@ -24,7 +25,8 @@ builder.AddTaskEngine("rabbitmq", "redis")
     .AddTaskWorker()
     .AddOnboardingTasks()
     .AddOrderTasks()
-    .AddNotificationTasks();
+    .AddNotificationTasks()
+    .AddOnboardingSchedules(builder.Configuration);
 
 var app = builder.Build();
 

@@ -29,8 +29,11 @@ public sealed record UserCreated(string UserId, string Email, string FirstName, 
 /// <summary>Payload of <see cref="UserEventTypes.Updated"/>.</summary>
 public sealed record UserUpdated(string UserId, IReadOnlyList<string> ChangedFields);
 
-/// <summary>Payload of <see cref="UserEventTypes.Deleted"/>.</summary>
-public sealed record UserDeleted(string UserId, string Email);
+/// <summary>
+/// Payload of <see cref="UserEventTypes.Deleted"/>. <paramref name="TaskIds"/>: the ids of the user's workflow tasks,
+/// so UserService's subscriber can revoke those not finished (the user record is gone by then).
+/// </summary>
+public sealed record UserDeleted(string UserId, string Email, IReadOnlyList<string>? TaskIds = null);
 
 /// <summary>Payload of <see cref="UserEventTypes.Login"/>.</summary>
 public sealed record UserLoggedIn(string UserId, DateTimeOffset At);

@@ -11,6 +11,12 @@ public sealed record UpdateUserProfileArgs(string UserId, IReadOnlyList<string> 
 /// <summary>Arguments of every order task: the order the step works on.</summary>
 public sealed record OrderTaskArgs(string OrderId);
 
+/// <summary>
+/// Arguments of <see cref="OrderTasks.ReleaseInventory"/>, a compensation: the engine prepends the failed task's id
+/// and the compensated step's result to the signature's own <c>order_id</c>.
+/// </summary>
+public sealed record ReleaseInventoryArgs(string? FailedTaskId, System.Text.Json.JsonElement StepResult, string OrderId);
+
 /// <summary>Arguments of <see cref="NotificationTasks.SendEmail"/>.</summary>
 public sealed record SendEmailArgs(string Recipient, string Subject, string Body, string Category = "general");
 

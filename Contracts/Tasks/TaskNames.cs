@@ -15,6 +15,9 @@ public static class UserTasks
     public const string NotifyAdministrators = "user_service.tasks.notify_administrators";
     public const string FinalizeOnboarding = "user_service.tasks.finalize_onboarding";
     public const string UpdateUserProfile = "user_service.tasks.update_user_profile";
+
+    /// <summary>Periodic: the nightly registration statistics roll-up (the seed's analytics).</summary>
+    public const string RollupRegistrationStats = "user_service.tasks.rollup_registration_stats";
 }
 
 /// <summary>The order tasks: the processing chain, the fulfillment chord and compensation.</summary>
@@ -30,6 +33,9 @@ public static class OrderTasks
     public const string CheckFraudScore = "order_service.tasks.check_fraud_score";
     public const string FinalizeOrderPreparation = "order_service.tasks.finalize_order_preparation";
     public const string ReleaseInventory = "order_service.tasks.release_inventory";
+
+    /// <summary>Periodic: expires orders still unpaid after <c>Orders:UnpaidTimeout</c>.</summary>
+    public const string ExpireUnpaidOrders = "order_service.tasks.expire_unpaid_orders";
 }
 
 /// <summary>The notification tasks.</summary>
@@ -38,4 +44,7 @@ public static class NotificationTasks
     public const string SendEmail = "notification_service.tasks.send_email";
     public const string SendOrderEmail = "notification_service.tasks.send_order_email";
     public const string SendMassMail = "notification_service.tasks.send_mass_mail";
+
+    /// <summary>Periodic: sends again the notifications whose send failed.</summary>
+    public const string RetryFailedNotifications = "notification_service.tasks.retry_failed_notifications";
 }

@@ -25,6 +25,8 @@ internal static partial class NotificationsApi
         api.MapPost("/batch", SendBatchAsync).WithName("SendBatch")
             .WithSummary("Send one email to many recipients in the background (send_mass_mail)");
         api.MapGet("/batch/{taskId}", GetBatchAsync).WithName("GetBatch").WithSummary("The state of a batch send");
+        api.MapPost("/retry-failed", RetryFailedAsync).WithName("RetryFailedNotifications")
+            .WithSummary("Send again the notifications whose send failed (periodic task)");
         api.MapGet("/preferences/{userId}", GetPreferencesAsync).WithName("GetPreferences").WithSummary("A user's notification preferences");
         api.MapPut("/preferences/{userId}", SetPreferencesAsync).WithName("SetPreferences").WithSummary("Set a user's notification preferences");
 
@@ -32,6 +34,9 @@ internal static partial class NotificationsApi
             .WithSummary("A user's profile changed (called by update_user_profile)");
         return api;
     }
+
+    public static async Task<Ok<RetryFailedResponse>> RetryFailedAsync(NotificationSender sender, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new RetryFailedResponse(await sender.RetryFailedAsync(100, cancellationToken)));
 
     public static async Task<Results<Ok<NotificationResponse>, ValidationProblem, ProblemHttpResult>> SendEmailAsync(
         SendEmailRequest? request, NotificationSender sender, CancellationToken cancellationToken)
@@ -184,3 +189,5 @@ public sealed record BatchAcceptedResponse(string TaskId, int Recipients, string
 public sealed record BatchStatusResponse(string TaskId, string State);
 
 public sealed record PreferencesRequest(bool? EmailEnabled, bool? OrderUpdates, bool? SecurityAlerts, bool? Marketing);
+
+public sealed record RetryFailedResponse(IReadOnlyList<string> Sent);

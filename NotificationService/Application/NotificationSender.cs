@@ -49,4 +49,38 @@ internal sealed class NotificationSender(RedisNotificationStore store, EmailSend
         NotificationServiceLog.EmailHandled(logger, id, category, status);
         return notification;
     }
+
+    /// <summary>Sends again up to <paramref name="take"/> notifications whose send failed; answers those now sent.</summary>
+    public async Task<IReadOnlyList<string>> RetryFailedAsync(int take, CancellationToken cancellationToken)
+    {
+        var sent = new List<string>();
+        foreach (var id in await store.FailedIdsAsync(take))
+        {
+            if (await store.GetAsync(id) is not { Status: NotificationStatuses.Failed } failed)
+            {
+                continue;
+            }
+
+            var status = NotificationStatuses.Outbox;
+            if (email.Configured)
+            {
+                try
+                {
+                    await email.SendAsync(failed.Recipient, failed.Subject, failed.Body, cancellationToken);
+                    status = NotificationStatuses.Sent;
+                }
+                catch (SmtpException ex)
+                {
+                    NotificationServiceLog.SmtpFailed(logger, ex, failed.Recipient);
+                    continue;
+                }
+            }
+
+            await store.SaveAsync(failed with { Status = status }, isNew: false);
+            NotificationServiceLog.EmailHandled(logger, id, failed.Category, status);
+            sent.Add(id);
+        }
+
+        return sent;
+    }
 }

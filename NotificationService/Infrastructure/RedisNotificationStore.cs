@@ -9,7 +9,7 @@ namespace Onboarding.NotificationService.Infrastructure;
 /// Notifications in Redis under the <c>notifications:</c> prefix: <c>notifications:{id}</c> (JSON),
 /// <c>notifications:recipient:{email}</c> (ids, newest first), <c>notifications:idempotency:{key}</c> (id of the
 /// notification a key produced), <c>notifications:preferences:{userId}</c> and
-/// <c>notifications:user-updates:{userId}</c>.
+/// <c>notifications:user-updates:{userId}</c>, <c>notifications:failed</c> (ids whose send failed).
 /// </summary>
 internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
 {
@@ -33,11 +33,18 @@ internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
     public async Task SaveAsync(NotificationResponse notification, bool isNew)
     {
         await Db.StringSetAsync(Prefix + notification.Id, JsonSerializer.Serialize(notification, Json)).ConfigureAwait(false);
+        _ = notification.Status == NotificationStatuses.Failed
+            ? await Db.SetAddAsync(FailedKey, notification.Id).ConfigureAwait(false)
+            : await Db.SetRemoveAsync(FailedKey, notification.Id).ConfigureAwait(false);
         if (isNew)
         {
             await Db.ListLeftPushAsync(RecipientKey(notification.Recipient), notification.Id).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The ids of the notifications whose last send failed (retried by a periodic task).</summary>
+    public async Task<IReadOnlyList<string>> FailedIdsAsync(int take) =>
+        [.. (await Db.SetRandomMembersAsync(FailedKey, take).ConfigureAwait(false)).Select(id => id.ToString())];
 
     public async Task<NotificationResponse?> GetAsync(string id)
     {
@@ -69,8 +76,30 @@ internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
     public Task SavePreferencesAsync(string userId, NotificationPreferencesDto preferences) =>
         Db.StringSetAsync(Prefix + "preferences:" + userId, JsonSerializer.Serialize(preferences, Json));
 
+    /// <summary>Stores <paramref name="defaults"/> unless the user has preferences; true when it stored them.</summary>
+    public Task<bool> EnsurePreferencesAsync(string userId, NotificationPreferencesDto defaults) =>
+        Db.StringSetAsync(Prefix + "preferences:" + userId, JsonSerializer.Serialize(defaults, Json), when: When.NotExists);
+
+    /// <summary>Deletes everything kept about a user (GDPR): preferences, update log, notifications to their email.</summary>
+    public async Task<int> DeleteUserDataAsync(string userId, string email)
+    {
+        var recipient = RecipientKey(email);
+        var ids = await Db.ListRangeAsync(recipient).ConfigureAwait(false);
+        RedisKey[] keys =
+        [
+            Prefix + "preferences:" + userId,
+            Prefix + "user-updates:" + userId,
+            recipient,
+            .. ids.Select(id => (RedisKey)(Prefix + id.ToString())),
+        ];
+        await Db.KeyDeleteAsync(keys).ConfigureAwait(false);
+        return ids.Length;
+    }
+
     public Task RecordUserUpdateAsync(string userId, UserUpdatedNotification update, DateTimeOffset at) =>
         Db.StringSetAsync(Prefix + "user-updates:" + userId, JsonSerializer.Serialize(new { update, at }, Json));
+
+    private static readonly RedisKey FailedKey = Prefix + "failed";
 
     private static RedisKey RecipientKey(string recipient) => Prefix + "recipient:" + recipient.Trim().ToLowerInvariant();
 }

@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
 using Onboarding.OrderService.Workflows;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Workflows;
 
 namespace Onboarding.OrderService.Apis;
 
@@ -20,12 +23,16 @@ internal static class OrdersApi
             .WithSummary("Place an order and start the processing chain");
         api.MapGet("/", ListOrdersAsync).WithName("ListOrders").WithSummary("List orders, newest first");
         api.MapGet("/{id}", GetOrderAsync).WithName("GetOrder").WithSummary("Get an order");
+        api.MapGet("/{id}/workflow", GetWorkflowAsync).WithName("GetOrderWorkflow")
+            .WithSummary("The state of each step of the order's processing chain and fulfillment chord");
         api.MapPost("/{id}/fulfillment", StartFulfillmentAsync).WithName("StartFulfillment")
             .WithSummary("Start the fulfillment chord of a confirmed order");
 
         // Used by the order tasks (Workers) over service discovery.
         api.MapPost("/{id}/status", ChangeStatusAsync).WithName("ChangeOrderStatus")
             .WithSummary("Move the order along its state machine (idempotent)");
+        api.MapPost("/expire-unpaid", ExpireUnpaidAsync).WithName("ExpireUnpaidOrders")
+            .WithSummary("Expire orders still unpaid after Orders:UnpaidTimeout and release their stock (periodic task)");
         api.MapPut("/{id}/charges", SetChargesAsync).WithName("SetOrderCharges")
             .WithSummary("Record shipping, tax, payment id or fraud score computed by a task");
 
@@ -57,7 +64,11 @@ internal static class OrdersApi
         await services.Orders.CreateAsync(order);
 
         var started = await services.Workflows.StartProcessingAsync(order, cancellationToken);
-        order = await services.Orders.UpdateAsync(order.Id, o => o with { Tasks = Merge(o.Tasks, started.StepTasks) }) ?? order;
+        order = await services.Orders.UpdateAsync(order.Id, o => o with
+        {
+            Tasks = Merge(o.Tasks, started.StepTasks),
+            WorkflowRoots = Merge(o.WorkflowRoots, new Dictionary<string, string> { [OrderWorkflows.Processing] = started.WorkflowId }),
+        }) ?? order;
         OrderServiceLog.OrderCreated(services.Logger, order.Id, started.WorkflowId);
 
         var statusUrl = $"/api/orders/{order.Id}";
@@ -86,6 +97,44 @@ internal static class OrdersApi
         string id, [AsParameters] OrderServices services) =>
         await services.Orders.GetAsync(id) is { } order ? TypedResults.Ok(order.ToResponse()) : ApiProblems.NotFound("Order", id);
 
+    public static async Task<Results<Ok<OrderWorkflowResponse>, ProblemHttpResult>> GetWorkflowAsync(
+        string id, [AsParameters] OrderServices services, CancellationToken cancellationToken)
+    {
+        if (await services.Orders.GetAsync(id) is not { } order)
+        {
+            return ApiProblems.NotFound("Order", id);
+        }
+
+        // Every workflow's status tree (IWorkflowStatusReader) holds its steps, PENDING ones and compensations included.
+        var workflows = new List<OrderWorkflowStatus>();
+        foreach (var (name, rootId) in order.WorkflowRoots.OrderBy(w => w.Key == OrderWorkflows.Processing ? 0 : 1))
+        {
+            var steps = new List<OrderWorkflowStep>();
+            if (await services.Status.GetAsync(rootId, cancellationToken) is { } tree)
+            {
+                Flatten(tree, steps);
+            }
+
+            workflows.Add(new OrderWorkflowStatus(name, rootId, steps));
+        }
+
+        var current = (await services.Orders.GetAsync(id))?.Status ?? order.Status;
+        return TypedResults.Ok(new OrderWorkflowResponse(order.Id, current, order.FailureReason, workflows));
+    }
+
+    private static void Flatten(WorkflowNode node, List<OrderWorkflowStep> steps)
+    {
+        if (!node.Name.StartsWith("celery.", StringComparison.Ordinal) && node.Name.Length > 0)
+        {
+            steps.Add(new OrderWorkflowStep(OrderWorkflows.ShortName(node.Name), node.Id, node.State.ToWireName()));
+        }
+
+        foreach (var child in node.Children)
+        {
+            Flatten(child, steps);
+        }
+    }
+
     public static async Task<Results<Accepted<OrderAcceptedResponse>, ProblemHttpResult>> StartFulfillmentAsync(
         string id, [AsParameters] OrderServices services, CancellationToken cancellationToken)
     {
@@ -106,7 +155,11 @@ internal static class OrdersApi
         }
 
         var started = await services.Workflows.StartFulfillmentAsync(order, cancellationToken);
-        order = await services.Orders.UpdateAsync(id, o => o with { Tasks = Merge(o.Tasks, started.StepTasks) }) ?? order;
+        order = await services.Orders.UpdateAsync(id, o => o with
+        {
+            Tasks = Merge(o.Tasks, started.StepTasks),
+            WorkflowRoots = Merge(o.WorkflowRoots, new Dictionary<string, string> { [OrderWorkflows.Fulfillment] = started.WorkflowId }),
+        }) ?? order;
         var statusUrl = $"/api/orders/{order.Id}";
         return TypedResults.Accepted(statusUrl, new OrderAcceptedResponse(order.ToResponse(), started.WorkflowId, statusUrl));
     }
@@ -178,6 +231,35 @@ internal static class OrdersApi
         return order is null ? ApiProblems.NotFound("Order", id) : TypedResults.Ok(order.ToResponse());
     }
 
+    public static async Task<Ok<ExpiredOrdersResponse>> ExpireUnpaidAsync(
+        [AsParameters] OrderServices services, RedisInventory inventory, IOptions<OrdersOptions> options)
+    {
+        var now = services.Time.GetUtcNow();
+        var cutoff = now - options.Value.UnpaidTimeout;
+        var expired = new List<string>();
+        foreach (var status in (string[])[OrderStatuses.Pending, OrderStatuses.Processing])
+        {
+            var (unpaid, _) = await services.Orders.ListAsync(null, status, 0, int.MaxValue);
+            foreach (var order in unpaid.Where(o => o.CreatedAt < cutoff))
+            {
+                var changed = false;
+                await services.Orders.UpdateAsync(order.Id, o =>
+                {
+                    changed = o.Status is OrderStatuses.Pending or OrderStatuses.Processing;
+                    return changed ? o with { Status = OrderStatuses.Expired, FailureReason = "unpaid after " + options.Value.UnpaidTimeout, UpdatedAt = now } : o;
+                });
+                if (changed)
+                {
+                    await inventory.ReleaseAsync(order.Id);
+                    OrderServiceLog.StatusChanged(services.Logger, order.Id, order.Status, OrderStatuses.Expired);
+                    expired.Add(order.Id);
+                }
+            }
+        }
+
+        return TypedResults.Ok(new ExpiredOrdersResponse(expired, cutoff));
+    }
+
     private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
     {
         var merged = new Dictionary<string, string>(a, StringComparer.Ordinal);
@@ -191,8 +273,16 @@ internal static class OrdersApi
 }
 
 /// <summary>What the orders endpoints depend on.</summary>
-internal sealed record OrderServices(RedisOrderStore Orders, IOrderWorkflows Workflows, TimeProvider Time, ILogger<OrderServices> Logger);
+internal sealed record OrderServices(RedisOrderStore Orders, IOrderWorkflows Workflows, IWorkflowStatusReader Status, TimeProvider Time, ILogger<OrderServices> Logger);
 
 public sealed record OrderAcceptedResponse(OrderResponse Order, string WorkflowId, string StatusUrl);
+
+public sealed record OrderWorkflowStep(string Step, string TaskId, string State);
+
+public sealed record OrderWorkflowStatus(string Workflow, string RootId, IReadOnlyList<OrderWorkflowStep> Steps);
+
+public sealed record OrderWorkflowResponse(string OrderId, string Status, string? FailureReason, IReadOnlyList<OrderWorkflowStatus> Workflows);
+
+public sealed record ExpiredOrdersResponse(IReadOnlyList<string> Expired, DateTimeOffset Cutoff);
 
 public sealed record OrderListResponse(IReadOnlyList<OrderResponse> Items, long Total, int Skip, int Take);

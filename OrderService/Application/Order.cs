@@ -32,6 +32,9 @@ internal sealed record Order
 
     public int? FraudScore { get; init; }
 
+    /// <summary>Workflow name (processing, fulfillment) → its root id, where the status tree starts.</summary>
+    public IReadOnlyDictionary<string, string> WorkflowRoots { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Workflow step name → task id, for the processing chain and the fulfillment chord.</summary>
     public IReadOnlyDictionary<string, string> Tasks { get; init; } = new Dictionary<string, string>();
 
@@ -58,7 +61,7 @@ internal static class OrderStateMachine
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
     {
         [OrderStatuses.Pending] = [OrderStatuses.Processing, OrderStatuses.Failed, OrderStatuses.Expired],
-        [OrderStatuses.Processing] = [OrderStatuses.Paid, OrderStatuses.Failed],
+        [OrderStatuses.Processing] = [OrderStatuses.Paid, OrderStatuses.Failed, OrderStatuses.Expired],
         [OrderStatuses.Paid] = [OrderStatuses.Confirmed, OrderStatuses.Failed],
         [OrderStatuses.Confirmed] = [OrderStatuses.ReadyToShip, OrderStatuses.Failed],
         [OrderStatuses.Failed] = [],

@@ -6,7 +6,8 @@ namespace Onboarding.OrderService.Infrastructure;
 
 /// <summary>
 /// Orders in Redis under the <c>orders:</c> prefix: <c>orders:{id}</c> (JSON) and <c>orders:all</c> (sorted by
-/// creation time).
+/// creation time), <c>orders:customers:{userId}</c> (a cached snapshot of the customer's contact, written when an
+/// order is placed and dropped when the user changes or is deleted).
 /// </summary>
 internal sealed class RedisOrderStore(IConnectionMultiplexer redis)
 {
@@ -21,7 +22,28 @@ internal sealed class RedisOrderStore(IConnectionMultiplexer redis)
         var transaction = Db.CreateTransaction();
         _ = transaction.StringSetAsync(OrderKey(order.Id), JsonSerializer.Serialize(order, Json));
         _ = transaction.SortedSetAddAsync(AllKey, order.Id, order.CreatedAt.ToUnixTimeMilliseconds());
+        _ = transaction.StringSetAsync(CustomerKey(order.UserId),
+            JsonSerializer.Serialize(new CustomerSnapshot(order.UserId, order.CustomerEmail, order.CreatedAt), Json), TimeSpan.FromDays(1));
         await transaction.ExecuteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the cached customer snapshot (the user changed); true when one was cached.</summary>
+    public Task<bool> InvalidateCustomerAsync(string userId) => Db.KeyDeleteAsync(CustomerKey(userId));
+
+    /// <summary>Deletes the orders (and the snapshot) of a user; answers the deleted orders.</summary>
+    public async Task<IReadOnlyList<Order>> DeleteUserDataAsync(string userId)
+    {
+        var (orders, _) = await ListAsync(userId, null, 0, int.MaxValue).ConfigureAwait(false);
+        var transaction = Db.CreateTransaction();
+        foreach (var order in orders)
+        {
+            _ = transaction.KeyDeleteAsync(OrderKey(order.Id));
+            _ = transaction.SortedSetRemoveAsync(AllKey, order.Id);
+        }
+
+        _ = transaction.KeyDeleteAsync(CustomerKey(userId));
+        await transaction.ExecuteAsync().ConfigureAwait(false);
+        return orders;
     }
 
     public async Task<Order?> GetAsync(string id)
@@ -79,4 +101,9 @@ internal sealed class RedisOrderStore(IConnectionMultiplexer redis)
     }
 
     private static RedisKey OrderKey(string id) => Prefix + id;
+
+    private static RedisKey CustomerKey(string userId) => Prefix + "customers:" + userId;
 }
+
+/// <summary>What OrderService last saw of a customer (cached; the user's service owns the truth).</summary>
+internal sealed record CustomerSnapshot(string UserId, string Email, DateTimeOffset LastOrderAt);

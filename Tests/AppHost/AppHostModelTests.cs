@@ -42,14 +42,30 @@ public sealed class AppHostModelTests
     [InlineData("user-worker", "user_queue")]
     [InlineData("order-worker", "order_queue")]
     [InlineData("notification-worker", "notification_queue,default")]
-    public async Task Build_PassesEachWorkerItsQueueSet(string worker, string queues)
+    public async Task Build_PassesEachWorkerItsQueueSetAndBeat(string worker, string queues)
     {
         var builder = await CreateBuilderAsync("executables");
 
         var resource = Assert.IsType<ProjectResource>(builder.Resources.Single(r => r.Name == worker));
         var arguments = await ArgumentsOfAsync(resource);
 
-        Assert.Equal(["--queues", queues], arguments);
+        // Every worker runs the scheduler; the Redis lease makes one fire each tick.
+        Assert.Equal(["--queues", queues, "--beat"], arguments);
+    }
+
+    [Fact]
+    public async Task Build_PassesScheduleOverridesToEveryWorker()
+    {
+        var builder = await TestAppHost.CreateBuilderAsync(
+            TestAppHost.Arguments(infrastructureOnly: false, "--Infrastructure:Mode=executables",
+                "--TaskEngine:Schedules:expire-unpaid-orders:Interval=00:00:10"),
+            TestContext.Current.CancellationToken);
+
+        foreach (var worker in builder.Resources.OfType<ProjectResource>().Where(p => p.Name.EndsWith("-worker", StringComparison.Ordinal)))
+        {
+            var environment = await EnvironmentOfAsync(worker);
+            Assert.Equal("00:00:10", environment["TaskEngine__Schedules__expire-unpaid-orders__Interval"]?.ToString());
+        }
     }
 
     [Fact]

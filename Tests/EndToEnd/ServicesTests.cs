@@ -163,6 +163,14 @@ public sealed class ServicesTests(AppFixture fixture)
             o => o.GetProperty("status").GetString() is OrderStatuses.ReadyToShip or OrderStatuses.Failed, ct);
         Assert.Equal(OrderStatuses.ReadyToShip, ready.GetProperty("status").GetString());
         Assert.True(ready.GetProperty("tax").GetDecimal() > 0);
+        string[] expected =
+        [
+            "validate_inventory", "calculate_shipping", "process_payment", "send_confirmation",
+            "reserve_inventory", "calculate_taxes", "validate_shipping_address", "check_fraud_score", "finalize_order_preparation",
+        ];
+        var workflow = await PollAsync(orders, $"/api/orders/{orderId}/workflow",
+            w => expected.All(step => Steps(w).Contains((step, "SUCCESS"))), ct);
+        Assert.Equal(2, workflow.GetProperty("workflows").GetArrayLength());
 
         using var again = await orders.PostAsync($"/api/orders/{orderId}/fulfillment", null, ct);
         await AssertProblemAsync(again, HttpStatusCode.Conflict, ct);
@@ -183,6 +191,14 @@ public sealed class ServicesTests(AppFixture fixture)
         Assert.Equal(OrderStatuses.Failed, failed.GetProperty("status").GetString());
         Assert.Contains("insufficient_funds", failed.GetProperty("failureReason").GetString(), StringComparison.Ordinal);
 
+        // process_payment failed the task, so the engine ran validate_inventory's compensation, release_inventory.
+        var workflow = await PollAsync(orders, $"/api/orders/{orderId}/workflow",
+            w => Steps(w).Any(s => s.Step == "release_inventory" && s.State is "SUCCESS" or "FAILURE"), ct);
+        var steps = Steps(workflow);
+        Assert.Contains(("validate_inventory", "SUCCESS"), steps);
+        Assert.Contains(("process_payment", "FAILURE"), steps);
+        Assert.Contains(("release_inventory", "SUCCESS"), steps);
+        Assert.DoesNotContain(steps, s => s.Step == "send_confirmation" && s.State == "SUCCESS");
         var reservation = await orders.GetFromJsonAsync<ReservationResponse>($"/api/inventory/reservations/{orderId}", ct);
         Assert.Equal("released", reservation!.Status);
 
@@ -216,6 +232,14 @@ public sealed class ServicesTests(AppFixture fixture)
             using var _ = await orders.PostAsJsonAsync("/api/payments/simulate-outage", new { calls = 0 }, CancellationToken.None);
         }
     }
+
+    /// <summary>(step, state) of every step in the order's workflow trees.</summary>
+    private static List<(string Step, string State)> Steps(JsonElement workflow) =>
+    [
+        .. workflow.GetProperty("workflows").EnumerateArray()
+            .SelectMany(w => w.GetProperty("steps").EnumerateArray())
+            .Select(s => (s.GetProperty("step").GetString()!, s.GetProperty("state").GetString()!)),
+    ];
 
     private static object NewOrder(string cardNumber) => new
     {

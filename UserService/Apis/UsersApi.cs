@@ -3,6 +3,7 @@ using Onboarding.Contracts.Events;
 using Onboarding.Contracts.Http;
 using Onboarding.Contracts.Tasks;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Workflows;
 using Onboarding.UserService.Application;
 using Onboarding.UserService.Events;
 using Onboarding.UserService.Infrastructure;
@@ -67,7 +68,7 @@ internal static class UsersApi
         }
 
         var started = await services.Onboarding.StartAsync(user, cancellationToken);
-        user = await services.Store.UpdateAsync(user.Id, u => u with { OnboardingTasks = started.StepTasks }) ?? user;
+        user = await services.Store.UpdateAsync(user.Id, u => u with { OnboardingRootId = started.OnboardingId, OnboardingTasks = started.StepTasks }) ?? user;
         UserServiceLog.UserCreated(services.Logger, user.Id, started.OnboardingId);
         await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Created, user.Id,
             new UserCreated(user.Id, user.Email, user.FirstName, user.LastName), services.Time), cancellationToken);
@@ -213,7 +214,7 @@ internal static class UsersApi
 
         UserServiceLog.UserDeleted(services.Logger, id);
         // The subscribers (GDPR clean-up in every service, revoke of pending tasks) act on this event.
-        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Deleted, id, new UserDeleted(id, user.Email), services.Time), cancellationToken);
+        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Deleted, id, new UserDeleted(id, user.Email, [.. user.OnboardingTasks.Values]), services.Time), cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -225,12 +226,19 @@ internal static class UsersApi
             return UserNotFound(id);
         }
 
+        // The workflow's status tree (IWorkflowStatusReader) holds every step, PENDING ones included.
+        var states = new Dictionary<string, TaskState>(StringComparer.Ordinal);
+        if (user.OnboardingRootId is { } rootId && await services.Status.GetAsync(rootId, cancellationToken) is { } tree)
+        {
+            Flatten(tree, states);
+        }
+
         var steps = new List<OnboardingStepResponse>();
         foreach (var name in OnboardingSteps.All)
         {
             if (user.OnboardingTasks.TryGetValue(name, out var taskId))
             {
-                var state = await services.Tasks.GetResult(taskId).GetStateAsync(cancellationToken);
+                var state = states.TryGetValue(taskId, out var known) ? known : TaskState.Pending;
                 steps.Add(new OnboardingStepResponse(name, taskId, state.ToWireName()));
             }
         }
@@ -279,6 +287,15 @@ internal static class UsersApi
         return user is null ? UserNotFound(id) : TypedResults.Ok(user.ToResponse());
     }
 
+    private static void Flatten(WorkflowNode node, Dictionary<string, TaskState> states)
+    {
+        states[node.Id] = node.State;
+        foreach (var child in node.Children)
+        {
+            Flatten(child, states);
+        }
+    }
+
     /// <summary>SUCCESS when every step succeeded, FAILURE when one failed, STARTED once any ran, else PENDING.</summary>
     internal static string OverallState(IReadOnlyList<OnboardingStepResponse> steps)
     {
@@ -305,7 +322,7 @@ internal static class UsersApi
 
 /// <summary>What the users endpoints depend on.</summary>
 internal sealed record UserServices(
-    RedisUserStore Store, IOnboardingWorkflow Onboarding, IUserEventPublisher Events, ITaskClient Tasks, TimeProvider Time, ILogger<UserServices> Logger);
+    RedisUserStore Store, IOnboardingWorkflow Onboarding, IUserEventPublisher Events, ITaskClient Tasks, IWorkflowStatusReader Status, TimeProvider Time, ILogger<UserServices> Logger);
 
 public sealed record UserCreatedResponse(UserResponse User, string OnboardingTaskId, string StatusUrl);
 

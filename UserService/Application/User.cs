@@ -23,7 +23,10 @@ internal sealed record User
 
     public IReadOnlyList<string> CompletedSteps { get; init; } = [];
 
-    /// <summary>Onboarding step name → the id of the task that runs it (until the status-tree API exists).</summary>
+    /// <summary>The onboarding workflow's root id: <c>IWorkflowStatusReader</c> reads the step tree from it.</summary>
+    public string? OnboardingRootId { get; init; }
+
+    /// <summary>Onboarding step name → the id of the task that runs it (ids chosen before the canvas is sent).</summary>
     public IReadOnlyDictionary<string, string> OnboardingTasks { get; init; } = new Dictionary<string, string>();
 
     public required DateTimeOffset CreatedAt { get; init; }

@@ -1,31 +1,40 @@
+using System.Text.Json;
 using Onboarding.Contracts.Events;
+using Onboarding.TaskEngine.Events;
 
 namespace Onboarding.UserService.Events;
 
-/// <summary>
-/// Publishes the seed's user events (<see cref="UserEventTypes"/>) in the seed's envelope. SEAM: the events work
-/// implements this over the engine's <c>IEventPublisher</c> (topic exchange, one delivery per subscribing service);
-/// until then <see cref="UnpublishedUserEvents"/> only logs.
-/// </summary>
+/// <summary>Publishes the seed's user events (<see cref="UserEventTypes"/>) in the seed's envelope.</summary>
 internal interface IUserEventPublisher
 {
     Task PublishAsync<TData>(UserEventEnvelope<TData> envelope, CancellationToken cancellationToken = default);
 }
 
-/// <summary>INTERIM: logs each event it would publish (no subscriber sees it yet).</summary>
-internal sealed class UnpublishedUserEvents(ILogger<UnpublishedUserEvents> logger) : IUserEventPublisher
+/// <summary>
+/// Publishes through the engine's <see cref="IEventPublisher"/>: the events topic exchange, routing key = event type,
+/// one delivery per subscribing service, which handles it once per event id.
+/// </summary>
+internal sealed class EngineUserEvents(IEventPublisher events) : IUserEventPublisher
 {
-    public Task PublishAsync<TData>(UserEventEnvelope<TData> envelope, CancellationToken cancellationToken = default)
-    {
-        UserServiceLog.EventNotPublished(logger, envelope.EventType, envelope.EventId, envelope.UserId);
-        return Task.CompletedTask;
-    }
+    public Task PublishAsync<TData>(UserEventEnvelope<TData> envelope, CancellationToken cancellationToken = default) =>
+        events.PublishAsync(new EventEnvelope
+        {
+            EventId = envelope.EventId,
+            EventType = envelope.EventType,
+            UserId = envelope.UserId,
+            Data = JsonSerializer.SerializeToElement(envelope.Data, UserEvents.DataJson),
+            Timestamp = envelope.Timestamp,
+            SourceService = envelope.SourceService,
+        }, cancellationToken);
 }
 
 /// <summary>Builds envelopes with this service as the source.</summary>
 internal static class UserEvents
 {
     public const string SourceService = "user_service";
+
+    /// <summary>Event data as the seed writes it: snake_case keys (user_id, changed_fields, ...).</summary>
+    public static readonly JsonSerializerOptions DataJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static UserEventEnvelope<TData> Create<TData>(string eventType, string userId, TData data, TimeProvider time)
     {

@@ -7,13 +7,16 @@ namespace Onboarding.UserService.Infrastructure;
 
 /// <summary>
 /// Users in Redis under the <c>users:</c> prefix: <c>users:{id}</c> (JSON), <c>users:email:{email}</c> (unique
-/// index), <c>users:all</c> (sorted by creation time), <c>users:stats:registrations</c> (count per UTC day).
+/// index), <c>users:all</c> (sorted by creation time), <c>users:stats:registrations</c> (count per UTC day), <c>users:stats:rollup</c> and <c>users:stats:rollup-runs</c> (the latest
+/// nightly roll-up and how many ran).
 /// </summary>
 internal sealed class RedisUserStore(IConnectionMultiplexer redis)
 {
     private const string Prefix = "users:";
     private static readonly RedisKey AllKey = Prefix + "all";
     private static readonly RedisKey RegistrationsKey = Prefix + "stats:registrations";
+    private static readonly RedisKey RollupKey = Prefix + "stats:rollup";
+    private static readonly RedisKey RollupRunsKey = Prefix + "stats:rollup-runs";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private IDatabase Db => redis.GetDatabase();
@@ -123,6 +126,17 @@ internal sealed class RedisUserStore(IConnectionMultiplexer redis)
     }
 
     public Task<long> CountAsync() => Db.SortedSetLengthAsync(AllKey);
+
+    /// <summary>Stores the latest roll-up and counts the runs; answers the run number.</summary>
+    public async Task<long> SaveRollupAsync(string json)
+    {
+        await Db.StringSetAsync(RollupKey, json).ConfigureAwait(false);
+        return await Db.StringIncrementAsync(RollupRunsKey).ConfigureAwait(false);
+    }
+
+    public async Task<long> RollupRunsAsync() => (long)await Db.StringGetAsync(RollupRunsKey).ConfigureAwait(false);
+
+    public async Task<string?> GetRollupAsync() => (string?)await Db.StringGetAsync(RollupKey).ConfigureAwait(false);
 
     public static string Day(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

@@ -5,8 +5,7 @@ namespace Onboarding.UserService.Workflows;
 /// <summary>
 /// Starts a new user's onboarding. The target shape is the seed's: chain(validate_user_data → create_user_profile
 /// → assign_user_role) → group(send_welcome_email, create_user_preferences, setup_default_settings,
-/// notify_administrators) → finalize_onboarding, sent with one <c>ApplyAsync(canvas)</c> once the workflow engine
-/// lands; until then <see cref="InterimOnboardingWorkflow"/> runs the same stages.
+/// notify_administrators) → finalize_onboarding, sent as one canvas by <see cref="OnboardingWorkflow"/>.
 /// </summary>
 internal interface IOnboardingWorkflow
 {
@@ -14,6 +13,6 @@ internal interface IOnboardingWorkflow
     Task<OnboardingStarted> StartAsync(User user, CancellationToken cancellationToken = default);
 }
 
-/// <param name="OnboardingId">The id the 202 answer reports (for now the first step's task id).</param>
+/// <param name="OnboardingId">The workflow's root id (the first step's task id): the status tree starts there.</param>
 /// <param name="StepTasks">Step name (the task's short name) → task id.</param>
 internal sealed record OnboardingStarted(string OnboardingId, IReadOnlyDictionary<string, string> StepTasks);

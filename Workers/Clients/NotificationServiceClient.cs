@@ -16,4 +16,8 @@ internal sealed class NotificationServiceClient(HttpClient http) : ServiceClient
 
     public Task NotifyUserUpdatedAsync(UserUpdatedNotification notification, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "/api/user-updated", notification, cancellationToken);
+
+    /// <summary>Periodic maintenance: <c>POST /api/notifications/retry-failed</c>; answers the service's JSON report.</summary>
+    public Task<System.Text.Json.JsonElement> RetryFailedAsync(CancellationToken cancellationToken) =>
+        SendAsync<System.Text.Json.JsonElement>(HttpMethod.Post, "/api/notifications/retry-failed", null, cancellationToken);
 }

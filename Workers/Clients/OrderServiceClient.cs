@@ -50,4 +50,8 @@ internal sealed class OrderServiceClient(HttpClient http) : ServiceClientBase(ht
         SendAsync(HttpMethod.Post, "/api/user-updated", notification, cancellationToken);
 
     private static string OrderPath(string orderId) => $"/api/orders/{Uri.EscapeDataString(orderId)}";
+
+    /// <summary>Periodic maintenance: <c>POST /api/orders/expire-unpaid</c>; answers the service's JSON report.</summary>
+    public Task<System.Text.Json.JsonElement> ExpireUnpaidAsync(CancellationToken cancellationToken) =>
+        SendAsync<System.Text.Json.JsonElement>(HttpMethod.Post, "/api/orders/expire-unpaid", null, cancellationToken);
 }

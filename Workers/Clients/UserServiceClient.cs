@@ -13,4 +13,8 @@ internal sealed class UserServiceClient(HttpClient http) : ServiceClientBase(htt
 
     public Task<UserResponse> AssignRoleAsync(string userId, string role, CancellationToken cancellationToken) =>
         SendAsync<UserResponse>(HttpMethod.Put, $"/api/users/{Uri.EscapeDataString(userId)}/role", new AssignRoleRequest(role), cancellationToken);
+
+    /// <summary>Periodic maintenance: <c>POST /api/stats/registrations/rollup</c>; answers the service's JSON report.</summary>
+    public Task<System.Text.Json.JsonElement> RollupRegistrationsAsync(CancellationToken cancellationToken) =>
+        SendAsync<System.Text.Json.JsonElement>(HttpMethod.Post, "/api/stats/registrations/rollup", null, cancellationToken);
 }

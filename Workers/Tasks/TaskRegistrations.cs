@@ -1,5 +1,7 @@
 using Onboarding.Contracts.Tasks;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.Workers.Tasks.Maintenance;
 using Onboarding.Workers.Tasks.Notifications;
 using Onboarding.Workers.Tasks.Orders;
 using Onboarding.Workers.Tasks.Users;
@@ -34,7 +36,8 @@ internal static class TaskRegistrations
         .AddTask<UserTaskArgs, SetupDefaultSettingsHandler>(UserTasks.SetupDefaultSettings, RetryOnTransient)
         .AddTask<UserTaskArgs, NotifyAdministratorsHandler>(UserTasks.NotifyAdministrators, RetryOnTransient)
         .AddTask<UserTaskArgs, FinalizeOnboardingHandler>(UserTasks.FinalizeOnboarding, RetryOnTransient)
-        .AddTask<UpdateUserProfileArgs, UpdateUserProfileHandler>(UserTasks.UpdateUserProfile, RetryOnTransient);
+        .AddTask<UpdateUserProfileArgs, UpdateUserProfileHandler>(UserTasks.UpdateUserProfile, RetryOnTransient)
+        .AddTask<NoArgs, RollupRegistrationStatsHandler>(UserTasks.RollupRegistrationStats, RetryOnTransient);
 
     public static ITaskEngineBuilder AddOrderTasks(this ITaskEngineBuilder builder) => builder
         .AddTask<OrderTaskArgs, ValidateInventoryHandler>(OrderTasks.ValidateInventory, RetryOnTransient)
@@ -46,10 +49,12 @@ internal static class TaskRegistrations
         .AddTask<OrderTaskArgs, ValidateShippingAddressHandler>(OrderTasks.ValidateShippingAddress, RetryOnTransient)
         .AddTask<OrderTaskArgs, CheckFraudScoreHandler>(OrderTasks.CheckFraudScore, RetryOnTransient)
         .AddTask<OrderTaskArgs, FinalizeOrderPreparationHandler>(OrderTasks.FinalizeOrderPreparation, RetryOnTransient)
-        .AddTask<OrderTaskArgs, ReleaseInventoryHandler>(OrderTasks.ReleaseInventory, RetryOnTransient);
+        .AddTask<ReleaseInventoryArgs, ReleaseInventoryHandler>(OrderTasks.ReleaseInventory, RetryOnTransient)
+        .AddTask<NoArgs, ExpireUnpaidOrdersHandler>(OrderTasks.ExpireUnpaidOrders, RetryOnTransient);
 
     public static ITaskEngineBuilder AddNotificationTasks(this ITaskEngineBuilder builder) => builder
         .AddTask<SendEmailArgs, SendEmailHandler>(NotificationTasks.SendEmail, RetryOnTransient)
         .AddTask<SendOrderEmailArgs, SendOrderEmailHandler>(NotificationTasks.SendOrderEmail, RetryOnTransient)
-        .AddTask<SendMassMailArgs, SendMassMailHandler>(NotificationTasks.SendMassMail, RetryOnTransient);
+        .AddTask<SendMassMailArgs, SendMassMailHandler>(NotificationTasks.SendMassMail, RetryOnTransient)
+        .AddTask<NoArgs, RetryFailedNotificationsHandler>(NotificationTasks.RetryFailedNotifications, RetryOnTransient);
 }

@@ -22,10 +22,19 @@ public sealed record OrderStepResult(string OrderId, string Status, string? Deta
 
 internal static class OrderSteps
 {
-    /// <summary>Marks the order failed with the reason, releases its stock (compensation), and stops the workflow.</summary>
-    public static async Task<OrderRejectedException> RejectAsync(OrderServiceClient orders, string orderId, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the order failed with the reason and stops the workflow. In the processing chain the reserved stock is
+    /// released by validate_inventory's compensation (<c>release_inventory</c>), so a payment decline passes
+    /// <paramref name="releaseStock"/> false; the fulfillment chord has no compensation and releases here.
+    /// </summary>
+    public static async Task<OrderRejectedException> RejectAsync(
+        OrderServiceClient orders, string orderId, string reason, CancellationToken cancellationToken, bool releaseStock = true)
     {
-        await orders.ReleaseAsync(orderId, cancellationToken);
+        if (releaseStock)
+        {
+            await orders.ReleaseAsync(orderId, cancellationToken);
+        }
+
         await orders.ChangeStatusAsync(orderId, OrderStatuses.Failed, reason, cancellationToken);
         return new OrderRejectedException(orderId, reason);
     }
@@ -77,8 +86,8 @@ internal sealed class CalculateShippingHandler(OrderServiceClient orders) : ITas
 }
 
 /// <summary>
-/// <c>process_payment</c>: charges the order's total. A decline fails the order with the reason and releases its
-/// stock; a provider outage (503) is retried by the resilience handler, then by the task's retry policy.
+/// <c>process_payment</c>: charges the order's total. A decline fails the order with the reason and fails the task,
+/// so the chain's compensation (<c>release_inventory</c>) releases the stock; a provider outage (503) is retried by the resilience handler, then by the task's retry policy.
 /// </summary>
 internal sealed class ProcessPaymentHandler(OrderServiceClient orders) : ITaskHandler<OrderTaskArgs>
 {
@@ -93,7 +102,7 @@ internal sealed class ProcessPaymentHandler(OrderServiceClient orders) : ITaskHa
         var payment = await orders.ChargeAsync(new PaymentRequest(order.Id, order.Total, "USD", order.CardLast4), cancellationToken);
         if (payment.Status != PaymentStatuses.Approved)
         {
-            throw await OrderSteps.RejectAsync(orders, order.Id, $"payment declined: {payment.DeclineCode} ({payment.Reason})", cancellationToken);
+            throw await OrderSteps.RejectAsync(orders, order.Id, $"payment declined: {payment.DeclineCode} ({payment.Reason})", cancellationToken, releaseStock: false);
         }
 
         await orders.SetChargesAsync(order.Id, new OrderChargesRequest(null, null, payment.PaymentId, null), cancellationToken);
@@ -187,10 +196,13 @@ internal sealed class FinalizeOrderPreparationHandler(OrderServiceClient orders)
     }
 }
 
-/// <summary><c>release_inventory</c>: compensation; returns the order's reserved stock (idempotent).</summary>
-internal sealed class ReleaseInventoryHandler(OrderServiceClient orders) : ITaskHandler<OrderTaskArgs>
+/// <summary>
+/// <c>release_inventory</c>: validate_inventory's compensation; returns the order's reserved stock (idempotent). The
+/// engine calls it with (failed task id, validate_inventory's result) before its own <c>order_id</c> kwarg.
+/// </summary>
+internal sealed class ReleaseInventoryHandler(OrderServiceClient orders) : ITaskHandler<ReleaseInventoryArgs>
 {
-    public async ValueTask<object?> HandleAsync(OrderTaskArgs args, TaskContext context, CancellationToken cancellationToken)
+    public async ValueTask<object?> HandleAsync(ReleaseInventoryArgs args, TaskContext context, CancellationToken cancellationToken)
     {
         await orders.ReleaseAsync(args.OrderId, cancellationToken);
         return new OrderStepResult(args.OrderId, "released");
