@@ -124,7 +124,7 @@ internal static class HotPathProfile
             FormattableString.Invariant($"{meta.Length} B")));
         Add(Measure("wait: ResultMeta.Parse", cpu, _ => ResultMeta.Parse(meta), string.Empty));
         var ids = Enumerable.Range(0, io).Select(_ => TaskClient.NewTaskId()).ToArray();
-        Add(await MeasureAsync("store: RedisResultBackend.StoreAsync (GET, then MULTI SETEX PUBLISH EXEC)", io,
+        Add(await MeasureAsync("store: RedisResultBackend.StoreAsync (one EVALSHA: SUCCESS check, SETEX, PUBLISH)", io,
             i => backend.StoreAsync(ids[i], meta, cancellationToken)).ConfigureAwait(false));
         Add(await MeasureAsync("store: raw SETEX alone (one round trip)", io,
             i => redis.StringSetAsync("bench-raw-" + ids[i], meta, TimeSpan.FromMinutes(5))).ConfigureAwait(false));

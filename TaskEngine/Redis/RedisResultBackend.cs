@@ -9,7 +9,8 @@ namespace Onboarding.TaskEngine.Redis;
 
 /// <summary>
 /// Celery's Redis result backend (celery-wire-format.md §2): <c>celery-task-meta-&lt;id&gt;</c> written with
-/// GET (never overwrite SUCCESS), then MULTI SETEX + PUBLISH of the same JSON on the channel of the same name.
+/// Celery's GET (never overwrite SUCCESS), SETEX and PUBLISH of the same JSON on the channel of the same name, done
+/// by one Lua script so a store is one round trip.
 /// Also keeps revocations (<c>onboarding-revoked-&lt;id&gt;</c> with a TTL, announced on <c>onboarding-revoke</c>).
 /// </summary>
 internal sealed class RedisResultBackend(
@@ -22,7 +23,30 @@ internal sealed class RedisResultBackend(
     private const string RevokedPrefix = "onboarding-revoked-";
     private const string RevokedIndex = "onboarding-revoked";
 
+    // celery-wire-format.md §2.3 in one atomic script: skip when the stored status is SUCCESS (JSON that does not
+    // decode, or has no such status, is overwritten as before), else SETEX + PUBLISH of the same bytes.
+    internal const string StoreScript = """
+        local current = redis.call('GET', KEYS[1])
+        if current then
+          local ok, meta = pcall(cjson.decode, current)
+          if ok and type(meta) == 'table' and meta['status'] == 'SUCCESS' then
+            return 0
+          end
+        end
+        local ttl = tonumber(ARGV[2])
+        if ttl % 1000 == 0 then
+          redis.call('SETEX', KEYS[1], ttl / 1000, ARGV[1])
+        else
+          redis.call('PSETEX', KEYS[1], ttl, ARGV[1])
+        end
+        redis.call('PUBLISH', KEYS[1], ARGV[1])
+        return 1
+        """;
+
+    private static readonly byte[] StoreScriptHash = System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(StoreScript));
+
     private readonly TaskEngineOptions _options = options.Value;
+    private readonly long _storeTtlMilliseconds = (long)options.Value.ResultExpires.TotalMilliseconds;
 
     public RedisChannel RevokeChannel { get; } = RedisChannel.Literal(options.Value.ResultKeyPrefix + RevokeChannelName);
 
@@ -34,24 +58,27 @@ internal sealed class RedisResultBackend(
         return value.HasValue ? ResultMeta.Parse((byte[])value!) : null;
     }
 
-    /// <summary>Stores meta JSON unless SUCCESS is already stored. Returns false when it skipped the write.</summary>
+    /// <summary>
+    /// Stores meta JSON unless SUCCESS is already stored, in one round trip: <see cref="StoreScript"/> (EVALSHA, EVAL
+    /// when the server lost the script) does Celery's GET check, SETEX (PSETEX for a sub-second TTL) and PUBLISH of
+    /// the same bytes atomically. Returns false when it skipped the write.
+    /// </summary>
     public async Task<bool> StoreAsync(string taskId, byte[] json, CancellationToken cancellationToken)
     {
-        var key = MetaKey(taskId);
+        RedisKey[] keys = [MetaKey(taskId)];
+        RedisValue[] values = [json, _storeTtlMilliseconds];
         var database = redis.GetDatabase();
-        var current = await database.StringGetAsync(key).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (current.HasValue && IsSuccess((byte[])current!))
+        RedisResult result;
+        try
         {
-            return false;
+            result = await database.ScriptEvaluateAsync(StoreScriptHash, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            result = await database.ScriptEvaluateAsync(StoreScript, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var transaction = database.CreateTransaction();
-        var set = transaction.StringSetAsync(key, json, _options.ResultExpires);
-        var publish = transaction.PublishAsync(RedisChannel.Literal(key), json);
-        await transaction.ExecuteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        await set.ConfigureAwait(false);
-        await publish.ConfigureAwait(false);
-        return true;
+        return (long)result == 1;
     }
 
     /// <summary>Subscribe, then GET, then re-poll every <see cref="TaskEngineOptions.ResultPollInterval"/> until ready or timeout.</summary>
@@ -144,16 +171,4 @@ internal sealed class RedisResultBackend(
         redis.GetDatabase().KeyExistsAsync(_options.ResultKeyPrefix + RevokedPrefix + taskId).WaitAsync(cancellationToken);
 
     public ISubscriber Subscriber => redis.GetSubscriber();
-
-    private static bool IsSuccess(byte[] json)
-    {
-        try
-        {
-            return ResultMeta.Parse(json).State == TaskState.Success;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
 }
