@@ -130,7 +130,7 @@ internal static class HotPathProfile
             i => redis.StringSetAsync("bench-raw-" + ids[i], meta, TimeSpan.FromMinutes(5))).ConfigureAwait(false));
         Add(await MeasureAsync("execute: IsRevokedAsync (EXISTS, once per delivery)", io,
             i => backend.IsRevokedAsync(ids[i], cancellationToken)).ConfigureAwait(false));
-        Add(await MeasureAsync("wait: TaskResult.GetAsync of a stored result (SUBSCRIBE + GET + UNSUBSCRIBE)", io,
+        Add(await MeasureAsync("wait: TaskResult.GetAsync of a stored result (shared per-id SUBSCRIBE + GET + UNSUBSCRIBE)", io,
             i => client.GetResult(ids[i]).GetAsync(TimeSpan.FromSeconds(30), cancellationToken)).ConfigureAwait(false));
         Add(await MeasureAsync("wait: raw GET alone", io, i => redis.StringGetAsync(backend.MetaKey(ids[i]))).ConfigureAwait(false));
         Add(await MeasureConcurrentAsync("store: RedisResultBackend.StoreAsync, 64 in flight", io, 64,
