@@ -34,8 +34,11 @@ public static class BenchmarkHarness
                 case "W3":
                     report.Rows.Add(await Workloads.RoundTripAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
                     break;
-                case "W4" or "W5":
-                    report.Rows.Add(Workloads.NotAvailable(id));
+                case "W4":
+                    report.Rows.Add(await Workloads.ChainAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
+                    break;
+                case "W5":
+                    report.Rows.Add(await Workloads.ChordAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
                     break;
                 case "RSS":
                     report.Rows.Add(await WorkerMemory.RunAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));

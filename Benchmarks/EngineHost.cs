@@ -6,6 +6,7 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Workflows;
 using RabbitMQ.Client;
 using StackExchange.Redis;
 
@@ -30,6 +31,8 @@ internal sealed class EngineHost : IAsyncDisposable
     public IServiceProvider Services => _host.Services;
 
     public ITaskClient Client => Services.GetRequiredService<ITaskClient>();
+
+    public IWorkflowClient Workflows => Services.GetRequiredService<IWorkflowClient>();
 
     public IConnection Connection => Services.GetRequiredService<IConnection>();
 

@@ -8,11 +8,13 @@ namespace Onboarding.TaskEngine.Abstractions;
 public sealed class TaskResult
 {
     private readonly RedisResultBackend _backend;
+    private readonly ResultRegistration? _registration;
 
-    internal TaskResult(string id, RedisResultBackend backend)
+    internal TaskResult(string id, RedisResultBackend backend, ResultRegistration? registration = null)
     {
         Id = id;
         _backend = backend;
+        _registration = registration;
     }
 
     public string Id { get; }
@@ -29,12 +31,13 @@ public sealed class TaskResult
         _backend.GetAsync(Id, cancellationToken);
 
     /// <summary>
-    /// Waits for a ready state and returns the result. Subscribes, then reads, then re-polls periodically.
+    /// Waits for a ready state and returns the result: through the subscription <c>SendAsync</c> made before
+    /// publishing (or a new one), then a read, then periodic re-polls.
     /// Throws <see cref="TaskFailedException"/> on FAILURE/REVOKED and <see cref="TimeoutException"/> on timeout.
     /// </summary>
     public async Task<JsonElement> GetAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var meta = await _backend.WaitAsync(Id, timeout, cancellationToken).ConfigureAwait(false);
+        var meta = await _backend.WaitAsync(Id, _registration, timeout, cancellationToken).ConfigureAwait(false);
         if (meta.State == TaskState.Success)
         {
             return meta.Result;

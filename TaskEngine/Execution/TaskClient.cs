@@ -67,19 +67,26 @@ internal sealed class TaskClient(
             ExtraHeaders = headers,
         };
 
+        // Subscribe to the result before publishing, as Celery does (celery-wire-format.md §2.6).
+        var registration = message.IgnoreResult ? null : backend.Register(id);
         try
         {
             await broker.PublishAsync(message, queue, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
+            if (registration is not null)
+            {
+                backend.Release(registration);
+            }
+
             activity?.AddException(ex);
             activity?.SetStatus(ActivityStatusCode.Error);
             throw;
         }
 
         TaskEngineDiagnostics.Published.Add(1, TaskEngineDiagnostics.TaskTags(taskName, queue));
-        return new TaskResult(id, backend);
+        return new TaskResult(id, backend, registration);
     }
 
     public Task<TaskResult> SendAsync<TArgs>(

@@ -9,7 +9,8 @@ namespace Onboarding.TaskEngine.Redis;
 
 /// <summary>
 /// Celery's Redis result backend (celery-wire-format.md §2): <c>celery-task-meta-&lt;id&gt;</c> written with
-/// GET (never overwrite SUCCESS), then MULTI SETEX + PUBLISH of the same JSON on the channel of the same name.
+/// Celery's GET (never overwrite SUCCESS), SETEX and PUBLISH of the same JSON on the channel of the same name, done
+/// by one Lua script so a store is one round trip.
 /// Also keeps revocations (<c>onboarding-revoked-&lt;id&gt;</c> with a TTL, announced on <c>onboarding-revoke</c>).
 /// </summary>
 internal sealed class RedisResultBackend(
@@ -22,7 +23,39 @@ internal sealed class RedisResultBackend(
     private const string RevokedPrefix = "onboarding-revoked-";
     private const string RevokedIndex = "onboarding-revoked";
 
+    // celery-wire-format.md §2.3 in one atomic script: skip when the stored status is SUCCESS (JSON that does not
+    // decode, or has no such status, is overwritten as before), else SETEX + PUBLISH of the same bytes.
+    internal const string StoreScript = """
+        local current = redis.call('GET', KEYS[1])
+        if current then
+          local ok, meta = pcall(cjson.decode, current)
+          if ok and type(meta) == 'table' and meta['status'] == 'SUCCESS' then
+            return 0
+          end
+        end
+        local ttl = tonumber(ARGV[2])
+        if ttl % 1000 == 0 then
+          redis.call('SETEX', KEYS[1], ttl / 1000, ARGV[1])
+        else
+          redis.call('PSETEX', KEYS[1], ttl, ARGV[1])
+        end
+        redis.call('PUBLISH', KEYS[1], ARGV[1])
+        return 1
+        """;
+
+    private static readonly byte[] StoreScriptHash = System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(StoreScript));
+
+    /// <summary>How long a registration nobody waits on keeps its subscription.</summary>
+    internal static readonly TimeSpan RegistrationIdleLimit = TimeSpan.FromSeconds(60);
+
     private readonly TaskEngineOptions _options = options.Value;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ResultRegistration> _registrations = new(StringComparer.Ordinal);
+    private long _lastSweep = timeProvider.GetTimestamp();
+    private Action<RedisChannel, RedisValue>? _messageHandler;
+
+    // One delegate for every channel, so an UNSUBSCRIBE of one id removes exactly the handler its SUBSCRIBE added.
+    private Action<RedisChannel, RedisValue> MessageHandler => _messageHandler ??= OnMessage;
+    private readonly long _storeTtlMilliseconds = (long)options.Value.ResultExpires.TotalMilliseconds;
 
     public RedisChannel RevokeChannel { get; } = RedisChannel.Literal(options.Value.ResultKeyPrefix + RevokeChannelName);
 
@@ -34,57 +67,83 @@ internal sealed class RedisResultBackend(
         return value.HasValue ? ResultMeta.Parse((byte[])value!) : null;
     }
 
-    /// <summary>Stores meta JSON unless SUCCESS is already stored. Returns false when it skipped the write.</summary>
+    /// <summary>
+    /// Stores meta JSON unless SUCCESS is already stored, in one round trip: <see cref="StoreScript"/> (EVALSHA, EVAL
+    /// when the server lost the script) does Celery's GET check, SETEX (PSETEX for a sub-second TTL) and PUBLISH of
+    /// the same bytes atomically. Returns false when it skipped the write.
+    /// </summary>
     public async Task<bool> StoreAsync(string taskId, byte[] json, CancellationToken cancellationToken)
     {
-        var key = MetaKey(taskId);
+        RedisKey[] keys = [MetaKey(taskId)];
+        RedisValue[] values = [json, _storeTtlMilliseconds];
         var database = redis.GetDatabase();
-        var current = await database.StringGetAsync(key).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (current.HasValue && IsSuccess((byte[])current!))
+        RedisResult result;
+        try
         {
-            return false;
+            result = await database.ScriptEvaluateAsync(StoreScriptHash, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            result = await database.ScriptEvaluateAsync(StoreScript, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var transaction = database.CreateTransaction();
-        var set = transaction.StringSetAsync(key, json, _options.ResultExpires);
-        var publish = transaction.PublishAsync(RedisChannel.Literal(key), json);
-        await transaction.ExecuteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        await set.ConfigureAwait(false);
-        await publish.ConfigureAwait(false);
-        return true;
+        return (long)result == 1;
     }
 
-    /// <summary>Subscribe, then GET, then re-poll every <see cref="TaskEngineOptions.ResultPollInterval"/> until ready or timeout.</summary>
-    public async Task<ResultMeta> WaitAsync(string taskId, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Registers interest in a task's result before its message is published (Celery's <c>on_task_call</c>):
+    /// the one process-wide subscriber connection SUBSCRIBEs to <c>celery-task-meta-&lt;id&gt;</c> with the shared
+    /// handler, without waiting for the reply. A wait on the returned registration needs no SUBSCRIBE of its own, and
+    /// a result that arrives before anyone waits is kept in memory.
+    /// </summary>
+    public ResultRegistration Register(string taskId)
     {
-        var channel = RedisChannel.Literal(MetaKey(taskId));
-        var ready = new TaskCompletionSource<ResultMeta>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnMessage(RedisChannel _, RedisValue value)
+        SweepIfDue();
+        return Acquire(taskId);
+    }
+
+    /// <summary>Drops a registration whose task was never published.</summary>
+    public void Release(ResultRegistration registration) => Remove(registration);
+
+    /// <summary>
+    /// Waits for a ready state: with the (shared, per-id) subscription confirmed, GET covers a result stored before
+    /// it, then the notification completes the wait, with a GET every <see cref="TaskEngineOptions.ResultPollInterval"/>
+    /// in case a notification was missed across reconnects. Throws <see cref="TimeoutException"/> on timeout.
+    /// </summary>
+    public Task<ResultMeta> WaitAsync(string taskId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        WaitAsync(taskId, null, timeout, cancellationToken);
+
+    internal async Task<ResultMeta> WaitAsync(string taskId, ResultRegistration? registration, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (registration is { Ready.Task.IsCompletedSuccessfully: true })
         {
-            try
-            {
-                var meta = ResultMeta.Parse((byte[])value!);
-                if (meta.State.IsReady())
-                {
-                    ready.TrySetResult(meta);
-                }
-            }
-            catch (JsonException)
-            {
-                // Not meta JSON: ignore, the poll reads the key.
-            }
+            return registration.Ready.Task.Result;
         }
 
-        var subscriber = redis.GetSubscriber();
-        await subscriber.SubscribeAsync(channel, OnMessage).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (registration is null || registration.IsRemoved)
+        {
+            registration = Acquire(taskId);
+        }
+
+        Interlocked.Increment(ref registration.Waiters);
+        var completed = false;
         try
         {
             var started = timeProvider.GetTimestamp();
+            await registration.Subscribed.WaitAsync(timeout, timeProvider, cancellationToken).ConfigureAwait(false);
             while (true)
             {
+                if (registration.Ready.Task.IsCompletedSuccessfully)
+                {
+                    completed = true;
+                    return registration.Ready.Task.Result;
+                }
+
                 var meta = await GetAsync(taskId, cancellationToken).ConfigureAwait(false);
                 if (meta is not null && meta.State.IsReady())
                 {
+                    completed = true;
+                    Complete(registration, meta);
                     return meta;
                 }
 
@@ -97,7 +156,9 @@ internal sealed class RedisResultBackend(
                 try
                 {
                     var wait = remaining < _options.ResultPollInterval ? remaining : _options.ResultPollInterval;
-                    return await ready.Task.WaitAsync(wait, timeProvider, cancellationToken).ConfigureAwait(false);
+                    var ready = await registration.Ready.Task.WaitAsync(wait, timeProvider, cancellationToken).ConfigureAwait(false);
+                    completed = true;
+                    return ready;
                 }
                 catch (TimeoutException)
                 {
@@ -107,8 +168,91 @@ internal sealed class RedisResultBackend(
         }
         finally
         {
+            // The last waiter that gives up (timeout, cancellation, error) unsubscribes; a completed one already did.
+            if (Interlocked.Decrement(ref registration.Waiters) == 0 && !completed)
+            {
+                Remove(registration);
+            }
+        }
+    }
+
+    private ResultRegistration Acquire(string taskId)
+    {
+        var key = MetaKey(taskId);
+        while (true)
+        {
+            var registration = _registrations.GetOrAdd(key, static (k, createdAt) => new ResultRegistration(k, createdAt), timeProvider.GetTimestamp());
+            if (registration.TryStart())
+            {
+                try
+                {
+                    registration.SetSubscription(redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(key), MessageHandler));
+                }
+                catch (Exception ex)
+                {
+                    registration.SetSubscription(Task.FromException(ex));
+                }
+            }
+
+            if (!registration.IsRemoved)
+            {
+                return registration;
+            }
+        }
+    }
+
+    private void OnMessage(RedisChannel channel, RedisValue value)
+    {
+        if (!_registrations.TryGetValue(channel.ToString(), out var registration))
+        {
+            return;
+        }
+
+        try
+        {
+            var meta = ResultMeta.Parse((byte[])value!);
+            if (meta.State.IsReady())
+            {
+                Complete(registration, meta);
+            }
+        }
+        catch (JsonException)
+        {
+            // Not meta JSON: ignore, the poll reads the key.
+        }
+    }
+
+    private void Complete(ResultRegistration registration, ResultMeta meta)
+    {
+        registration.Ready.TrySetResult(meta);
+        Remove(registration);
+    }
+
+    private void Remove(ResultRegistration registration)
+    {
+        if (registration.MarkRemoved() && _registrations.TryRemove(new KeyValuePair<string, ResultRegistration>(registration.Key, registration)))
+        {
             // Not awaited on the caller's path: the server's reply to UNSUBSCRIBE carries nothing we need.
-            subscriber.Unsubscribe(channel, OnMessage, CommandFlags.FireAndForget);
+            redis.GetSubscriber().Unsubscribe(RedisChannel.Literal(registration.Key), MessageHandler, CommandFlags.FireAndForget);
+        }
+    }
+
+    // Registrations made by SendAsync whose result nobody awaits would keep their subscription: drop those nobody
+    // has waited on for RegistrationIdleLimit (a later GetAsync subscribes again).
+    private void SweepIfDue()
+    {
+        var last = Interlocked.Read(ref _lastSweep);
+        if (timeProvider.GetElapsedTime(last) < RegistrationIdleLimit || Interlocked.CompareExchange(ref _lastSweep, timeProvider.GetTimestamp(), last) != last)
+        {
+            return;
+        }
+
+        foreach (var (_, registration) in _registrations)
+        {
+            if (Volatile.Read(ref registration.Waiters) == 0 && timeProvider.GetElapsedTime(registration.CreatedAt) >= RegistrationIdleLimit)
+            {
+                Remove(registration);
+            }
         }
     }
 
@@ -144,16 +288,44 @@ internal sealed class RedisResultBackend(
         redis.GetDatabase().KeyExistsAsync(_options.ResultKeyPrefix + RevokedPrefix + taskId).WaitAsync(cancellationToken);
 
     public ISubscriber Subscriber => redis.GetSubscriber();
+}
 
-    private static bool IsSuccess(byte[] json)
+/// <summary>One task's result subscription, shared by every waiter on that id in this process.</summary>
+internal sealed class ResultRegistration(string key, long createdAt)
+{
+    private int _started;
+    private int _removed;
+    private Task? _subscribed;
+
+    public string Key { get; } = key;
+
+    public long CreatedAt { get; } = createdAt;
+
+    public int Waiters;
+
+    public TaskCompletionSource<ResultMeta> Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool IsRemoved => Volatile.Read(ref _removed) != 0;
+
+    /// <summary>Completes when the server confirmed the SUBSCRIBE.</summary>
+    public Task Subscribed => Volatile.Read(ref _subscribed) ?? WaitForSubscription();
+
+    public bool TryStart() => Interlocked.Exchange(ref _started, 1) == 0;
+
+    public void SetSubscription(Task subscribed) => Volatile.Write(ref _subscribed, subscribed);
+
+    public bool MarkRemoved() => Interlocked.Exchange(ref _removed, 1) == 0;
+
+    // Another thread won TryStart and is about to set the task: spin until it has.
+    private Task WaitForSubscription()
     {
-        try
+        var spin = default(SpinWait);
+        Task? subscribed;
+        while ((subscribed = Volatile.Read(ref _subscribed)) is null)
         {
-            return ResultMeta.Parse(json).State == TaskState.Success;
+            spin.SpinOnce();
         }
-        catch (JsonException)
-        {
-            return false;
-        }
+
+        return subscribed;
     }
 }
