@@ -147,7 +147,15 @@ public sealed class EventTests(BrokerFixture fixture) : IAsyncDisposable
 
         var handled = Assert.Single(_ledger.Handled[subscriber]);
         Assert.Equal(2, handled.Attempt);
-        Assert.Equal("done", (string?)await host.Redis.StringGetAsync($"onboarding-event-{subscriber}-{eventId}"));
+        // The handler signals the ledger before the dispatcher marks the event done: wait for the mark.
+        var key = $"onboarding-event-{subscriber}-{eventId}";
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(Wait);
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        while ((string?)await host.Redis.StringGetAsync(key) != "done")
+        {
+            await poll.WaitForNextTickAsync(timeout.Token);
+        }
     }
 
     [Theory]
