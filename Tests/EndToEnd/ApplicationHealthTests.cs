@@ -88,7 +88,7 @@ public sealed class ApplicationHealthTests(AppFixture fixture)
         {
             await channel.BasicPublishAsync(string.Empty, queue, "one"u8.ToArray(), cancellationToken);
             await channel.BasicPublishAsync(string.Empty, queue, "two"u8.ToArray(), cancellationToken);
-            await WaitForMessageCountAsync(channel, queue, 2, cancellationToken);
+            await Eventually.UntilAsync(async () => await channel.MessageCountAsync(queue, cancellationToken) == 2, TestTimeouts.Operation, cancellationToken);
 
             var listed = await fixture.App.ResourceCommands.ExecuteCommandAsync("rabbitmq", "list-queues", cancellationToken);
             Assert.True(listed.Success, listed.Message);
@@ -105,17 +105,6 @@ public sealed class ApplicationHealthTests(AppFixture fixture)
         finally
         {
             await channel.QueueDeleteAsync(queue, cancellationToken: cancellationToken);
-        }
-    }
-
-    private static async Task WaitForMessageCountAsync(IChannel channel, string queue, uint expected, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TestTimeouts.Operation);
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (await channel.MessageCountAsync(queue, timeout.Token) != expected)
-        {
-            await timer.WaitForNextTickAsync(timeout.Token);
         }
     }
 }

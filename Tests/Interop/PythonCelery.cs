@@ -37,22 +37,9 @@ internal static class PythonCelery
     }
 
     /// <summary>Sends one task from Python and returns what <c>AsyncResult.get()</c> gave, as JSON.</summary>
-    public static async Task<JsonElement> SendAsync(
+    public static Task<JsonElement> SendAsync(
         Dictionary<string, string> environment, string task, string argsJson, CancellationToken cancellationToken, params string[] options)
-    {
-        var start = NewProcess(environment, [Path.Combine(ScriptDirectory, "send_task.py"), task, argsJson, .. options]);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (process.ExitCode != 0 || lines.Length == 0)
-        {
-            throw new InvalidOperationException($"send_task.py failed ({process.ExitCode}): {await error}");
-        }
-
-        return JsonDocument.Parse(lines[^1]).RootElement.Clone();
-    }
+        => RunScriptAsync(environment, "send_task.py", cancellationToken, [task, argsJson, .. options]);
 
     /// <summary>Runs a script of <see cref="ScriptDirectory"/> and returns its last output line as JSON.</summary>
     public static async Task<JsonElement> RunScriptAsync(

@@ -149,13 +149,7 @@ public sealed class EventTests(BrokerFixture fixture) : IAsyncDisposable
         Assert.Equal(2, handled.Attempt);
         // The handler signals the ledger before the dispatcher marks the event done: wait for the mark.
         var key = $"onboarding-event-{subscriber}-{eventId}";
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        timeout.CancelAfter(Wait);
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        while ((string?)await host.Redis.StringGetAsync(key) != "done")
-        {
-            await poll.WaitForNextTickAsync(timeout.Token);
-        }
+        await Eventually.UntilAsync(async () => (string?)await host.Redis.StringGetAsync(key) == "done", Wait, Token);
     }
 
     [Theory]

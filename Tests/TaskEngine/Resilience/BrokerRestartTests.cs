@@ -10,6 +10,8 @@ namespace Onboarding.Tests.TaskEngine.Resilience;
 [Collection(BrokerCollection.Name)]
 public sealed class BrokerRestartTests(BrokerFixture fixture)
 {
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
+
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -37,10 +39,10 @@ public sealed class BrokerRestartTests(BrokerFixture fixture)
             }
         }, Token);
 
-        await WaitUntilAsync(() => confirmed.Count >= 50);
+        await Eventually.UntilAsync(() => confirmed.Count >= 50, Wait, Token);
         await fixture.RestartRabbitMqAsync(Token);
         var afterRestart = confirmed.Count;
-        await WaitUntilAsync(() => confirmed.Count >= afterRestart + 50);
+        await Eventually.UntilAsync(() => confirmed.Count >= afterRestart + 50, Wait, Token);
         await stopLoad.CancelAsync();
         await load.ContinueWith(static _ => { }, TaskScheduler.Default);
 
@@ -56,16 +58,5 @@ public sealed class BrokerRestartTests(BrokerFixture fixture)
     {
         await result.GetAsync(TimeSpan.FromSeconds(60), Token);
         return await result.GetStateAsync(Token);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (!condition())
-        {
-            await timer.WaitForNextTickAsync(timeout.Token);
-        }
     }
 }

@@ -10,6 +10,8 @@ namespace Onboarding.Tests.TaskEngine.Resilience;
 [Collection(BrokerCollection.Name)]
 public sealed class WorkerCrashTests(BrokerFixture fixture)
 {
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -26,7 +28,7 @@ public sealed class WorkerCrashTests(BrokerFixture fixture)
         await using (var first = WorkerProcess.Start(fixture, client.Queue, concurrency: 2))
         {
             // The worker holds all four (two running, two prefetched) once none is ready in the queue.
-            await WaitUntilAsync(async () => await client.MessageCountAsync(client.Queue) == 0);
+            await Eventually.UntilAsync(async () => await client.MessageCountAsync(client.Queue) == 0, Wait, Token);
             Assert.All(
                 await Task.WhenAll(results.Select(r => r.GetStateAsync(Token))),
                 state => Assert.NotEqual(TaskState.Success, state));
@@ -35,23 +37,12 @@ public sealed class WorkerCrashTests(BrokerFixture fixture)
         }
 
         // The broker noticed the dead connection and put every unacked task back.
-        await WaitUntilAsync(async () => await client.MessageCountAsync(client.Queue) == 4);
+        await Eventually.UntilAsync(async () => await client.MessageCountAsync(client.Queue) == 4, Wait, Token);
 
         await using var second = WorkerProcess.Start(fixture, client.Queue, concurrency: 4);
         foreach (var result in results)
         {
             Assert.Equal(2, (await result.GetAsync(TimeSpan.FromSeconds(60), Token)).GetInt32());
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (!await condition())
-        {
-            await timer.WaitForNextTickAsync(timeout.Token);
         }
     }
 }
