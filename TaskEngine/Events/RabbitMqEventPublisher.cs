@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
-using Onboarding.TaskEngine.RabbitMq;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace Onboarding.TaskEngine.Events;
 
@@ -21,9 +21,8 @@ internal sealed class RabbitMqEventPublisher(
     ILogger<RabbitMqEventPublisher> logger) : IEventPublisher, IAsyncDisposable
 {
     private readonly EventOptions _options = options.Value;
-    private readonly ConfirmedPublishChannel _publish = new(
-        connection, engineOptions.Value.PublishRetries, timeProvider, logger,
-        (channel, cancellationToken) => EventTopology.DeclareExchangeAsync(channel, options.Value.Exchange, cancellationToken));
+    private readonly SemaphoreSlim _channelLock = new(1, 1);
+    private IChannel? _channel;
 
     public async Task<EventEnvelope> PublishAsync<TEvent>(
         string eventType,
@@ -82,20 +81,72 @@ internal sealed class RabbitMqEventPublisher(
             Headers = headers,
         };
         var body = envelope.ToUtf8Json();
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await _publish.PublishAsync(_options.Exchange, envelope.EventType, mandatory: false, properties, body, cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (activity is not null)
-        {
-            activity.AddException(ex);
-            activity.SetStatus(ActivityStatusCode.Error);
-            throw;
+            try
+            {
+                var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
+                await channel.BasicPublishAsync(_options.Exchange, envelope.EventType, mandatory: false, properties, body, cancellationToken)
+                    .ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (attempt <= engineOptions.Value.PublishRetries && ex is AlreadyClosedException or OperationInterruptedException)
+            {
+                TaskEngineLog.PublishRetry(logger, ex, _options.Exchange, attempt);
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(2000, 100 * (1 << Math.Min(attempt - 1, 5))));
+                await Task.Delay(backoff, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (activity is not null)
+            {
+                activity.AddException(ex);
+                activity.SetStatus(ActivityStatusCode.Error);
+                throw;
+            }
         }
 
         EventDiagnostics.Published.Add(1, new KeyValuePair<string, object?>("event.type", envelope.EventType));
     }
 
-    public ValueTask DisposeAsync() => _publish.DisposeAsync();
+    private async ValueTask<IChannel> GetChannelAsync(CancellationToken cancellationToken)
+    {
+        if (_channel is { IsOpen: true } open)
+        {
+            return open;
+        }
+
+        await _channelLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_channel is { IsOpen: true })
+            {
+                return _channel;
+            }
+
+            if (_channel is not null)
+            {
+                await _channel.DisposeAsync().ConfigureAwait(false);
+            }
+
+            var channel = await connection.CreateChannelAsync(
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
+                cancellationToken).ConfigureAwait(false);
+            await EventTopology.DeclareExchangeAsync(channel, _options.Exchange, cancellationToken).ConfigureAwait(false);
+            _channel = channel;
+            return channel;
+        }
+        finally
+        {
+            _channelLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _channelLock.Dispose();
+    }
 }

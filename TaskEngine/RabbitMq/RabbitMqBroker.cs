@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
@@ -8,6 +9,7 @@ using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Protocol;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace Onboarding.TaskEngine.RabbitMq;
 
@@ -29,13 +31,15 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public const string DeadLetteredAtHeader = "x-dead-lettered-at";
     internal const int MinDelayExponent = 4;
     internal const int MaxDelayExponent = 26;
+    private const int MaxOutstandingConfirms = 4096;
 
     private readonly IConnection _connection;
     private readonly TaskEngineOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<RabbitMqBroker> _logger;
     private readonly ConcurrentDictionary<string, Task> _declared = new(StringComparer.Ordinal);
-    private readonly ConfirmedPublishChannel _publish;
+    private readonly SemaphoreSlim _channelLock = new(1, 1);
+    private IChannel? _channel;
 
     public RabbitMqBroker(IConnection connection, IOptions<TaskEngineOptions> options, TimeProvider timeProvider, ILogger<RabbitMqBroker> logger)
     {
@@ -43,7 +47,6 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         _options = options.Value;
         _timeProvider = timeProvider;
         _logger = logger;
-        _publish = new ConfirmedPublishChannel(connection, _options.PublishRetries, timeProvider, logger);
     }
 
     public IConnection Connection => _connection;
@@ -181,8 +184,25 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     /// A confirmed publish to the default exchange. Retries when the channel or connection is closed (automatic
     /// recovery brings them back); a nack or an unroutable return throws.
     /// </summary>
-    public Task PublishRawAsync(string queue, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
-        _publish.PublishAsync(string.Empty, queue, mandatory: true, properties, body, cancellationToken);
+    public async Task PublishRawAsync(string queue, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
+                await channel.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (attempt <= _options.PublishRetries && ex is AlreadyClosedException or OperationInterruptedException)
+            {
+                TaskEngineLog.PublishRetry(_logger, ex, queue, attempt);
+                // 100 ms, 200 ms, 400 ms … capped at 2 s: long enough to span a connection recovery.
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(2000, 100 * (1 << Math.Min(attempt - 1, 5))));
+                await Task.Delay(backoff, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>The power-of-two tier (ms exponent) for a delay, or null when it is too short to bother.</summary>
     internal static int? DelayExponent(TimeSpan delay)
@@ -240,10 +260,55 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         }
     }
 
-    private ValueTask<IChannel> GetChannelAsync(CancellationToken cancellationToken) => _publish.GetAsync(cancellationToken);
+    private async ValueTask<IChannel> GetChannelAsync(CancellationToken cancellationToken)
+    {
+        var channel = _channel;
+        if (channel is { IsOpen: true })
+        {
+            return channel;
+        }
+
+        await _channelLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_channel is { IsOpen: true })
+            {
+                return _channel;
+            }
+
+            if (_channel is not null)
+            {
+                await _channel.DisposeAsync().ConfigureAwait(false);
+            }
+
+            // Our own limiter on outstanding confirms: the library's default throttles (sleeps) once half of 128
+            // permits are in use, which caps concurrent senders far below what one channel can carry.
+            _channel = await _connection.CreateChannelAsync(
+                new CreateChannelOptions(
+                    publisherConfirmationsEnabled: true,
+                    publisherConfirmationTrackingEnabled: true,
+                    outstandingPublisherConfirmationsRateLimiter: new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+                    {
+                        PermitLimit = MaxOutstandingConfirms,
+                        QueueLimit = int.MaxValue,
+                    })),
+                cancellationToken).ConfigureAwait(false);
+            return _channel;
+        }
+        finally
+        {
+            _channelLock.Release();
+        }
+    }
 
     /// <summary>Closes the publish channel as a broker-side close would (tests of the reopen path).</summary>
-    internal Task CloseChannelForTestsAsync() => _publish.CloseForTestsAsync();
+    internal async Task CloseChannelForTestsAsync()
+    {
+        if (_channel is not null)
+        {
+            await _channel.CloseAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Copies what a re-publish keeps; drops the broker's x-death bookkeeping and any AMQP expiration.</summary>
     private static BasicProperties CopyProperties(TaskDelivery delivery)
@@ -281,7 +346,15 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         return properties;
     }
 
-    public ValueTask DisposeAsync() => _publish.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _channelLock.Dispose();
+    }
 
     internal static string Describe(Exception exception) => new StringBuilder()
         .Append(exception.GetType().FullName).Append(": ").Append(exception.Message).ToString();
