@@ -58,6 +58,7 @@ internal sealed class EventConsumerService(
 
     private readonly EventOptions _options = options.Value;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _inFlight;
 
     /// <summary>Signals that the queue is bound and consumed (for tests and health).</summary>
     public Task Started => _started.Task;
@@ -101,7 +102,16 @@ internal sealed class EventConsumerService(
                     await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false);
                     EventLog.ConsumerStarted(logger, _options.Subscriber!, queue, string.Join(',', subscriptions.Patterns));
                     _started.TrySetResult();
-                    await closed.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    try
+                    {
+                        await closed.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        // An ack sent after the channel closed makes the broker close the whole (shared) connection
+                        // with CHANNEL_ERROR 504: let running handlers finish or give up before the channel goes.
+                        await DrainAsync().ConfigureAwait(false);
+                    }
                 }
             }
         }
@@ -111,7 +121,29 @@ internal sealed class EventConsumerService(
         }
     }
 
+    private async Task DrainAsync()
+    {
+        var deadline = timeProvider.GetUtcNow() + TimeSpan.FromSeconds(5);
+        while (Volatile.Read(ref _inFlight) > 0 && timeProvider.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), timeProvider).ConfigureAwait(false);
+        }
+    }
+
     private async Task OnReceivedAsync(IChannel channel, string queue, BasicDeliverEventArgs args, CancellationToken stoppingToken)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            await ProcessAsync(channel, queue, args, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task ProcessAsync(IChannel channel, string queue, BasicDeliverEventArgs args, CancellationToken stoppingToken)
     {
         var delivery = new TaskDelivery
         {
@@ -133,7 +165,7 @@ internal sealed class EventConsumerService(
 
         try
         {
-            if (await HandleAsync(delivery, stoppingToken).ConfigureAwait(false))
+            if (await HandleAsync(delivery, stoppingToken).ConfigureAwait(false) && channel.IsOpen)
             {
                 await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, CancellationToken.None).ConfigureAwait(false);
             }
