@@ -50,18 +50,14 @@ internal sealed class WorkflowCoordinator(
             return null;
         }
 
-        // A re-executed task (redelivered, run twice) whose SUCCESS is stored has sent its children already.
-        if (await backend.GetAsync(message.Id, cancellationToken).ConfigureAwait(false) is { State: TaskState.Success })
-        {
-            return null;
-        }
-
         var result = ToElement(value);
         var finished = Finished(message, embed);
         var plan = _steps.OnSuccess(finished, result);
         var headers = CompensationsForNextStep(message, embed, result);
-        await publisher.PublishAsync(plan, finished.EffectiveRootId, headers, cancellationToken).ConfigureAwait(false);
-        return plan.Results.Count > 0 ? ResultTuple.ChildrenJson(plan.Results) : null;
+        // A re-executed task (redelivered, run twice) whose SUCCESS is stored has sent its children already.
+        var published = await publisher.PublishAsync(plan, finished.EffectiveRootId, headers, backend.MetaKey(message.Id), cancellationToken)
+            .ConfigureAwait(false);
+        return published && plan.Results.Count > 0 ? ResultTuple.ChildrenJson(plan.Results) : null;
     }
 
     public Task OnSuccessStoredAsync(TaskMessage message, object? value, CancellationToken cancellationToken) =>

@@ -32,30 +32,69 @@ internal sealed class WorkflowPublisher(
 
     private readonly string _origin = options.Value.Origin ?? $"gen{Environment.ProcessId}@{Environment.MachineName}";
 
-    public async Task PublishAsync(
+    public Task PublishAsync(
         PublishPlan plan,
         string indexRootId,
         IReadOnlyDictionary<string, string>? headersByTaskId,
+        CancellationToken cancellationToken) =>
+        PublishAsync(plan, indexRootId, headersByTaskId, finishedMetaKey: null, cancellationToken);
+
+    /// <summary>
+    /// Publishes a plan; with <paramref name="finishedMetaKey"/>, the children of that finished task, and nothing
+    /// (false) when its SUCCESS is stored already.
+    /// </summary>
+    public async Task<bool> PublishAsync(
+        PublishPlan plan,
+        string indexRootId,
+        IReadOnlyDictionary<string, string>? headersByTaskId,
+        string? finishedMetaKey,
         CancellationToken cancellationToken)
     {
+        // Chord sizes and saved groups are in Redis before any message can finish (a part must find its chord's size).
+        // The index only feeds status trees, so without a guard it is written beside the publishes. The messages of one
+        // plan are independent branches and go out at once: a 1,000-part chord costs one round of pipelined confirms,
+        // not 1,000 sequential ones.
+        var entries = IndexEntries(plan, timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        var guard = finishedMetaKey is null ? null : store.IndexUnlessSucceededAsync(finishedMetaKey, indexRootId, entries, cancellationToken);
+        var bookkeeping = new List<Task>(plan.ChordSizes.Count + plan.SavedGroups.Count + 1);
         foreach (var size in plan.ChordSizes)
         {
-            await store.SetChordSizeAsync(size.GroupId, size.Size, cancellationToken).ConfigureAwait(false);
+            bookkeeping.Add(store.SetChordSizeAsync(size.GroupId, size.Size, cancellationToken));
         }
 
         foreach (var group in plan.SavedGroups)
         {
-            await store.SaveGroupAsync(group.Id, ResultTuple.GroupMetaJson(group), cancellationToken).ConfigureAwait(false);
+            bookkeeping.Add(store.SaveGroupAsync(group.Id, ResultTuple.GroupMetaJson(group), cancellationToken));
         }
 
-        await store.IndexAsync(indexRootId, IndexEntries(plan, timeProvider.GetUtcNow().ToUnixTimeMilliseconds()), cancellationToken)
-            .ConfigureAwait(false);
-        foreach (var planned in plan.Messages)
+        if (guard is not null)
         {
-            string? compensations = null;
-            headersByTaskId?.TryGetValue(planned.TaskId, out compensations);
-            await PublishAsync(planned, compensations, cancellationToken).ConfigureAwait(false);
+            bookkeeping.Add(guard);
         }
+
+        await Task.WhenAll(bookkeeping).ConfigureAwait(false);
+        if (guard is not null && !await guard.ConfigureAwait(false))
+        {
+            // Ran before: the chord sizes or groups written beside the guard belong to ids never published and expire.
+            return false;
+        }
+
+        var publishes = new Task[plan.Messages.Count + (guard is null ? 1 : 0)];
+        for (var i = 0; i < plan.Messages.Count; i++)
+        {
+            publishes[i] = PublishAsync(plan.Messages[i], Compensations(plan.Messages[i]), cancellationToken);
+        }
+
+        if (guard is null)
+        {
+            publishes[^1] = store.IndexAsync(indexRootId, entries, cancellationToken);
+        }
+
+        await Task.WhenAll(publishes).ConfigureAwait(false);
+        return true;
+
+        string? Compensations(PlannedMessage planned) =>
+            headersByTaskId is not null && headersByTaskId.TryGetValue(planned.TaskId, out var compensations) ? compensations : null;
     }
 
     private async Task PublishAsync(PlannedMessage planned, string? compensations, CancellationToken cancellationToken)

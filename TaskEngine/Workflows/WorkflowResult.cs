@@ -55,59 +55,66 @@ public class WorkflowResult
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var own = Backend.WaitAsync(Id, timeout, stop.Token);
-        var pending = new List<Task<ResultMeta>> { own };
         var parentIds = new List<string>();
         for (var parent = Parent; parent is not null; parent = parent.Parent)
         {
             parentIds.AddRange(LeafIds(parent));
         }
 
-        pending.AddRange(parentIds.Select(id => Backend.WaitAsync(id, timeout, stop.Token)));
+        // One continuation per parent wait, not a WhenAny over all of them per completion: a chord body waits on
+        // every header part, and re-registering on 1,000 pending tasks each time one finished cost O(n²).
+        var parentFailed = new TaskCompletionSource<ResultMeta>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var parentWaits = new Task<ResultMeta>[parentIds.Count];
+        for (var i = 0; i < parentWaits.Length; i++)
+        {
+            parentWaits[i] = Backend.WaitAsync(parentIds[i], timeout, stop.Token);
+            _ = parentWaits[i].ContinueWith(
+                static (wait, state) =>
+                {
+                    // A wait that timed out or was cancelled says nothing about the parent; its exception is observed here.
+                    if (wait.IsCompletedSuccessfully && wait.Result.State != TaskState.Success)
+                    {
+                        ((TaskCompletionSource<ResultMeta>)state!).TrySetResult(wait.Result);
+                    }
+                    else
+                    {
+                        _ = wait.Exception;
+                    }
+                },
+                parentFailed, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
 
         try
         {
-            while (true)
+            await Task.WhenAny(own, parentFailed.Task).ConfigureAwait(false);
+
+            // Parents first, as Celery checks them before the task itself.
+            if (parentFailed.Task.IsCompleted)
             {
-                var done = await Task.WhenAny(pending).ConfigureAwait(false);
-
-                // Parents first, as Celery checks them before the task itself.
-                if (pending.FirstOrDefault(task => task != own && task.IsCompletedSuccessfully && task.Result.State != TaskState.Success) is { } parentFailed)
-                {
-                    var failed = parentFailed.Result;
-                    throw new TaskFailedException(failed.TaskId, failed.State, failed.Exception, failed.Traceback);
-                }
-
-                if (done == own)
-                {
-                    var meta = await own.ConfigureAwait(false);
-                    if (meta.State != TaskState.Success)
-                    {
-                        // A chord body's ChordError or a failed step: report the parent that failed first, as Celery does.
-                        foreach (var parentId in parentIds)
-                        {
-                            if (await Backend.GetAsync(parentId, cancellationToken).ConfigureAwait(false) is { State: TaskState.Failure or TaskState.Revoked } parentMeta)
-                            {
-                                throw new TaskFailedException(parentMeta.TaskId, parentMeta.State, parentMeta.Exception, parentMeta.Traceback);
-                            }
-                        }
-                    }
-
-                    return meta.State == TaskState.Success
-                        ? meta.Result
-                        : throw new TaskFailedException(meta.TaskId, meta.State, meta.Exception, meta.Traceback);
-                }
-
-                pending.Remove(done);
+                var failed = parentFailed.Task.Result;
+                throw new TaskFailedException(failed.TaskId, failed.State, failed.Exception, failed.Traceback);
             }
+
+            var meta = await own.ConfigureAwait(false);
+            if (meta.State != TaskState.Success && parentIds.Count > 0)
+            {
+                // A chord body's ChordError or a failed step: report the parent that failed first, as Celery does.
+                var metas = await Backend.GetManyAsync(parentIds, cancellationToken).ConfigureAwait(false);
+                if (metas.FirstOrDefault(parent => parent is { State: TaskState.Failure or TaskState.Revoked }) is { } parentMeta)
+                {
+                    throw new TaskFailedException(parentMeta.TaskId, parentMeta.State, parentMeta.Exception, parentMeta.Traceback);
+                }
+            }
+
+            return meta.State == TaskState.Success
+                ? meta.Result
+                : throw new TaskFailedException(meta.TaskId, meta.State, meta.Exception, meta.Traceback);
         }
         finally
         {
+            // Ends the parent waits still subscribed; their cancellations are observed by the continuations above.
             await stop.CancelAsync().ConfigureAwait(false);
-            foreach (var task in pending)
-            {
-                // Observe the cancelled waits so nothing is left unobserved.
-                _ = task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            }
+            _ = own.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
