@@ -64,7 +64,7 @@ internal sealed class TaskWorkerService(
         var prefetch = (ushort)Math.Clamp(_options.Concurrency * _options.PrefetchMultiplier, 1, ushort.MaxValue);
         broker.Connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
         var rescueLoop = RescueLoopAsync(queues, prefetch + 64, stoppingToken);
-        IChannel? channel = null;
+        ChannelAcknowledger? acks = null;
         var consumerTags = new List<string>();
         try
         {
@@ -73,7 +73,7 @@ internal sealed class TaskWorkerService(
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 try
                 {
-                    channel = await OpenConsumerChannelAsync(queues, prefetch, closed, consumerTags, stoppingToken).ConfigureAwait(false);
+                    acks = await OpenConsumerChannelAsync(queues, prefetch, closed, consumerTags, stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
                 {
@@ -86,8 +86,8 @@ internal sealed class TaskWorkerService(
                 TaskEngineLog.WorkerStarted(logger, string.Join(',', queues), _options.Concurrency, prefetch);
                 _started.TrySetResult();
                 await closed.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
-                await channel.DisposeAsync().ConfigureAwait(false);
-                channel = null;
+                await acks.Channel.DisposeAsync().ConfigureAwait(false);
+                acks = null;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -99,7 +99,7 @@ internal sealed class TaskWorkerService(
         _rescueRequests.Writer.TryComplete();
         await rescueLoop.ConfigureAwait(false);
         await syncLoop.ConfigureAwait(false);
-        await DrainAsync(channel, consumerTags, loops).ConfigureAwait(false);
+        await DrainAsync(acks, consumerTags, loops).ConfigureAwait(false);
     }
 
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)
@@ -159,7 +159,7 @@ internal sealed class TaskWorkerService(
         }
     }
 
-    private async Task<IChannel> OpenConsumerChannelAsync(
+    private async Task<ChannelAcknowledger> OpenConsumerChannelAsync(
         IReadOnlyList<string> queues, ushort prefetch, TaskCompletionSource closed, List<string> consumerTags,
         CancellationToken stoppingToken)
     {
@@ -179,15 +179,17 @@ internal sealed class TaskWorkerService(
                 return Task.CompletedTask;
             };
             await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
+            // A quarter of the prefetch window waits for a multiple-ack at most, so the broker keeps delivering.
+            var acks = new ChannelAcknowledger(channel, Math.Max(1, prefetch / 4));
             consumerTags.Clear();
             foreach (var queue in queues)
             {
                 var consumer = new AsyncEventingBasicConsumer(channel);
-                consumer.ReceivedAsync += (_, args) => OnReceivedAsync(channel, queue, args);
+                consumer.ReceivedAsync += (_, args) => OnReceivedAsync(acks, queue, args);
                 consumerTags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false));
             }
 
-            return channel;
+            return acks;
         }
         catch
         {
@@ -196,8 +198,9 @@ internal sealed class TaskWorkerService(
         }
     }
 
-    private async Task DrainAsync(IChannel? channel, List<string> consumerTags, Task[] loops)
+    private async Task DrainAsync(ChannelAcknowledger? acks, List<string> consumerTags, Task[] loops)
     {
+        var channel = acks?.Channel;
         _draining = true;
         _drainingSignal.TrySetResult();
         TaskEngineLog.WorkerDraining(logger, running.Count, _options.ShutdownGracePeriod);
@@ -234,6 +237,11 @@ internal sealed class TaskWorkerService(
         }
 
         await backend.Subscriber.UnsubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+        if (acks is not null)
+        {
+            await acks.FlushAsync().ConfigureAwait(false);
+        }
+
         if (channel is not null)
         {
             try
@@ -251,7 +259,7 @@ internal sealed class TaskWorkerService(
         TaskEngineLog.WorkerStopped(logger);
     }
 
-    private async Task OnReceivedAsync(IChannel channel, string queue, BasicDeliverEventArgs args)
+    private async Task OnReceivedAsync(ChannelAcknowledger acks, string queue, BasicDeliverEventArgs args)
     {
         var properties = args.BasicProperties;
         var delivery = new TaskDelivery
@@ -271,9 +279,10 @@ internal sealed class TaskWorkerService(
             ReceivedAt = timeProvider.GetUtcNow(),
         };
 
-        if (_draining || !_buffer.Writer.TryWrite(new WorkItem(delivery, channel)))
+        acks.Delivered(delivery.DeliveryTag);
+        if (_draining || !_buffer.Writer.TryWrite(new WorkItem(delivery, acks)))
         {
-            await SettleAsync(channel, delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+            await acks.SettleNowAsync(delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
         }
     }
 
@@ -285,7 +294,7 @@ internal sealed class TaskWorkerService(
         {
             if (_draining)
             {
-                await SettleAsync(item.Channel, item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+                await item.Acks.SettleNowAsync(item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
                 requeued++;
                 continue;
             }
@@ -294,7 +303,7 @@ internal sealed class TaskWorkerService(
             try
             {
                 outcome = await executor.ExecuteAsync(
-                    item.Delivery, () => SettleAsync(item.Channel, item.Delivery.DeliveryTag, requeue: null), _abort.Token).ConfigureAwait(false);
+                    item.Delivery, () => item.Acks.SettleNowAsync(item.Delivery.DeliveryTag, requeue: null), _abort.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -317,11 +326,12 @@ internal sealed class TaskWorkerService(
 
             if (outcome == DeliveryOutcome.Ack)
             {
-                await SettleAsync(item.Channel, item.Delivery.DeliveryTag, requeue: null).ConfigureAwait(false);
+                // With more work queued the ack can wait for others; a worker about to idle acks at once.
+                await item.Acks.AckAsync(item.Delivery.DeliveryTag, now: _buffer.Reader.Count == 0).ConfigureAwait(false);
             }
             else if (outcome == DeliveryOutcome.Requeue)
             {
-                await SettleAsync(item.Channel, item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+                await item.Acks.SettleNowAsync(item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
             }
         }
 
@@ -332,25 +342,6 @@ internal sealed class TaskWorkerService(
     }
 
     /// <summary>Ack (requeue null) or nack; a closed channel means the broker already took the message back.</summary>
-    private static async Task SettleAsync(IChannel channel, ulong deliveryTag, bool? requeue)
-    {
-        try
-        {
-            if (requeue is null)
-            {
-                await channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
-            }
-            else
-            {
-                await channel.BasicNackAsync(deliveryTag, multiple: false, requeue.Value).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
-        {
-            // Redelivered by the broker.
-        }
-    }
-
     private void OnRevoke(RedisChannel channel, RedisValue taskId)
     {
         if (taskId.HasValue)
@@ -367,5 +358,5 @@ internal sealed class TaskWorkerService(
         base.Dispose();
     }
 
-    private sealed record WorkItem(TaskDelivery Delivery, IChannel Channel);
+    private sealed record WorkItem(TaskDelivery Delivery, ChannelAcknowledger Acks);
 }

@@ -1,0 +1,145 @@
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Onboarding.TaskEngine.Execution;
+
+/// <summary>
+/// Settles the deliveries of one consumer channel. Acks of finished tasks are coalesced: while the worker has more
+/// work queued they wait (up to <c>batch</c> of them, and never longer than <see cref="MaxDelay"/>), then go out as one
+/// multiple-ack where <see cref="AckWindow"/> allows it. Each basic.ack costs the broker about as much as a delivery,
+/// so under load this takes a third off its work per task; an idle worker acks at once. Nacks and early acks are sent
+/// at once.
+/// </summary>
+internal sealed class ChannelAcknowledger(IChannel channel, int batch)
+{
+    /// <summary>The longest a finished task's ack waits for company.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(2);
+
+    private readonly Lock _gate = new();
+    private readonly AckWindow _window = new();
+    private bool _flushing;
+    private bool _flushScheduled;
+
+    public IChannel Channel => channel;
+
+    public void Delivered(ulong tag)
+    {
+        lock (_gate)
+        {
+            _window.Delivered(tag);
+        }
+    }
+
+    /// <summary>Acks a finished delivery: now when <paramref name="now"/> or enough wait, else shortly.</summary>
+    public Task AckAsync(ulong tag, bool now)
+    {
+        lock (_gate)
+        {
+            _window.RequestAck(tag);
+            if (!now && _window.Waiting < batch)
+            {
+                if (!_flushScheduled)
+                {
+                    _flushScheduled = true;
+                    _ = Task.Delay(MaxDelay).ContinueWith(
+                        static (_, state) => ((ChannelAcknowledger)state!).FlushAsync(), this,
+                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+
+                return Task.CompletedTask;
+            }
+        }
+
+        return FlushAsync();
+    }
+
+    /// <summary>Sends every waiting ack.</summary>
+    public async Task FlushAsync()
+    {
+        lock (_gate)
+        {
+            _flushScheduled = false;
+            if (_flushing)
+            {
+                // The running flush loops until nothing waits.
+                return;
+            }
+
+            _flushing = true;
+        }
+
+        try
+        {
+            while (true)
+            {
+                AckPlan plan;
+                lock (_gate)
+                {
+                    plan = _window.TakePlan();
+                    if (plan.IsEmpty)
+                    {
+                        _flushing = false;
+                        return;
+                    }
+                }
+
+                await SendAsync(plan).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _flushing = false;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Nacks (requeue or not) or acks one delivery at once, outside the coalescing.</summary>
+    public async Task SettleNowAsync(ulong tag, bool? requeue)
+    {
+        try
+        {
+            if (requeue is null)
+            {
+                await channel.BasicAckAsync(tag, multiple: false).ConfigureAwait(false);
+            }
+            else
+            {
+                await channel.BasicNackAsync(tag, multiple: false, requeue.Value).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+        {
+            // Redelivered by the broker.
+        }
+
+        // Only now: until the frame is out, a multiple-ack must not reach over this tag.
+        lock (_gate)
+        {
+            _window.Settled(tag);
+        }
+    }
+
+    private async Task SendAsync(AckPlan plan)
+    {
+        try
+        {
+            if (plan.MultipleUpTo != 0)
+            {
+                await channel.BasicAckAsync(plan.MultipleUpTo, multiple: true).ConfigureAwait(false);
+            }
+
+            foreach (var tag in plan.Singles)
+            {
+                await channel.BasicAckAsync(tag, multiple: false).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+        {
+            // The channel is gone: the broker redelivers what it did not see acked, as after a crash.
+        }
+    }
+}
