@@ -22,7 +22,7 @@ internal static class Workloads
         using var counter = new TaskCounter(queue);
         var client = host.Client;
 
-        var warmUp = Math.Min(count, 500);
+        var warmUp = Math.Min(count, 5_000);
         await ForEachConcurrentAsync(warmUp, options.Publishers, _ => client.SendAsync(DiagnosticTasks.Noop, options: FireAndForget, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await counter.WaitForAsync(warmUp, LongWait, cancellationToken).ConfigureAwait(false);
 
@@ -85,7 +85,7 @@ internal static class Workloads
         await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
         var client = host.Client;
 
-        var warmUp = await SendAllAsync(client, Math.Min(count, 200), options.Publishers, cancellationToken).ConfigureAwait(false);
+        var warmUp = await SendAllAsync(client, Math.Min(count, 3_000), options.Publishers, cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(warmUp.Select(r => r.GetAsync(LongWait, cancellationToken))).ConfigureAwait(false);
 
         var cpu = CpuTime();
