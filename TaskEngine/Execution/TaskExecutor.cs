@@ -161,6 +161,8 @@ internal sealed class TaskExecutor(
         var context = new TaskContext(message, delivery.Queue, delivery.Redelivered);
         running.Add(message.Id, revoke);
         var started = timeProvider.GetTimestamp();
+        // Asked now so that the round trip overlaps the run instead of delaying the next chain step.
+        var rerunCheck = workflow.StartRerunCheck(message);
         var run = InvokeAsync(registration, context, linked.Token);
         try
         {
@@ -172,7 +174,7 @@ internal sealed class TaskExecutor(
             TaskEngineDiagnostics.Succeeded.Add(1, tags);
             TaskEngineLog.TaskSucceeded(logger, message.Name, message.Id, seconds);
             // Workflow: callbacks and the next chain step go out before the result is stored, then the chord part returns.
-            var children = await workflow.OnSucceededAsync(message, value, CancellationToken.None).ConfigureAwait(false);
+            var children = await workflow.OnSucceededAsync(message, value, rerunCheck, CancellationToken.None).ConfigureAwait(false);
             if (!message.IgnoreResult && !options.IgnoreResult)
             {
                 await StoreAsync(message.Id, ResultMetaWriter.Success(
@@ -223,6 +225,9 @@ internal sealed class TaskExecutor(
         finally
         {
             running.Remove(message.Id);
+            // Not awaited when the task failed: its error (Redis away) is observed here.
+            _ = rerunCheck?.ContinueWith(
+                static check => _ = check.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 

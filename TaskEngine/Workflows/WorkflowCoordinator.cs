@@ -20,7 +20,14 @@ internal interface IWorkflowCoordinator
     /// Publishes the callbacks and the next chain step (before the result is stored, as Celery does). Returns the
     /// <c>children</c> JSON for the task's meta, or null when nothing was published.
     /// </summary>
-    Task<string?> OnSucceededAsync(TaskMessage message, object? value, CancellationToken cancellationToken);
+    Task<string?> OnSucceededAsync(TaskMessage message, object? value, Task<bool>? rerunCheck, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// For a message with children to send (callbacks, the rest of a chain): starts the check whether its SUCCESS is
+    /// stored already, i.e. whether this is a re-run (redelivered, or published twice after a lost confirm) whose
+    /// children went out before. Null when there is nothing to check.
+    /// </summary>
+    Task<bool>? StartRerunCheck(TaskMessage message);
 
     /// <summary>After SUCCESS is stored: the chord part return (§2.7), firing the body when this part completes it.</summary>
     Task OnSuccessStoredAsync(TaskMessage message, object? value, CancellationToken cancellationToken);
@@ -42,10 +49,15 @@ internal sealed class WorkflowCoordinator(
 {
     private readonly WorkflowSteps _steps = new(new CanvasPlanner(TaskClient.NewTaskId));
 
-    public async Task<string?> OnSucceededAsync(TaskMessage message, object? value, CancellationToken cancellationToken)
+    public async Task<string?> OnSucceededAsync(TaskMessage message, object? value, Task<bool>? rerunCheck, CancellationToken cancellationToken)
     {
         var embed = ReadEmbed(message);
         if (embed.Callbacks is not { Count: > 0 } && embed.Chain is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        if (await (rerunCheck ?? IsSucceededAsync(message.Id, cancellationToken)).ConfigureAwait(false))
         {
             return null;
         }
@@ -54,11 +66,18 @@ internal sealed class WorkflowCoordinator(
         var finished = Finished(message, embed);
         var plan = _steps.OnSuccess(finished, result);
         var headers = CompensationsForNextStep(message, embed, result);
-        // A re-executed task (redelivered, run twice) whose SUCCESS is stored has sent its children already.
-        var published = await publisher.PublishAsync(plan, finished.EffectiveRootId, headers, backend.MetaKey(message.Id), cancellationToken)
-            .ConfigureAwait(false);
-        return published && plan.Results.Count > 0 ? ResultTuple.ChildrenJson(plan.Results) : null;
+        await publisher.PublishAsync(plan, finished.EffectiveRootId, headers, cancellationToken).ConfigureAwait(false);
+        return plan.Results.Count > 0 ? ResultTuple.ChildrenJson(plan.Results) : null;
     }
+
+    public Task<bool>? StartRerunCheck(TaskMessage message) =>
+        IsNonEmptyList(message.Callbacks) || IsNonEmptyList(message.Chain) ? IsSucceededAsync(message.Id, CancellationToken.None) : null;
+
+    private static bool IsNonEmptyList(JsonElement? element) =>
+        element is { ValueKind: JsonValueKind.Array } list && list.GetArrayLength() > 0;
+
+    private async Task<bool> IsSucceededAsync(string taskId, CancellationToken cancellationToken) =>
+        await backend.GetAsync(taskId, cancellationToken).ConfigureAwait(false) is { State: TaskState.Success };
 
     public Task OnSuccessStoredAsync(TaskMessage message, object? value, CancellationToken cancellationToken) =>
         message.Chord is { ValueKind: JsonValueKind.Object } && message.GroupId is not null

@@ -32,66 +32,40 @@ internal sealed class WorkflowPublisher(
 
     private readonly string _origin = options.Value.Origin ?? $"gen{Environment.ProcessId}@{Environment.MachineName}";
 
-    public Task PublishAsync(
+    public async Task PublishAsync(
         PublishPlan plan,
         string indexRootId,
         IReadOnlyDictionary<string, string>? headersByTaskId,
-        CancellationToken cancellationToken) =>
-        PublishAsync(plan, indexRootId, headersByTaskId, finishedMetaKey: null, cancellationToken);
-
-    /// <summary>
-    /// Publishes a plan; with <paramref name="finishedMetaKey"/>, the children of that finished task, and nothing
-    /// (false) when its SUCCESS is stored already.
-    /// </summary>
-    public async Task<bool> PublishAsync(
-        PublishPlan plan,
-        string indexRootId,
-        IReadOnlyDictionary<string, string>? headersByTaskId,
-        string? finishedMetaKey,
         CancellationToken cancellationToken)
     {
         // Chord sizes and saved groups are in Redis before any message can finish (a part must find its chord's size).
-        // The index only feeds status trees, so without a guard it is written beside the publishes. The messages of one
-        // plan are independent branches and go out at once: a 1,000-part chord costs one round of pipelined confirms,
-        // not 1,000 sequential ones.
-        var entries = IndexEntries(plan, timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
-        var guard = finishedMetaKey is null ? null : store.IndexUnlessSucceededAsync(finishedMetaKey, indexRootId, entries, cancellationToken);
-        var bookkeeping = new List<Task>(plan.ChordSizes.Count + plan.SavedGroups.Count + 1);
-        foreach (var size in plan.ChordSizes)
+        // The index only feeds status trees, so it is written beside the publishes. The messages of one plan are
+        // independent branches and go out at once: a 1,000-part chord costs one round of pipelined confirms, not
+        // 1,000 sequential ones.
+        if (plan.ChordSizes.Count + plan.SavedGroups.Count > 0)
         {
-            bookkeeping.Add(store.SetChordSizeAsync(size.GroupId, size.Size, cancellationToken));
+            var bookkeeping = new List<Task>(plan.ChordSizes.Count + plan.SavedGroups.Count);
+            foreach (var size in plan.ChordSizes)
+            {
+                bookkeeping.Add(store.SetChordSizeAsync(size.GroupId, size.Size, cancellationToken));
+            }
+
+            foreach (var group in plan.SavedGroups)
+            {
+                bookkeeping.Add(store.SaveGroupAsync(group.Id, ResultTuple.GroupMetaJson(group), cancellationToken));
+            }
+
+            await Task.WhenAll(bookkeeping).ConfigureAwait(false);
         }
 
-        foreach (var group in plan.SavedGroups)
-        {
-            bookkeeping.Add(store.SaveGroupAsync(group.Id, ResultTuple.GroupMetaJson(group), cancellationToken));
-        }
-
-        if (guard is not null)
-        {
-            bookkeeping.Add(guard);
-        }
-
-        await Task.WhenAll(bookkeeping).ConfigureAwait(false);
-        if (guard is not null && !await guard.ConfigureAwait(false))
-        {
-            // Ran before: the chord sizes or groups written beside the guard belong to ids never published and expire.
-            return false;
-        }
-
-        var publishes = new Task[plan.Messages.Count + (guard is null ? 1 : 0)];
+        var publishes = new Task[plan.Messages.Count + 1];
         for (var i = 0; i < plan.Messages.Count; i++)
         {
             publishes[i] = PublishAsync(plan.Messages[i], Compensations(plan.Messages[i]), cancellationToken);
         }
 
-        if (guard is null)
-        {
-            publishes[^1] = store.IndexAsync(indexRootId, entries, cancellationToken);
-        }
-
+        publishes[^1] = store.IndexAsync(indexRootId, IndexEntries(plan, timeProvider.GetUtcNow().ToUnixTimeMilliseconds()), cancellationToken);
         await Task.WhenAll(publishes).ConfigureAwait(false);
-        return true;
 
         string? Compensations(PlannedMessage planned) =>
             headersByTaskId is not null && headersByTaskId.TryGetValue(planned.TaskId, out var compensations) ? compensations : null;

@@ -46,26 +46,6 @@ internal sealed class WorkflowStore(IConnectionMultiplexer redis, IOptions<TaskE
         return {count, extra or false, size or false}
         """;
 
-    // The index write of a finished task's children, skipped when that task's SUCCESS is stored already: a task run
-    // twice (redelivered, or published twice after a lost confirm) must not send its children twice. One round trip
-    // where a GET followed by the HSETNXs took two on every chain step.
-    private const string GuardedIndexScript = """
-        local meta = redis.call('GET', KEYS[1])
-        if meta then
-          local ok, decoded = pcall(cjson.decode, meta)
-          if ok and type(decoded) == 'table' and decoded['status'] == 'SUCCESS' then
-            return 0
-          end
-        end
-        for i = 2, #ARGV, 2 do
-          redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
-        end
-        if #ARGV > 1 then
-          redis.call('PEXPIRE', KEYS[2], ARGV[1])
-        end
-        return 1
-        """;
-
     private readonly TaskEngineOptions _options = options.Value;
 
     private IDatabase Database => redis.GetDatabase();
@@ -168,26 +148,6 @@ internal sealed class WorkflowStore(IConnectionMultiplexer redis, IOptions<TaskE
         writes.Add(batch.KeyExpireAsync(key, _options.ResultExpires));
         batch.Execute();
         await Task.WhenAll(writes).WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Writes the index entries unless <paramref name="finishedMetaKey"/> holds a SUCCESS; false when it does (the
-    /// finished task ran before and its children are out already).
-    /// </summary>
-    public async Task<bool> IndexUnlessSucceededAsync(
-        string finishedMetaKey, string rootId, IReadOnlyList<KeyValuePair<string, string>> entries, CancellationToken cancellationToken)
-    {
-        var values = new RedisValue[1 + (entries.Count * 2)];
-        values[0] = (long)_options.ResultExpires.TotalMilliseconds;
-        for (var i = 0; i < entries.Count; i++)
-        {
-            values[1 + (i * 2)] = entries[i].Key;
-            values[2 + (i * 2)] = entries[i].Value;
-        }
-
-        var result = await Database.ScriptEvaluateAsync(GuardedIndexScript, [finishedMetaKey, IndexKey(rootId)], values)
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        return (long)result == 1;
     }
 
     public async Task<IReadOnlyList<KeyValuePair<string, string>>> GetIndexAsync(string rootId, CancellationToken cancellationToken)
