@@ -218,13 +218,15 @@ internal static class HotPathProfile
         await Workloads.ForEachConcurrentAsync(Math.Min(count, 500), parallelism, operation).ConfigureAwait(false);
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var cpu = Workloads.CpuTime();
+        var brokerCpu = Workloads.BrokerCpuTime();
         var started = Stopwatch.GetTimestamp();
         await Workloads.ForEachConcurrentAsync(count, parallelism, operation).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var cpuPerOp = (Workloads.CpuTime() - cpu).TotalMicroseconds / count;
+        var brokerNote = step.StartsWith("publish", StringComparison.Ordinal) ? Workloads.BrokerCpuNote(brokerCpu, count, "message") : string.Empty;
         var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         var rate = count / elapsed.TotalSeconds;
         return new ProfileRow(step, elapsed.TotalMicroseconds / count, bytes / (double)count, count,
-            FormattableString.Invariant($"throughput {rate:N0}/s (µs/op = 1/throughput); CPU of this process {cpuPerOp:N1} µs/op"));
+            FormattableString.Invariant($"throughput {rate:N0}/s (µs/op = 1/throughput); CPU of this process {cpuPerOp:N1} µs/op{brokerNote}"));
     }
 }
