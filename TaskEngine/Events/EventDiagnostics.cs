@@ -48,4 +48,7 @@ internal static partial class EventLog
 
     [LoggerMessage(105, LogLevel.Error, "Event delivery handling failed; message requeued")]
     public static partial void DeliveryError(ILogger logger, Exception exception);
+
+    [LoggerMessage(106, LogLevel.Warning, "Event {EventType}[{EventId}] reached no queue on {Exchange}; dead-lettered as unroutable")]
+    public static partial void Unroutable(ILogger logger, string eventType, string eventId, string exchange);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.RabbitMq;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -11,10 +12,12 @@ namespace Onboarding.TaskEngine.Events;
 
 /// <summary>
 /// Publishes each event once, persistent and confirmed, to the topic exchange with routing key = event type.
-/// An event no queue is bound to is not an error (nobody subscribed yet), so the publish is not mandatory.
+/// The publish is mandatory: an event no queue is bound to (nobody subscribed yet) comes back from the broker and is
+/// kept in the dead-letter queue with reason <c>unroutable</c>, to be replayed to the exchange once someone subscribes.
 /// </summary>
 internal sealed class RabbitMqEventPublisher(
     IConnection connection,
+    RabbitMqBroker broker,
     IOptions<EventOptions> options,
     IOptions<TaskEngineOptions> engineOptions,
     TimeProvider timeProvider,
@@ -86,9 +89,15 @@ internal sealed class RabbitMqEventPublisher(
             try
             {
                 var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
-                await channel.BasicPublishAsync(_options.Exchange, envelope.EventType, mandatory: false, properties, body, cancellationToken)
+                await channel.BasicPublishAsync(_options.Exchange, envelope.EventType, mandatory: true, properties, body, cancellationToken)
                     .ConfigureAwait(false);
                 break;
+            }
+            catch (PublishReturnException ex)
+            {
+                // Not the caller's failure: the event is a fact that happened; keep it until someone subscribes.
+                await DeadLetterUnroutableAsync(envelope, properties, body, ex, cancellationToken).ConfigureAwait(false);
+                return;
             }
             catch (Exception ex) when (attempt <= engineOptions.Value.PublishRetries && ex is AlreadyClosedException or OperationInterruptedException)
             {
@@ -105,6 +114,22 @@ internal sealed class RabbitMqEventPublisher(
         }
 
         EventDiagnostics.Published.Add(1, new KeyValuePair<string, object?>("event.type", envelope.EventType));
+    }
+
+    private async Task DeadLetterUnroutableAsync(
+        EventEnvelope envelope,
+        BasicProperties properties,
+        ReadOnlyMemory<byte> body,
+        PublishReturnException returned,
+        CancellationToken cancellationToken)
+    {
+        var reason = RabbitMqBroker.UnroutableReason;
+        var detail = $"{returned.ReplyCode} {returned.ReplyText}";
+        await broker.DeadLetterReturnedAsync(_options.Exchange, envelope.EventType, properties, body, reason, detail, cancellationToken)
+            .ConfigureAwait(false);
+        EventLog.Unroutable(logger, envelope.EventType, envelope.EventId, _options.Exchange);
+        EventDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason),
+            new KeyValuePair<string, object?>("event.type", envelope.EventType));
     }
 
     private async ValueTask<IChannel> GetChannelAsync(CancellationToken cancellationToken)

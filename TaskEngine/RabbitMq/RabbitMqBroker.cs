@@ -28,10 +28,22 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public const string DeathReasonHeader = "x-death-reason";
     public const string ExceptionHeader = "x-exception";
     public const string OriginalQueueHeader = "x-original-queue";
+    // Where a message that never reached a queue (an unroutable event) was going; replay sends it back there.
+    public const string OriginalExchangeHeader = "x-original-exchange";
+    public const string OriginalRoutingKeyHeader = "x-original-routing-key";
     public const string DeadLetteredAtHeader = "x-dead-lettered-at";
+    public const string UnroutableReason = "unroutable";
     internal const int MinDelayExponent = 4;
     internal const int MaxDelayExponent = 26;
     private const int MaxOutstandingConfirms = 4096;
+
+    /// <summary>The dead-letter bookkeeping (ours and the broker's) a replayed message no longer carries.</summary>
+    internal static readonly string[] ReplayStrippedHeaders =
+    [
+        DeathReasonHeader, ExceptionHeader, OriginalQueueHeader, OriginalExchangeHeader, OriginalRoutingKeyHeader, DeadLetteredAtHeader,
+        "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
+        "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason", "x-delivery-count",
+    ];
 
     private readonly IConnection _connection;
     private readonly TaskEngineOptions _options;
@@ -128,19 +140,67 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             new KeyValuePair<string, object?>("reason", reason));
     }
 
+    /// <summary>
+    /// Copies a message that never reached a queue (the broker returned it) to the dead-letter queue, with the
+    /// reason and the exchange and routing key it was sent to, so that a replay can send it there again.
+    /// </summary>
+    public async Task DeadLetterReturnedAsync(
+        string exchange,
+        string routingKey,
+        IReadOnlyBasicProperties properties,
+        ReadOnlyMemory<byte> body,
+        string reason,
+        string? exception,
+        CancellationToken cancellationToken)
+    {
+        var copy = new BasicProperties(properties);
+        var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (properties.Headers is not null)
+        {
+            foreach (var (key, value) in properties.Headers)
+            {
+                // The client's own publish-tracking header; the dead-letter publish gets a fresh one.
+                if (key != "x-dotnet-pub-seq-no")
+                {
+                    headers[key] = value;
+                }
+            }
+        }
+
+        headers[DeathReasonHeader] = reason;
+        headers[ExceptionHeader] = exception is { Length: > 4000 } ? exception[..4000] : exception;
+        headers[OriginalExchangeHeader] = exchange;
+        headers[OriginalRoutingKeyHeader] = routingKey;
+        headers[DeadLetteredAtHeader] = CeleryTime.FormatHeader(_timeProvider.GetUtcNow());
+        copy.Headers = headers;
+        copy.DeliveryMode = DeliveryModes.Persistent;
+        // A service that only publishes events may never have declared the dead-letter queue.
+        await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
+        await PublishRawAsync(_options.DeadLetterQueue, copy, body, cancellationToken).ConfigureAwait(false);
+        TaskEngineDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", exchange),
+            new KeyValuePair<string, object?>("reason", reason));
+    }
+
     public async Task<uint> DeadLetterCountAsync(CancellationToken cancellationToken)
     {
         var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
         return await channel.MessageCountAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Moves dead-lettered messages back to <c>x-original-queue</c>, confirmed before each ack.</summary>
+    /// <summary>
+    /// Moves dead-lettered messages back to <c>x-original-queue</c> (through the default exchange), or to
+    /// <c>x-original-exchange</c> with <c>x-original-routing-key</c>, confirmed before each ack. A message the broker
+    /// still cannot route goes back to the tail of the dead-letter queue, unchanged. One pass: at most the messages
+    /// that were there when it started (and <paramref name="maxMessages"/>), so such a message is not taken again.
+    /// </summary>
+    /// <returns>The number of messages delivered to their destination.</returns>
     public async Task<int> ReplayDeadLettersAsync(int maxMessages, CancellationToken cancellationToken)
     {
         await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
         await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var pending = await channel.MessageCountAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
         var moved = 0;
-        while (moved < maxMessages)
+        for (long taken = 0; taken < maxMessages && taken < pending; taken++)
         {
             var result = await channel.BasicGetAsync(_options.DeadLetterQueue, autoAck: false, cancellationToken).ConfigureAwait(false);
             if (result is null)
@@ -150,53 +210,78 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
 
             var properties = new BasicProperties(result.BasicProperties);
             var headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers);
-            // Ours, else the broker's own (a quorum queue's delivery limit), else the default queue.
-            var queue = TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalQueueHeader))
-                ?? TaskEnvelope.AsString(headers?.GetValueOrDefault("x-first-death-queue"))
-                ?? _options.DefaultQueue;
+            var (exchange, routingKey) = ReplayDestination(headers, _options.DefaultQueue);
             if (headers is not null)
             {
-                headers.Remove(DeathReasonHeader);
-                headers.Remove(ExceptionHeader);
-                headers.Remove(OriginalQueueHeader);
-                headers.Remove(DeadLetteredAtHeader);
-                headers.Remove("x-death");
-                headers.Remove("x-first-death-exchange");
-                headers.Remove("x-first-death-queue");
-                headers.Remove("x-first-death-reason");
-                headers.Remove("x-last-death-exchange");
-                headers.Remove("x-last-death-queue");
-                headers.Remove("x-last-death-reason");
-                headers.Remove("x-delivery-count");
+                foreach (var header in ReplayStrippedHeaders)
+                {
+                    headers.Remove(header);
+                }
+
                 properties.Headers = headers;
             }
 
-            await EnsureQueueAsync(queue, cancellationToken).ConfigureAwait(false);
-            await PublishRawAsync(queue, properties, result.Body.ToArray(), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (exchange.Length == 0)
+                {
+                    await EnsureQueueAsync(routingKey, cancellationToken).ConfigureAwait(false);
+                }
+
+                await PublishRawAsync(exchange, routingKey, properties, result.Body.ToArray(), cancellationToken).ConfigureAwait(false);
+                moved++;
+            }
+            catch (PublishReturnException)
+            {
+                // Still nobody to receive it (e.g. an event type nobody subscribes to yet): keep it, as it was.
+                await PublishRawAsync(_options.DeadLetterQueue, new BasicProperties(result.BasicProperties), result.Body.ToArray(), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             await channel.BasicAckAsync(result.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
-            moved++;
         }
 
         return moved;
     }
 
     /// <summary>
+    /// Where a replay sends a dead letter: back to its exchange and routing key when it never reached a queue,
+    /// else to our <c>x-original-queue</c>, else the broker's own (a quorum queue's delivery limit), else the default queue.
+    /// </summary>
+    internal static (string Exchange, string RoutingKey) ReplayDestination(IReadOnlyDictionary<string, object?>? headers, string defaultQueue)
+    {
+        if (TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalExchangeHeader)) is { } exchange
+            && TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalRoutingKeyHeader)) is { } routingKey)
+        {
+            return (exchange, routingKey);
+        }
+
+        var queue = TaskEnvelope.AsString(headers?.GetValueOrDefault(OriginalQueueHeader))
+            ?? TaskEnvelope.AsString(headers?.GetValueOrDefault("x-first-death-queue"))
+            ?? defaultQueue;
+        return (string.Empty, queue);
+    }
+
+    /// <summary>
     /// A confirmed publish to the default exchange. Retries when the channel or connection is closed (automatic
     /// recovery brings them back); a nack or an unroutable return throws.
     /// </summary>
-    public async Task PublishRawAsync(string queue, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public Task PublishRawAsync(string queue, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        PublishRawAsync(string.Empty, queue, properties, body, cancellationToken);
+
+    private async Task PublishRawAsync(string exchange, string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
-                await channel.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+                await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (attempt <= _options.PublishRetries && ex is AlreadyClosedException or OperationInterruptedException)
             {
-                TaskEngineLog.PublishRetry(_logger, ex, queue, attempt);
+                TaskEngineLog.PublishRetry(_logger, ex, exchange.Length == 0 ? routingKey : exchange, attempt);
                 // 100 ms, 200 ms, 400 ms … capped at 2 s: long enough to span a connection recovery.
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(2000, 100 * (1 << Math.Min(attempt - 1, 5))));
                 await Task.Delay(backoff, _timeProvider, cancellationToken).ConfigureAwait(false);

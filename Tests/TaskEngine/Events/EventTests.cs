@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Events;
 using Onboarding.Tests.Infrastructure;
@@ -183,6 +184,95 @@ public sealed class EventTests(BrokerFixture fixture) : IAsyncDisposable
         Assert.Equal(queue, originalQueue);
         Assert.Equal(body, deadBody);
         Assert.Empty(_ledger.Handled);
+    }
+
+    [Fact]
+    public async Task PublishAsync_DeadLettersAsUnroutable_WhenNoQueueIsBoundToEventType()
+    {
+        var host = await StartPublisherAsync();
+        var publisher = host.Services.GetRequiredService<IEventPublisher>();
+
+        var sent = await publisher.PublishAsync("user.login", new UserCreated(7, "l@o.g"), cancellationToken: Token);
+
+        var (headers, body) = await PeekDeadLetterAsync(host);
+        Assert.Equal("unroutable", headers["x-death-reason"]);
+        Assert.Equal(Exchange, headers["x-original-exchange"]);
+        Assert.Equal("user.login", headers["x-original-routing-key"]);
+        Assert.Equal("user.login", headers["x-event-type"]);
+        Assert.Contains("312", headers["x-exception"], StringComparison.Ordinal);
+        Assert.Equal(sent.EventId, EventEnvelope.FromUtf8Json(body).EventId);
+    }
+
+    [Fact]
+    public async Task ReplayAsync_DeliversUnroutableEvent_WhenAServiceSubscribedSince()
+    {
+        var host = await StartPublisherAsync();
+        var sent = await host.Services.GetRequiredService<IEventPublisher>()
+            .PublishAsync("user.login", new UserCreated(7, "l@o.g"), cancellationToken: Token);
+        await StartSubscriberAsync("audit", "user.login");
+
+        var replayed = await host.Services.GetRequiredService<IDeadLetterQueue>().ReplayAsync(cancellationToken: Token);
+
+        Assert.Equal(1, replayed);
+        await _ledger.WaitAsync(_subscribers[^1], sent.EventId).WaitAsync(Wait, Token);
+        Assert.Equal(0u, await host.MessageCountAsync(host.DeadLetterQueue));
+    }
+
+    [Fact]
+    public async Task ReplayAsync_KeepsEventsDeadLetteredInOrder_WhenStillNobodySubscribes()
+    {
+        var host = await StartPublisherAsync();
+        var publisher = host.Services.GetRequiredService<IEventPublisher>();
+        var first = await publisher.PublishAsync("user.login", new UserCreated(7, "l@o.g"), cancellationToken: Token);
+        await publisher.PublishAsync("user.logout", new UserCreated(7, "l@o.g"), cancellationToken: Token);
+        var dlq = host.Services.GetRequiredService<IDeadLetterQueue>();
+
+        var replayed = await dlq.ReplayAsync(cancellationToken: Token);
+
+        Assert.Equal(0, replayed);
+        Assert.Equal(2u, await dlq.CountAsync(Token));
+        var (headers, body) = await PeekDeadLetterAsync(host);
+        Assert.Equal("unroutable", headers["x-death-reason"]);
+        Assert.Equal("user.login", headers["x-original-routing-key"]);
+        Assert.Equal(first.EventId, EventEnvelope.FromUtf8Json(body).EventId);
+    }
+
+    [Fact]
+    public async Task PublishAsync_DeliversWithoutDeadLettering_WhenEventTypeIsBound()
+    {
+        var host = await StartSubscriberAsync("users", "user.created");
+
+        var sent = await host.Services.GetRequiredService<IEventPublisher>()
+            .PublishAsync("user.created", new UserCreated(42, "a@b.c"), cancellationToken: Token);
+
+        await _ledger.WaitAsync(_subscribers[0], sent.EventId).WaitAsync(Wait, Token);
+        Assert.Equal(0u, await host.MessageCountAsync(host.DeadLetterQueue));
+    }
+
+    /// <summary>A service that publishes events and subscribes to none, on this test's exchange.</summary>
+    private async Task<EngineTestHost> StartPublisherAsync()
+    {
+        var host = await EngineTestHost.StartAsync(fixture, worker: false, services: services => services.Configure<EventOptions>(o =>
+        {
+            o.Subscriber = "publisher-" + _suffix;
+            o.Exchange = Exchange;
+        }));
+        _hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>The head of the host's dead-letter queue, left there; string headers decoded.</summary>
+    private static async Task<(Dictionary<string, string> Headers, byte[] Body)> PeekDeadLetterAsync(EngineTestHost host)
+    {
+        await using var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token);
+        var message = await channel.BasicGetAsync(host.DeadLetterQueue, autoAck: false, Token)
+            ?? throw new InvalidOperationException("Nothing was dead-lettered.");
+        var headers = message.BasicProperties.Headers!
+            .Where(h => h.Value is byte[])
+            .ToDictionary(h => h.Key, h => Encoding.UTF8.GetString((byte[])h.Value!), StringComparer.Ordinal);
+        var body = message.Body.ToArray();
+        await channel.BasicNackAsync(message.DeliveryTag, multiple: false, requeue: true, Token);
+        return (headers, body);
     }
 
     private async Task<EngineTestHost> StartSubscriberAsync(string service, string pattern)
