@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.RabbitMq;
 using RabbitMQ.Client;
@@ -19,13 +18,11 @@ internal sealed class RabbitMqEventPublisher(
     IConnection connection,
     RabbitMqBroker broker,
     IOptions<EventOptions> options,
-    IOptions<TaskEngineOptions> engineOptions,
     TimeProvider timeProvider,
-    ILogger<RabbitMqEventPublisher> logger) : IEventPublisher, IAsyncDisposable
+    ILogger<RabbitMqEventPublisher> logger) : IEventPublisher
 {
     private readonly EventOptions _options = options.Value;
-    private readonly SemaphoreSlim _channelLock = new(1, 1);
-    private IChannel? _channel;
+    private Task? _exchangeDeclared;
 
     public async Task<EventEnvelope> PublishAsync<TEvent>(
         string eventType,
@@ -84,33 +81,36 @@ internal sealed class RabbitMqEventPublisher(
             Headers = headers,
         };
         var body = envelope.ToUtf8Json();
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
+            for (var redeclared = false; ; redeclared = true)
             {
-                var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
-                await channel.BasicPublishAsync(_options.Exchange, envelope.EventType, mandatory: true, properties, body, cancellationToken)
-                    .ConfigureAwait(false);
-                break;
+                await EnsureExchangeAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // The engine's confirmed channel, with its retries across a connection recovery.
+                    await broker.PublishRawAsync(_options.Exchange, envelope.EventType, properties, body, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (PublishReturnException ex)
+                {
+                    // Not the caller's failure: the event is a fact that happened; keep it until someone subscribes.
+                    await DeadLetterUnroutableAsync(envelope, properties, body, ex, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception ex) when (!redeclared && ex is AlreadyClosedException or OperationInterruptedException)
+                {
+                    // Still failing after the retries: the exchange may be gone (a broker that lost its data).
+                    TaskEngineLog.PublishRetry(logger, ex, _options.Exchange, 1);
+                    _exchangeDeclared = null;
+                }
             }
-            catch (PublishReturnException ex)
-            {
-                // Not the caller's failure: the event is a fact that happened; keep it until someone subscribes.
-                await DeadLetterUnroutableAsync(envelope, properties, body, ex, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception ex) when (attempt <= engineOptions.Value.PublishRetries && ex is AlreadyClosedException or OperationInterruptedException)
-            {
-                TaskEngineLog.PublishRetry(logger, ex, _options.Exchange, attempt);
-                var backoff = TimeSpan.FromMilliseconds(Math.Min(2000, 100 * (1 << Math.Min(attempt - 1, 5))));
-                await Task.Delay(backoff, timeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (activity is not null)
-            {
-                activity.AddException(ex);
-                activity.SetStatus(ActivityStatusCode.Error);
-                throw;
-            }
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            activity.AddException(ex);
+            activity.SetStatus(ActivityStatusCode.Error);
+            throw;
         }
 
         EventDiagnostics.Published.Add(1, new KeyValuePair<string, object?>("event.type", envelope.EventType));
@@ -132,46 +132,25 @@ internal sealed class RabbitMqEventPublisher(
             new KeyValuePair<string, object?>("event.type", envelope.EventType));
     }
 
-    private async ValueTask<IChannel> GetChannelAsync(CancellationToken cancellationToken)
+    private Task EnsureExchangeAsync(CancellationToken cancellationToken)
     {
-        if (_channel is { IsOpen: true } open)
+        // Declared once per publisher (two racing first publishes both declare, which is harmless); the client's
+        // topology recovery declares it again after a connection recovery.
+        var declared = _exchangeDeclared ??= DeclareExchangeAsync();
+        if (declared.IsFaulted || declared.IsCanceled)
         {
-            return open;
+            _exchangeDeclared = null;
         }
 
-        await _channelLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_channel is { IsOpen: true })
-            {
-                return _channel;
-            }
-
-            if (_channel is not null)
-            {
-                await _channel.DisposeAsync().ConfigureAwait(false);
-            }
-
-            var channel = await connection.CreateChannelAsync(
-                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
-                cancellationToken).ConfigureAwait(false);
-            await EventTopology.DeclareExchangeAsync(channel, _options.Exchange, cancellationToken).ConfigureAwait(false);
-            _channel = channel;
-            return channel;
-        }
-        finally
-        {
-            _channelLock.Release();
-        }
+        return declared.WaitAsync(cancellationToken);
     }
 
-    public async ValueTask DisposeAsync()
+    private async Task DeclareExchangeAsync()
     {
-        if (_channel is not null)
+        var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
+        await using (channel.ConfigureAwait(false))
         {
-            await _channel.DisposeAsync().ConfigureAwait(false);
+            await EventTopology.DeclareExchangeAsync(channel, _options.Exchange, CancellationToken.None).ConfigureAwait(false);
         }
-
-        _channelLock.Dispose();
     }
 }

@@ -269,7 +269,8 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public Task PublishRawAsync(string queue, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         PublishRawAsync(string.Empty, queue, properties, body, cancellationToken);
 
-    private async Task PublishRawAsync(string exchange, string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    /// <summary>The same to an exchange: a <see cref="PublishReturnException"/> says no queue was bound for the key.</summary>
+    public async Task PublishRawAsync(string exchange, string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
