@@ -29,6 +29,9 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
     /// <summary>Where the servers came from, for the report.</summary>
     public string Source { get; }
 
+    /// <summary>True when this process orchestrates the servers (the in-process AppHost).</summary>
+    public bool HostsAppHost => _app is not null;
+
     public static BenchmarkInfrastructure External(string rabbitMq, string redis) => new(rabbitMq, redis, null, "given connection strings");
 
     public static async Task<BenchmarkInfrastructure> StartAsync(TextWriter log, CancellationToken cancellationToken)
@@ -37,7 +40,8 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
         var redis = Environment.GetEnvironmentVariable("ONBOARDING_BENCH_REDIS");
         if (!string.IsNullOrEmpty(rabbitMq) && !string.IsNullOrEmpty(redis))
         {
-            return new BenchmarkInfrastructure(rabbitMq, redis, null, "ONBOARDING_BENCH_RABBITMQ / ONBOARDING_BENCH_REDIS");
+            return new BenchmarkInfrastructure(rabbitMq, redis, null,
+                Environment.GetEnvironmentVariable(MeasuringProcess.SourceVariable) ?? "ONBOARDING_BENCH_RABBITMQ / ONBOARDING_BENCH_REDIS");
         }
 
         await log.WriteLineAsync("Starting RabbitMQ and Redis through the AppHost (Infrastructure:Only=true) ...").ConfigureAwait(false);

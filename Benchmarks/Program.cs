@@ -24,6 +24,13 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 await using var infrastructure = await BenchmarkInfrastructure.StartAsync(Console.Error, cancellation.Token);
+if (infrastructure.HostsAppHost)
+{
+    // The orchestrator's background work (resource watchers, health checks, log streams) does not belong in the
+    // process that plays client and worker: the workloads run in a child that only gets the servers' addresses.
+    return await MeasuringProcess.RunAsync(args, infrastructure, cancellation.Token);
+}
+
 var report = await BenchmarkHarness.RunAsync(options, infrastructure, Console.Error, cancellation.Token);
 Console.WriteLine();
 Console.WriteLine(report.ToMarkdown());
