@@ -70,14 +70,25 @@ internal sealed class RedisResultBackend(
     /// <summary>The stored metas of <paramref name="taskIds"/> in one MGET, in order (null where nothing is stored).</summary>
     public async Task<IReadOnlyList<ResultMeta?>> GetManyAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
     {
+        var values = await GetRawManyAsync(taskIds, cancellationToken).ConfigureAwait(false);
+        return [.. values.Select(value => value.HasValue ? ResultMeta.Parse((byte[])value!) : null)];
+    }
+
+    /// <summary>The stored meta JSON of <paramref name="taskIds"/> in one MGET, in order (no value where nothing is stored).</summary>
+    public async Task<RedisValue[]> GetRawManyAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        if (taskIds.Count == 0)
+        {
+            return [];
+        }
+
         var keys = new RedisKey[taskIds.Count];
         for (var i = 0; i < keys.Length; i++)
         {
             keys[i] = MetaKey(taskIds[i]);
         }
 
-        var values = await redis.GetDatabase().StringGetAsync(keys).WaitAsync(cancellationToken).ConfigureAwait(false);
-        return [.. values.Select(value => value.HasValue ? ResultMeta.Parse((byte[])value!) : null)];
+        return await redis.GetDatabase().StringGetAsync(keys).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

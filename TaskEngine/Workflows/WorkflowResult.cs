@@ -64,11 +64,9 @@ public class WorkflowResult
         // One continuation per parent wait, not a WhenAny over all of them per completion: a chord body waits on
         // every header part, and re-registering on 1,000 pending tasks each time one finished cost O(n²).
         var parentFailed = new TaskCompletionSource<ResultMeta>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var parentWaits = new Task<ResultMeta>[parentIds.Count];
-        for (var i = 0; i < parentWaits.Length; i++)
+        foreach (var parentId in parentIds)
         {
-            parentWaits[i] = Backend.WaitAsync(parentIds[i], timeout, stop.Token);
-            _ = parentWaits[i].ContinueWith(
+            _ = Backend.WaitAsync(parentId, timeout, stop.Token).ContinueWith(
                 static (wait, state) =>
                 {
                     // A wait that timed out or was cancelled says nothing about the parent; its exception is observed here.

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.Redis;
 
 namespace Onboarding.TaskEngine.Workflows;
 
@@ -34,7 +35,7 @@ public interface IWorkflowStatusReader
 /// Merges the workflow index written at publish time (<c>onboarding-workflow-&lt;root&gt;</c>, one per id that
 /// published children) with Celery's <c>children</c> in the result metas, so Python-published steps show too.
 /// </summary>
-internal sealed class WorkflowStatusReader(WorkflowStore store) : IWorkflowStatusReader
+internal sealed class WorkflowStatusReader(WorkflowStore store, RedisResultBackend backend) : IWorkflowStatusReader
 {
     private const int MaxNodes = 10_000;
 
@@ -74,15 +75,15 @@ internal sealed class WorkflowStatusReader(WorkflowStore store) : IWorkflowStatu
                 }
             }
 
-            var values = await store.GetMetasAsync(frontier, cancellationToken).ConfigureAwait(false);
+            var values = await backend.GetRawManyAsync(frontier, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < frontier.Count; i++)
             {
-                if (values[i] is not { } raw)
+                if (!values[i].HasValue)
                 {
                     continue;
                 }
 
-                using var document = JsonDocument.Parse(raw);
+                using var document = JsonDocument.Parse((ReadOnlyMemory<byte>)values[i]);
                 var meta = document.RootElement.Clone();
                 metas[frontier[i]] = meta;
                 if (meta.TryGetProperty("children", out var children) && children.ValueKind == JsonValueKind.Array)

@@ -155,17 +155,4 @@ internal sealed class WorkflowStore(IConnectionMultiplexer redis, IOptions<TaskE
         var entries = await Database.HashGetAllAsync(IndexKey(rootId)).WaitAsync(cancellationToken).ConfigureAwait(false);
         return [.. entries.Select(entry => new KeyValuePair<string, string>((string)entry.Name!, (string)entry.Value!))];
     }
-
-    /// <summary>MGET of raw result metas (null where nothing is stored).</summary>
-    public async Task<IReadOnlyList<string?>> GetMetasAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
-    {
-        if (taskIds.Count == 0)
-        {
-            return [];
-        }
-
-        var keys = taskIds.Select(id => (RedisKey)string.Concat(_options.ResultKeyPrefix, "celery-task-meta-", id)).ToArray();
-        var values = await Database.StringGetAsync(keys).WaitAsync(cancellationToken).ConfigureAwait(false);
-        return [.. values.Select(value => value.HasValue ? (string?)value : null)];
-    }
 }
