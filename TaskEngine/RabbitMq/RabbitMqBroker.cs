@@ -129,15 +129,9 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     {
         var properties = CopyProperties(delivery);
         var headers = properties.Headers ?? new Dictionary<string, object?>();
-        headers[DeathReasonHeader] = reason;
-        headers[ExceptionHeader] = exception is { Length: > 4000 } ? exception[..4000] : exception;
         headers[OriginalQueueHeader] = delivery.Queue;
-        headers[DeadLetteredAtHeader] = CeleryTime.FormatHeader(_timeProvider.GetUtcNow());
         properties.Headers = headers;
-        await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
-        await PublishRawAsync(_options.DeadLetterQueue, properties, delivery.Body, cancellationToken).ConfigureAwait(false);
-        TaskEngineDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", delivery.Queue),
-            new KeyValuePair<string, object?>("reason", reason));
+        await PublishDeadLetterAsync(properties, delivery.Body, reason, exception, delivery.Queue, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -167,17 +161,25 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             }
         }
 
-        headers[DeathReasonHeader] = reason;
-        headers[ExceptionHeader] = exception is { Length: > 4000 } ? exception[..4000] : exception;
         headers[OriginalExchangeHeader] = exchange;
         headers[OriginalRoutingKeyHeader] = routingKey;
-        headers[DeadLetteredAtHeader] = CeleryTime.FormatHeader(_timeProvider.GetUtcNow());
         copy.Headers = headers;
         copy.DeliveryMode = DeliveryModes.Persistent;
-        // A service that only publishes events may never have declared the dead-letter queue.
+        await PublishDeadLetterAsync(copy, body, reason, exception, exchange, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The reason, the exception and the time on a copy whose headers already say where it came from. The queue is
+    // declared first: a service that only publishes events may never have declared it.
+    private async Task PublishDeadLetterAsync(
+        BasicProperties properties, ReadOnlyMemory<byte> body, string reason, string? exception, string origin, CancellationToken cancellationToken)
+    {
+        var headers = properties.Headers!;
+        headers[DeathReasonHeader] = reason;
+        headers[ExceptionHeader] = exception is { Length: > 4000 } ? exception[..4000] : exception;
+        headers[DeadLetteredAtHeader] = CeleryTime.FormatHeader(_timeProvider.GetUtcNow());
         await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
-        await PublishRawAsync(_options.DeadLetterQueue, copy, body, cancellationToken).ConfigureAwait(false);
-        TaskEngineDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", exchange),
+        await PublishRawAsync(_options.DeadLetterQueue, properties, body, cancellationToken).ConfigureAwait(false);
+        TaskEngineDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", origin),
             new KeyValuePair<string, object?>("reason", reason));
     }
 
