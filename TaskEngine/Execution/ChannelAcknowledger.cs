@@ -4,11 +4,12 @@ using RabbitMQ.Client.Exceptions;
 namespace Onboarding.TaskEngine.Execution;
 
 /// <summary>
-/// Settles the deliveries of one consumer channel. Acks of finished tasks are coalesced: while the worker has more
-/// work queued they wait (up to <c>batch</c> of them, and never longer than <see cref="MaxDelay"/>), then go out as one
-/// multiple-ack where <see cref="AckWindow"/> allows it. Each basic.ack costs the broker about as much as a delivery,
-/// so under load this takes a third off its work per task; an idle worker acks at once. Nacks and early acks are sent
-/// at once.
+/// Settles the deliveries of one consumer channel. Acks of finished tasks are coalesced: they wait (up to <c>batch</c>
+/// of them, and never longer than <see cref="MaxDelay"/>), then go out as one multiple-ack where
+/// <see cref="AckWindow"/> allows it. Each basic.ack costs the broker about as much as a delivery, so under load this
+/// takes a third off its work per task. An idle worker waits too: a persistent message's ack makes the queue write its
+/// index, and a publish arriving meanwhile (the next step of a chain) waits behind it, 0.3 ms on the local broker.
+/// Nacks and early acks are sent at once.
 /// </summary>
 internal sealed class ChannelAcknowledger(IChannel channel, int batch)
 {
@@ -30,13 +31,13 @@ internal sealed class ChannelAcknowledger(IChannel channel, int batch)
         }
     }
 
-    /// <summary>Acks a finished delivery: now when <paramref name="now"/> or enough wait, else shortly.</summary>
-    public Task AckAsync(ulong tag, bool now)
+    /// <summary>Acks a finished delivery: now when enough wait, else within <see cref="MaxDelay"/>.</summary>
+    public Task AckAsync(ulong tag)
     {
         lock (_gate)
         {
             _window.RequestAck(tag);
-            if (!now && _window.Waiting < batch)
+            if (_window.Waiting < batch)
             {
                 if (!_flushScheduled)
                 {

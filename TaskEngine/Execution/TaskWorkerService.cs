@@ -326,8 +326,7 @@ internal sealed class TaskWorkerService(
 
             if (outcome == DeliveryOutcome.Ack)
             {
-                // With more work queued the ack can wait for others; a worker about to idle acks at once.
-                await item.Acks.AckAsync(item.Delivery.DeliveryTag, now: _buffer.Reader.Count == 0).ConfigureAwait(false);
+                await item.Acks.AckAsync(item.Delivery.DeliveryTag).ConfigureAwait(false);
             }
             else if (outcome == DeliveryOutcome.Requeue)
             {
