@@ -12,6 +12,14 @@ internal sealed record TaskDelivery
 
     public bool Redelivered { get; init; }
 
+    /// <summary>
+    /// Whether another copy of this message may have run: the broker redelivered it, or a publish whose outcome was
+    /// unknown (a lost confirm, a delay or retry of a possible duplicate, a replay) sent it again. Only such a
+    /// message checks for a stored SUCCESS before running and before sending its children.
+    /// </summary>
+    public bool PossibleDuplicate =>
+        Redelivered || (Headers is { } headers && headers.TryGetValue(RabbitMq.RabbitMqBroker.PossibleDuplicateHeader, out var mark) && mark is true);
+
     public required ReadOnlyMemory<byte> Body { get; init; }
 
     public IDictionary<string, object?>? Headers { get; init; }

@@ -80,10 +80,11 @@ internal sealed class TaskExecutor(
             return DeliveryOutcome.Ack;
         }
 
-        if (delivery.Redelivered && !message.IgnoreResult && !registration.Options.IgnoreResult
+        if (delivery.PossibleDuplicate && !message.IgnoreResult && !registration.Options.IgnoreResult
             && await backend.GetAsync(message.Id, abortToken).ConfigureAwait(false) is { State: TaskState.Success } stored)
         {
-            // A worker stored SUCCESS but died (or lost its connection) before the ack: do not run it twice
+            // A worker stored SUCCESS but died (or lost its connection) before the ack, or a second copy of the message
+            // got in: do not run it twice
             // (Celery's worker_deduplicate_successful_tasks, on by default here). The chord part return comes after
             // the store, so it may not have happened: repeat it (it counts a task id once, and the body fires once).
             TaskEngineLog.DuplicateSkipped(logger, message.Name, message.Id);
@@ -161,8 +162,9 @@ internal sealed class TaskExecutor(
         var context = new TaskContext(message, delivery.Queue, delivery.Redelivered);
         running.Add(message.Id, revoke);
         var started = timeProvider.GetTimestamp();
-        // Asked now so that the round trip overlaps the run instead of delaying the next chain step.
-        var rerunCheck = workflow.StartRerunCheck(message);
+        // Only a possible duplicate asks (another copy may finish first); asked now so that the round trip overlaps
+        // the run. A message published once and delivered once has no Redis round trip before its next chain step.
+        var rerunCheck = delivery.PossibleDuplicate ? workflow.StartRerunCheck(message) : null;
         var run = InvokeAsync(registration, context, linked.Token);
         try
         {
@@ -250,7 +252,8 @@ internal sealed class TaskExecutor(
                 RootId = message.RootId ?? message.Id,
                 ArgsRepr = null,
                 KwargsRepr = null,
-                ExtraHeaders = WithoutDeadLetterHeaders(message.ExtraHeaders),
+                // A possible duplicate's retry may be the second retry of the same run.
+                ExtraHeaders = WithoutDeadLetterHeaders(message.ExtraHeaders, delivery.PossibleDuplicate),
             };
             await broker.PublishAsync(next, delivery.Queue, CancellationToken.None).ConfigureAwait(false);
             TaskEngineDiagnostics.Retried.Add(1, tags);
@@ -336,9 +339,9 @@ internal sealed class TaskExecutor(
     // Results are stored even while shutting down: the token of the run must not lose a finished task's result.
     private Task StoreAsync(string taskId, byte[] json) => backend.StoreAsync(taskId, json, CancellationToken.None);
 
-    private static IReadOnlyDictionary<string, object?> WithoutDeadLetterHeaders(IReadOnlyDictionary<string, object?> headers)
+    private static IReadOnlyDictionary<string, object?> WithoutDeadLetterHeaders(IReadOnlyDictionary<string, object?> headers, bool possibleDuplicate)
     {
-        var copy = new Dictionary<string, object?>(headers.Count, StringComparer.Ordinal);
+        var copy = new Dictionary<string, object?>(headers.Count + 1, StringComparer.Ordinal);
         foreach (var (key, value) in headers)
         {
             if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
@@ -347,6 +350,15 @@ internal sealed class TaskExecutor(
             {
                 copy[key] = value;
             }
+        }
+
+        if (possibleDuplicate)
+        {
+            copy[RabbitMqBroker.PossibleDuplicateHeader] = true;
+        }
+        else
+        {
+            copy.Remove(RabbitMqBroker.PossibleDuplicateHeader);
         }
 
         return copy;

@@ -33,6 +33,8 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public const string OriginalRoutingKeyHeader = "x-original-routing-key";
     public const string DeadLetteredAtHeader = "x-dead-lettered-at";
     public const string UnroutableReason = "unroutable";
+    // Set on a copy that may duplicate one already in the broker (see TaskDelivery.PossibleDuplicate).
+    public const string PossibleDuplicateHeader = "x-onboarding-possible-duplicate";
     internal const int MinDelayExponent = 4;
     internal const int MaxDelayExponent = 26;
     private const int MaxOutstandingConfirms = 4096;
@@ -121,7 +123,14 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public async Task DelayAsync(TaskDelivery delivery, TimeSpan remaining, CancellationToken cancellationToken)
     {
         var exponent = DelayExponent(remaining) ?? MinDelayExponent;
-        await PublishToDelayAsync(delivery.Queue, exponent, CopyProperties(delivery), delivery.Body, cancellationToken).ConfigureAwait(false);
+        var properties = CopyProperties(delivery);
+        if (delivery.PossibleDuplicate)
+        {
+            // Redelivered after a crash that may have followed this very delay: the first copy may be in a delay queue.
+            properties.Headers = MarkPossibleDuplicate(properties.Headers);
+        }
+
+        await PublishToDelayAsync(delivery.Queue, exponent, properties, delivery.Body, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Copies the message to the dead-letter queue with the reason in headers (the caller then acks).</summary>
@@ -211,17 +220,16 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             }
 
             var properties = new BasicProperties(result.BasicProperties);
-            var headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers);
+            var headers = properties.Headers is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(properties.Headers);
             var (exchange, routingKey) = ReplayDestination(headers, _options.DefaultQueue);
-            if (headers is not null)
+            foreach (var header in ReplayStrippedHeaders)
             {
-                foreach (var header in ReplayStrippedHeaders)
-                {
-                    headers.Remove(header);
-                }
-
-                properties.Headers = headers;
+                headers.Remove(header);
             }
+
+            // A replay interrupted before its ack below is replayed again.
+            headers[PossibleDuplicateHeader] = true;
+            properties.Headers = headers;
 
             try
             {
@@ -285,6 +293,8 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             catch (Exception ex) when (attempt <= _options.PublishRetries && ex is AlreadyClosedException or OperationInterruptedException)
             {
                 TaskEngineLog.PublishRetry(_logger, ex, exchange.Length == 0 ? routingKey : exchange, attempt);
+                // The broker may have taken the first attempt before the channel closed: the next one may be a second copy.
+                properties.Headers = MarkPossibleDuplicate(properties.Headers);
                 // 100 ms, 200 ms, 400 ms … capped at 2 s: long enough to span a connection recovery.
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(2000, 100 * (1 << Math.Min(attempt - 1, 5))));
                 await Task.Delay(backoff, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -397,6 +407,9 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             await _channel.CloseAsync().ConfigureAwait(false);
         }
     }
+
+    internal static Dictionary<string, object?> MarkPossibleDuplicate(IDictionary<string, object?>? headers) =>
+        new(headers ?? new Dictionary<string, object?>(), StringComparer.Ordinal) { [PossibleDuplicateHeader] = true };
 
     /// <summary>Copies what a re-publish keeps; drops the broker's x-death bookkeeping and any AMQP expiration.</summary>
     private static BasicProperties CopyProperties(TaskDelivery delivery)

@@ -17,15 +17,16 @@ namespace Onboarding.TaskEngine.Workflows;
 internal interface IWorkflowCoordinator
 {
     /// <summary>
-    /// Publishes the callbacks and the next chain step (before the result is stored, as Celery does). Returns the
-    /// <c>children</c> JSON for the task's meta, or null when nothing was published.
+    /// Publishes the callbacks and the next chain step (before the result is stored, as Celery does), unless
+    /// <paramref name="rerunCheck"/> (from <see cref="StartRerunCheck"/>, null when the message is not a possible
+    /// duplicate) finds this task's SUCCESS stored. Returns the <c>children</c> JSON for the task's meta, or null when
+    /// nothing was published.
     /// </summary>
     Task<string?> OnSucceededAsync(TaskMessage message, object? value, Task<bool>? rerunCheck, CancellationToken cancellationToken);
 
     /// <summary>
-    /// For a message with children to send (callbacks, the rest of a chain): starts the check whether its SUCCESS is
-    /// stored already, i.e. whether this is a re-run (redelivered, or published twice after a lost confirm) whose
-    /// children went out before. Null when there is nothing to check.
+    /// For a possible duplicate with children to send (callbacks, the rest of a chain): starts the check whether its
+    /// SUCCESS is stored already, i.e. whether another copy ran and sent the children. Null when there is nothing to check.
     /// </summary>
     Task<bool>? StartRerunCheck(TaskMessage message);
 
@@ -57,7 +58,7 @@ internal sealed class WorkflowCoordinator(
             return null;
         }
 
-        if (await (rerunCheck ?? IsSucceededAsync(message.Id, cancellationToken)).ConfigureAwait(false))
+        if (rerunCheck is not null && await rerunCheck.ConfigureAwait(false))
         {
             return null;
         }
@@ -71,13 +72,13 @@ internal sealed class WorkflowCoordinator(
     }
 
     public Task<bool>? StartRerunCheck(TaskMessage message) =>
-        IsNonEmptyList(message.Callbacks) || IsNonEmptyList(message.Chain) ? IsSucceededAsync(message.Id, CancellationToken.None) : null;
+        IsNonEmptyList(message.Callbacks) || IsNonEmptyList(message.Chain) ? IsSucceededAsync(message.Id) : null;
 
     private static bool IsNonEmptyList(JsonElement? element) =>
         element is { ValueKind: JsonValueKind.Array } list && list.GetArrayLength() > 0;
 
-    private async Task<bool> IsSucceededAsync(string taskId, CancellationToken cancellationToken) =>
-        await backend.GetAsync(taskId, cancellationToken).ConfigureAwait(false) is { State: TaskState.Success };
+    private async Task<bool> IsSucceededAsync(string taskId) =>
+        await backend.GetAsync(taskId, CancellationToken.None).ConfigureAwait(false) is { State: TaskState.Success };
 
     public Task OnSuccessStoredAsync(TaskMessage message, object? value, CancellationToken cancellationToken) =>
         message.Chord is { ValueKind: JsonValueKind.Object } && message.GroupId is not null

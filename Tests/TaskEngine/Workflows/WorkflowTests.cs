@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Workflows;
 using Onboarding.Tests.Infrastructure;
 using Onboarding.Tests.TaskEngine.Integration;
@@ -213,6 +214,35 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         await (await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token)).GetAsync(Wait, Token);
         Assert.Equal(3, recorder.Count("counter:a"));
         Assert.Equal(1, recorder.Count("collect:"));
+    }
+
+    [Fact]
+    public async Task ChainStep_RunsAndSendsItsNextStepOnce_WhenACopyMarkedPossibleDuplicateArrivesAgain()
+    {
+        var recorder = new WorkflowRecorder();
+        await using var host = await StartAsync(fixture, recorder, concurrency: 1);
+        var plan = new CanvasPlanner().Plan(Chain.Of(Signature.Create("tests.counter", "first"), Signature.Create("tests.counter", "second").Immutable()));
+        var publisher = host.Services.GetRequiredService<WorkflowPublisher>();
+        var first = plan.Messages[0];
+        // As a publish retried after its channel closed sends it (the broker may hold the first attempt too).
+        var marked = first with
+        {
+            Options = first.Options with
+            {
+                Headers = new Dictionary<string, JsonElement> { [RabbitMqBroker.PossibleDuplicateHeader] = JsonSerializer.SerializeToElement(true) },
+            },
+        };
+
+        // The mark alone does not stop a message nobody ran yet.
+        await publisher.PublishAsync(plan with { Messages = [marked] }, first.TaskId, null, Token);
+        Assert.Equal("second#1", (await host.Client.GetResult(plan.Result!.Id).GetAsync(Wait, Token)).GetString());
+
+        // A second copy finds its SUCCESS: neither it nor its next step runs again (a task behind it on the single slot
+        // shows it was taken).
+        await publisher.PublishAsync(PublishPlan.Empty with { Messages = [marked] }, first.TaskId, null, Token);
+        await (await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token)).GetAsync(Wait, Token);
+        Assert.Equal(1, recorder.Count("counter:first"));
+        Assert.Equal(1, recorder.Count("counter:second"));
     }
 
     [Fact]
