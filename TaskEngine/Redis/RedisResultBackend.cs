@@ -59,6 +59,9 @@ internal sealed class RedisResultBackend(
 
     public RedisChannel RevokeChannel { get; } = RedisChannel.Literal(options.Value.ResultKeyPrefix + RevokeChannelName);
 
+    /// <summary>How often waits re-read what they wait for (<see cref="TaskEngineOptions.ResultPollInterval"/>).</summary>
+    public TimeSpan ResultPollInterval => _options.ResultPollInterval;
+
     public string MetaKey(string taskId) => string.Concat(_options.ResultKeyPrefix, MetaPrefix, taskId);
 
     public async Task<ResultMeta?> GetAsync(string taskId, CancellationToken cancellationToken)

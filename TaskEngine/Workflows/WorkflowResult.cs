@@ -3,6 +3,7 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.Redis;
+using StackExchange.Redis;
 
 namespace Onboarding.TaskEngine.Workflows;
 
@@ -48,7 +49,8 @@ public class WorkflowResult
 
     /// <summary>
     /// Waits for the result. Like Celery's <c>get(follow_parents=True)</c>, throws <see cref="TaskFailedException"/>
-    /// as soon as a parent (for a chord body: a header part) failed, even before this task's own result exists;
+    /// when a parent (for a chord body: a header part) failed, even before this task's own result exists: at once for
+    /// up to 16 parents, within <see cref="DependencyInjection.TaskEngineOptions.ResultPollInterval"/> for more;
     /// <see cref="TimeoutException"/> on timeout.
     /// </summary>
     public virtual async Task<JsonElement> GetAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -61,25 +63,14 @@ public class WorkflowResult
             parentIds.AddRange(LeafIds(parent));
         }
 
-        // One continuation per parent wait, not a WhenAny over all of them per completion: a chord body waits on
-        // every header part, and re-registering on 1,000 pending tasks each time one finished cost O(n²).
         var parentFailed = new TaskCompletionSource<ResultMeta>(TaskCreationOptions.RunContinuationsAsynchronously);
-        foreach (var parentId in parentIds)
+        if (parentIds.Count <= SubscribedParentLimit)
         {
-            _ = Backend.WaitAsync(parentId, timeout, stop.Token).ContinueWith(
-                static (wait, state) =>
-                {
-                    // A wait that timed out or was cancelled says nothing about the parent; its exception is observed here.
-                    if (wait.IsCompletedSuccessfully && wait.Result.State != TaskState.Success)
-                    {
-                        ((TaskCompletionSource<ResultMeta>)state!).TrySetResult(wait.Result);
-                    }
-                    else
-                    {
-                        _ = wait.Exception;
-                    }
-                },
-                parentFailed, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            WatchParents(parentIds, parentFailed, timeout, stop.Token);
+        }
+        else
+        {
+            _ = PollParentsAsync(parentIds, parentFailed, stop.Token);
         }
 
         try
@@ -113,6 +104,66 @@ public class WorkflowResult
             // Ends the parent waits still subscribed; their cancellations are observed by the continuations above.
             await stop.CancelAsync().ConfigureAwait(false);
             _ = own.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    // A chain's few parents: a subscription each, so a failed step is reported at once. A chord's header (1,000 parts
+    // in W5) would cost Redis and this process a SUBSCRIBE, GET, notification and UNSUBSCRIBE per part: those are
+    // polled, as Celery polls parents.
+    private const int SubscribedParentLimit = 16;
+
+    // One continuation per parent wait, not a WhenAny over all of them per completion (that re-registered on every
+    // pending wait each time one finished: O(n²)).
+    private void WatchParents(List<string> parentIds, TaskCompletionSource<ResultMeta> parentFailed, TimeSpan timeout, CancellationToken stop)
+    {
+        foreach (var parentId in parentIds)
+        {
+            _ = Backend.WaitAsync(parentId, timeout, stop).ContinueWith(
+                static (wait, state) =>
+                {
+                    // A wait that timed out or was cancelled says nothing about the parent; its exception is observed here.
+                    if (wait.IsCompletedSuccessfully && wait.Result.State != TaskState.Success)
+                    {
+                        ((TaskCompletionSource<ResultMeta>)state!).TrySetResult(wait.Result);
+                    }
+                    else
+                    {
+                        _ = wait.Exception;
+                    }
+                },
+                parentFailed, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    // Reads the parents not yet succeeded in one MGET, now and every ResultPollInterval, until one failed or all
+    // succeeded. Ends quietly when the wait is over; Redis errors are the task's own wait's to report.
+    private async Task PollParentsAsync(List<string> parentIds, TaskCompletionSource<ResultMeta> parentFailed, CancellationToken stop)
+    {
+        IReadOnlyList<string> pending = parentIds;
+        try
+        {
+            while (pending.Count > 0)
+            {
+                try
+                {
+                    var metas = await Backend.GetManyAsync(pending, stop).ConfigureAwait(false);
+                    if (metas.FirstOrDefault(meta => meta is { State: TaskState.Failure or TaskState.Revoked }) is { } failed)
+                    {
+                        parentFailed.TrySetResult(failed);
+                        return;
+                    }
+
+                    pending = [.. pending.Where((_, i) => metas[i] is not { State: TaskState.Success })];
+                }
+                catch (RedisException)
+                {
+                }
+
+                await Task.Delay(Backend.ResultPollInterval, Services.TimeProvider, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
         }
     }
 

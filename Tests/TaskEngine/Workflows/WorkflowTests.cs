@@ -29,6 +29,7 @@ public sealed class WorkflowTests(BrokerFixture fixture)
                 .AddTask<LabelArgs, StepHandler>("tests.step")
                 .AddTask<LabelArgs, StepHandler>("tests.step_fails", o => o.MaxRetries = 0)
                 .AddTask<CompensateArgs, CompensateHandler>("tests.compensate")
+                .AddTask<NoArgs, GateHandler>("tests.gate")
                 .AddTask<FlakyArgs, FlakyHandler>("tests.flaky", o =>
                 {
                     o.MaxRetries = 3;
@@ -37,7 +38,7 @@ public sealed class WorkflowTests(BrokerFixture fixture)
                     o.RetryBackoffMax = TimeSpan.FromMilliseconds(400);
                     o.RetryJitter = false;
                 }),
-            services: s => s.AddSingleton(recorder ?? new WorkflowRecorder()).AddSingleton(new Recorder()));
+            services: s => s.AddSingleton(recorder ?? new WorkflowRecorder()).AddSingleton(new Recorder()).AddSingleton(new Gate()));
 
     private static IWorkflowClient Workflows(EngineTestHost host) => host.Services.GetRequiredService<IWorkflowClient>();
 
@@ -243,6 +244,33 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         await (await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token)).GetAsync(Wait, Token);
         Assert.Equal(1, recorder.Count("counter:first"));
         Assert.Equal(1, recorder.Count("counter:second"));
+    }
+
+    [Fact]
+    public async Task ChordBodyGetAsync_ThrowsForTheFailedPart_BeforeAPartStillRunningFinishes_WhenHeaderIsLarge()
+    {
+        // More parts than GetAsync subscribes to: the header is polled, and the failure shows while a part still runs.
+        await using var host = await StartAsync(fixture);
+        var gate = host.Services.GetRequiredService<Gate>();
+        var failedId = NewId();
+        Signature[] header =
+        [
+            .. Enumerable.Range(0, 18).Select(i => Add(i, 1)),
+            Signature.Create("tests.gate"),
+            Signature.Create(DiagnosticTasks.Fail, "part broke").WithTaskId(failedId),
+        ];
+        try
+        {
+            var result = await Workflows(host).ApplyAsync(Chord.Of(header, Signature.Create("tests.collect")), Token);
+
+            var error = await Assert.ThrowsAsync<TaskFailedException>(() => result.GetAsync(Wait, Token));
+            Assert.Equal(failedId, error.TaskId);
+            Assert.Equal(TaskState.Pending, await result.GetStateAsync(Token));
+        }
+        finally
+        {
+            gate.Release.TrySetResult();
+        }
     }
 
     [Fact]
