@@ -3,12 +3,13 @@
 # AppHost (Infrastructure:Only=true) unless ONBOARDING_BENCH_RABBITMQ and ONBOARDING_BENCH_REDIS name running ones,
 # runs the workloads and prints a markdown table. Arguments go to the benchmark program:
 #   --quick                  10x smaller counts (CI smoke, development)
-#   --only W1,W2,W3,W4,W5,RSS,PROFILE
+#   --only W1,W2,W3,W4,W5,CELERY,RSS,PROFILE   (CELERY: W4 and W5 on real Celery, same broker and Redis)
 #   --json out.json          the results as JSON as well
 #   --concurrency N --publishers N --iterations N
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-prerequisites.sh
+# Debian's python3-celery too: the CELERY workload runs W4 and W5 on real Celery beside ours.
+scripts/install-prerequisites.sh --celery
 
 # Workers too: the memory workload runs the real worker host as a child process.
 dotnet build Benchmarks/Benchmarks.csproj --configuration Release --nologo --verbosity quiet >&2

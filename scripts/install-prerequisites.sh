@@ -2,15 +2,16 @@
 # Installs what the application and its tests need beyond the .NET SDK, and nothing that is already there:
 #  - RabbitMQ and Redis servers from the OS packages, unless a container runtime answers (then the AppHost uses the
 #    stock containers instead);
-#  - with --tests, Debian's python3-celery, which the interop tests run as real Celery clients and workers.
+#  - with --tests (or --celery), Debian's python3-celery, which the interop tests run as real Celery clients and
+#    workers and the benchmarks as the Celery reference.
 # Safe to run again: each step is skipped when its result is present.
 set -euo pipefail
 
 want_celery=false
 for argument in "$@"; do
     case "$argument" in
-        --tests) want_celery=true ;;
-        *) echo "usage: $0 [--tests]" >&2; exit 2 ;;
+        --tests | --celery) want_celery=true ;;
+        *) echo "usage: $0 [--tests | --celery]" >&2; exit 2 ;;
     esac
 done
 
