@@ -27,6 +27,21 @@ public sealed class BenchmarkHarnessSmokeTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task QuickCeleryRunMeasuresRealCeleryBesideOurChain()
+    {
+        await using var infrastructure = BenchmarkInfrastructure.External(fixture.RabbitMqConnectionString, fixture.RedisConnectionString);
+        var options = BenchmarkOptions.Parse(["--quick", "--only", "W4,CELERY"]);
+
+        var report = await BenchmarkHarness.RunAsync(options, infrastructure, TextWriter.Null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["W4", "W4 Celery", "W5 Celery"], report.Rows.Select(row => row.Id));
+        Assert.True(report.Rows[1].Values["p50Ms"] > 0);
+        Assert.Equal(100, report.Rows[2].Values["size"]);
+        Assert.StartsWith("Celery p50 ", report.Rows[0].Reference, StringComparison.Ordinal);
+        Assert.Contains("Celery 5.2", report.Rows[1].Notes, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OptionsParseTheDocumentedSwitches()
     {
         var options = BenchmarkOptions.Parse(["--quick", "--only", "w1,W3", "--json", "out.json"]);
