@@ -65,7 +65,17 @@ if (!settings.Only)
             .WithHttpHealthCheck("/health")
             // Framework code (ReadyToRun) is promoted to tier 1 after a 100 ms pause in JIT activity, which a busy
             // worker rarely has; without the pause the hot path is fully optimized within its first seconds.
-            .WithEnvironment("DOTNET_TC_CallCountingDelayMs", "0");
+            .WithEnvironment("DOTNET_TC_CallCountingDelayMs", "0")
+            .WithEnvironment(context =>
+            {
+                // DCP stops a run with SIGTERM and SIGKILLs 6 s later: within 4 s running tasks finish or are requeued
+                // by the worker itself, instead of being killed mid-run (acks-late loses nothing either way, but a
+                // killed task runs again from the start). A deployment keeps the 20 s default (Container Apps waits 30 s).
+                if (context.ExecutionContext.IsRunMode)
+                {
+                    context.EnvironmentVariables["Worker__ShutdownGracePeriod"] = "00:00:04";
+                }
+            });
         foreach (var (key, value) in scheduleOverrides)
         {
             worker.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);

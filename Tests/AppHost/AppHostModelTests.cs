@@ -69,6 +69,20 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public async Task Build_GivesWorkersAShutdownGraceWithinDcpsKillTimeout_OnlyWhenRunning()
+    {
+        var builder = await CreateBuilderAsync("executables");
+
+        foreach (var worker in builder.Resources.OfType<ProjectResource>().Where(p => p.Name.EndsWith("-worker", StringComparison.Ordinal)))
+        {
+            var running = await EnvironmentOfAsync(worker, DistributedApplicationOperation.Run);
+            var published = await EnvironmentOfAsync(worker, DistributedApplicationOperation.Publish);
+            Assert.Equal("00:00:04", running["Worker__ShutdownGracePeriod"]?.ToString());
+            Assert.False(published.ContainsKey("Worker__ShutdownGracePeriod"));
+        }
+    }
+
+    [Fact]
     public async Task Build_UsesTheMachinesServers_WhenModeIsExecutables()
     {
         var builder = await CreateBuilderAsync("executables");
@@ -116,11 +130,12 @@ public sealed class AppHostModelTests
         return arguments.Select(a => a.ToString()).ToList();
     }
 
-    private static async Task<IReadOnlyDictionary<string, object>> EnvironmentOfAsync(IResource resource)
+    private static async Task<IReadOnlyDictionary<string, object>> EnvironmentOfAsync(
+        IResource resource, DistributedApplicationOperation operation = DistributedApplicationOperation.Publish)
     {
         var environment = new Dictionary<string, object>();
         var context = new EnvironmentCallbackContext(
-            new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), resource, environment, TestContext.Current.CancellationToken);
+            new DistributedApplicationExecutionContext(operation), resource, environment, TestContext.Current.CancellationToken);
         foreach (var annotation in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
         {
             await annotation.Callback(context);
