@@ -58,10 +58,21 @@ internal sealed class WorkflowPublisher(
             await Task.WhenAll(bookkeeping).ConfigureAwait(false);
         }
 
+        // A chord's parts all carry its body: written once per plan, not once per part.
+        var chordBodies = new Dictionary<Signature, JsonElement>(ReferenceEqualityComparer.Instance);
+        foreach (var message in plan.Messages)
+        {
+            if (message.Embed.Chord is { } body && !chordBodies.ContainsKey(body))
+            {
+                chordBodies[body] = JsonSerializer.Deserialize<JsonElement>(body.ToJson());
+            }
+        }
+
         var publishes = new Task[plan.Messages.Count + 1];
         for (var i = 0; i < plan.Messages.Count; i++)
         {
-            publishes[i] = PublishAsync(plan.Messages[i], Compensations(plan.Messages[i]), cancellationToken);
+            var message = plan.Messages[i];
+            publishes[i] = PublishAsync(message, Compensations(message), message.Embed.Chord is { } body ? chordBodies[body] : null, cancellationToken);
         }
 
         publishes[^1] = store.IndexAsync(indexRootId, IndexEntries(plan, timeProvider.GetUtcNow().ToUnixTimeMilliseconds()), cancellationToken);
@@ -71,7 +82,7 @@ internal sealed class WorkflowPublisher(
             headersByTaskId is not null && headersByTaskId.TryGetValue(planned.TaskId, out var compensations) ? compensations : null;
     }
 
-    private async Task PublishAsync(PlannedMessage planned, string? compensations, CancellationToken cancellationToken)
+    private async Task PublishAsync(PlannedMessage planned, string? compensations, JsonElement? chordBody, CancellationToken cancellationToken)
     {
         var options = planned.Options;
         var taskOptions = registry.OptionsFor(planned.Task);
@@ -102,7 +113,7 @@ internal sealed class WorkflowPublisher(
             Callbacks = ToElement(planned.Embed.Callbacks),
             Errbacks = ToElement(planned.Embed.Errbacks),
             Chain = ToElement(planned.Embed.Chain),
-            Chord = planned.Embed.Chord is { } chord ? JsonDocument.Parse(chord.ToJson()).RootElement.Clone() : null,
+            Chord = chordBody,
             Eta = options.Eta ?? (options.Countdown is { } countdown ? now + TimeSpan.FromSeconds(countdown) : null),
             Expires = options.ExpiresAt ?? (options.ExpiresInSeconds is { } expires ? now + TimeSpan.FromSeconds(expires)
                 : taskOptions?.Expires is { } expiresIn ? now + expiresIn : null),
