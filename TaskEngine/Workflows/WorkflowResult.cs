@@ -123,8 +123,9 @@ public class WorkflowResult
 
                     pending = [.. pending.Where((_, i) => metas[i] is not { State: TaskState.Success })];
                 }
-                catch (RedisException)
+                catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
                 {
+                    // Tried again at the next interval.
                 }
 
                 await Task.Delay(Backend.ResultPollInterval, Services.TimeProvider, stop).ConfigureAwait(false);
