@@ -228,6 +228,8 @@ internal static class Workloads
         var samples = new double[runs];
         var cpu = CpuTime();
         var brokerCpu = BrokerCpuTime();
+        var allocated = GC.GetTotalAllocatedBytes(precise: false);
+        var collections = GC.CollectionCount(0);
         for (var i = 0; i < runs; i++)
         {
             var started = Stopwatch.GetTimestamp();
@@ -237,10 +239,12 @@ internal static class Workloads
         }
 
         var cpuPerPart = (CpuTime() - cpu).TotalMicroseconds / (runs * size);
+        var kilobytesPerPart = (GC.GetTotalAllocatedBytes(precise: false) - allocated) / 1024.0 / (runs * size);
+        var gen0PerRun = (GC.CollectionCount(0) - collections) / (double)runs;
         var brokerNote = BrokerCpuNote(brokerCpu, runs * size, "part");
 
         var (median, _, _) = Percentiles(samples);
-        await log.WriteLineAsync(FormattableString.Invariant($"  W5: median {median:0} ms, min {samples.Min():0} ms, max {samples.Max():0} ms over {runs} runs of {size}; CPU {cpuPerPart:N0} µs per part{brokerNote}")).ConfigureAwait(false);
+        await log.WriteLineAsync(FormattableString.Invariant($"  W5: median {median:0} ms, min {samples.Min():0} ms, max {samples.Max():0} ms over {runs} runs of {size}; CPU {cpuPerPart:N0} µs per part{brokerNote}; {kilobytesPerPart:N1} KB allocated per part, {gen0PerRun:N1} gen0 GCs per run")).ConfigureAwait(false);
         return new BenchmarkRow
         {
             Id = "W5",
@@ -250,11 +254,12 @@ internal static class Workloads
             Pass = size == 1_000 ? median <= 150 : null,
             Reference = "Celery 2,000 ms",
             Notes = (size == 1_000 ? string.Empty : "--quick runs a chord of 100, so it is not judged against the target for 1,000. ")
-                + FormattableString.Invariant($"CPU of the measuring process (client + worker): {cpuPerPart:N0} µs per part{brokerNote}."),
+                + FormattableString.Invariant($"CPU of the measuring process (client + worker): {cpuPerPart:N0} µs per part{brokerNote}; it allocated {kilobytesPerPart:N1} KB per part ({gen0PerRun:N1} gen0 collections per run)."),
             Values = new Dictionary<string, double>
             {
                 ["medianMs"] = median,
                 ["cpuMicrosecondsPerPart"] = cpuPerPart,
+                ["kilobytesAllocatedPerPart"] = kilobytesPerPart,
                 ["minMs"] = samples.Min(),
                 ["maxMs"] = samples.Max(),
                 ["size"] = size,
