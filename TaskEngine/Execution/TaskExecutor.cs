@@ -66,6 +66,11 @@ internal sealed class TaskExecutor(
             return DeliveryOutcome.Ack;
         }
 
+        if (delivery.PossibleDuplicate)
+        {
+            message = message with { PossibleDuplicate = true };
+        }
+
         var tags = TaskEngineDiagnostics.TaskTags(message.Name, delivery.Queue);
         TaskEngineDiagnostics.Received.Add(1, tags);
         using var activity = StartProcessActivity(message, delivery);

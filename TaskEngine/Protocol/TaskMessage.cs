@@ -71,4 +71,10 @@ public sealed record TaskMessage
 
     /// <summary>Every other header (custom headers, traceparent, Celery 5.3+ extras), passed through.</summary>
     public IReadOnlyDictionary<string, object?> ExtraHeaders { get; init; } = EmptyHeaders;
+
+    /// <summary>
+    /// Not on the wire: the worker sets it for a delivery that may be a second copy (see
+    /// <c>TaskDelivery.PossibleDuplicate</c>), so that what the message triggers knows it may have happened before.
+    /// </summary>
+    internal bool PossibleDuplicate { get; init; }
 }

@@ -129,7 +129,11 @@ internal sealed class WorkflowCoordinator(
         return plan.Result;
     }
 
-    // §2.7 with a Lua script that counts each task id once, plus a SET NX "fired" flag: the body is sent at most once.
+    // §2.7 with a Lua script that counts each task id once, plus a SET NX "fired" flag naming the part that took it:
+    // one part sends the body. The chord's keys are deleted only once the body (or its failure) is out, so that if
+    // that part's worker dies in between, the part, redelivered, finds its chord complete and its own name on the
+    // flag, and sends the body again, marked as a possible duplicate (the body's worker then checks for a stored
+    // SUCCESS first). Without that, a crash in that window lost the body.
     private async Task ChordPartReturnAsync(
         TaskMessage message, string taskId, string groupId, int? groupIndex, string state, JsonElement result, JsonElement chord,
         CancellationToken cancellationToken)
@@ -137,9 +141,21 @@ internal sealed class WorkflowCoordinator(
         // Python's json.dumps([1, tid, state, result]) separators, so members look alike whoever wrote them.
         var member = string.Concat("[1, ", JsonSerializer.Serialize(taskId, TaskJson.Options), ", \"", state, "\", ", result.GetRawText(), "]");
         var part = await store.AddChordPartAsync(groupId, groupIndex, member, taskId, cancellationToken).ConfigureAwait(false);
-        if (!part.IsComplete || !await store.TryTakeFiredAsync(groupId, taskId, cancellationToken).ConfigureAwait(false))
+        if (!part.IsComplete)
         {
             return;
+        }
+
+        var again = false;
+        if (!await store.TryTakeFiredAsync(groupId, taskId, cancellationToken).ConfigureAwait(false))
+        {
+            if (!message.PossibleDuplicate || await store.GetFiredByAsync(groupId, cancellationToken).ConfigureAwait(false) != taskId)
+            {
+                return;
+            }
+
+            again = true;
+            WorkflowLog.ChordFiringAgain(logger, groupId, taskId);
         }
 
         var body = Signature.FromJson(chord);
@@ -151,18 +167,30 @@ internal sealed class WorkflowCoordinator(
         }
         catch (ChordFailedException ex)
         {
+            await FailChordBodyAsync(body, rootId, ex.Message, again, cancellationToken).ConfigureAwait(false);
             await store.DeleteChordAsync(groupId).ConfigureAwait(false);
-            await FailChordBodyAsync(body, rootId, ex.Message, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        // The chord's keys go before the body is sent (Celery deletes them after, in a finally): nothing is left
-        // behind once the body can run, and the fired flag already guards against a second body.
-        await store.DeleteChordAsync(groupId).ConfigureAwait(false);
         WorkflowLog.ChordFiring(logger, groupId, body.Task, taskId);
         var plan = _steps.OnChordCompleted(body, results, taskId);
-        await publisher.PublishAsync(plan, rootId, null, cancellationToken).ConfigureAwait(false);
+        await publisher.PublishAsync(again ? MarkedPossibleDuplicates(plan) : plan, rootId, null, cancellationToken).ConfigureAwait(false);
+        await store.DeleteChordAsync(groupId).ConfigureAwait(false);
     }
+
+    private static PublishPlan MarkedPossibleDuplicates(PublishPlan plan) => plan with
+    {
+        Messages = [.. plan.Messages.Select(message => message with
+        {
+            Options = message.Options with
+            {
+                Headers = new Dictionary<string, JsonElement>(message.Options.Headers ?? new Dictionary<string, JsonElement>(), StringComparer.Ordinal)
+                {
+                    [RabbitMq.RabbitMqBroker.PossibleDuplicateHeader] = JsonArgs.ToElement(true),
+                },
+            },
+        })],
+    };
 
     // Results ordered by group_index; a saved group (complex header) is joined from the task metas instead.
     private async Task<IReadOnlyList<JsonElement>> JoinAsync(string groupId, CancellationToken cancellationToken)
@@ -209,7 +237,7 @@ internal sealed class WorkflowCoordinator(
     }
 
     // chord_error_from_stack: FAILURE ChordError under the body's id, then the body's errbacks with that id.
-    private async Task FailChordBodyAsync(Signature body, string rootId, string reason, CancellationToken cancellationToken)
+    private async Task FailChordBodyAsync(Signature body, string rootId, string reason, bool again, CancellationToken cancellationToken)
     {
         var bodyId = ResultId(body);
         if (bodyId is null)
@@ -226,7 +254,7 @@ internal sealed class WorkflowCoordinator(
         if (errbacks is { Count: > 0 })
         {
             var plan = _steps.OnFailure(new FinishedTask(bodyId, rootId, new MessageEmbed(Errbacks: errbacks)));
-            await publisher.PublishAsync(plan, rootId, null, cancellationToken).ConfigureAwait(false);
+            await publisher.PublishAsync(again ? MarkedPossibleDuplicates(plan) : plan, rootId, null, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -111,6 +111,12 @@ internal sealed class WorkflowStore(IConnectionMultiplexer redis, IOptions<TaskE
     public Task<bool> TryTakeFiredAsync(string groupId, string taskId, CancellationToken cancellationToken) =>
         Database.StringSetAsync(GroupKey(groupId) + ".fired", taskId, _options.ResultExpires, When.NotExists).WaitAsync(cancellationToken);
 
+    /// <summary>The task id of the part that took the <c>.fired</c> flag, or null.</summary>
+    public async Task<string?> GetFiredByAsync(string groupId, CancellationToken cancellationToken) =>
+        await Database.StringGetAsync(GroupKey(groupId) + ".fired").WaitAsync(cancellationToken).ConfigureAwait(false) is { HasValue: true } value
+            ? value.ToString()
+            : null;
+
     /// <summary>ZRANGE <c>.j</c> 0 -1: the parts ordered by group_index.</summary>
     public async Task<IReadOnlyList<ChordMember>> GetChordPartsAsync(string groupId, CancellationToken cancellationToken)
     {
