@@ -40,6 +40,15 @@ public sealed class WorkflowTests(BrokerFixture fixture)
                 }),
             services: s => s.AddSingleton(recorder ?? new WorkflowRecorder()).AddSingleton(new Recorder()).AddSingleton(new Gate()));
 
+    // As a redelivery, or a publish retried after its channel closed, would carry it.
+    private static PlannedMessage MarkedPossibleDuplicate(PlannedMessage message) => message with
+    {
+        Options = message.Options with
+        {
+            Headers = new Dictionary<string, JsonElement> { [RabbitMqBroker.PossibleDuplicateHeader] = JsonSerializer.SerializeToElement(true) },
+        },
+    };
+
     private static IWorkflowClient Workflows(EngineTestHost host) => host.Services.GetRequiredService<IWorkflowClient>();
 
     [Fact]
@@ -245,13 +254,7 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         Assert.Equal(0, recorder.Count("collect:"));
 
         // ... b redelivered does, once.
-        var redelivered = partB with
-        {
-            Options = partB.Options with
-            {
-                Headers = new Dictionary<string, JsonElement> { [RabbitMqBroker.PossibleDuplicateHeader] = JsonSerializer.SerializeToElement(true) },
-            },
-        };
+        var redelivered = MarkedPossibleDuplicate(partB);
         await publisher.PublishAsync(PublishPlan.Empty with { Messages = [redelivered] }, partA.TaskId, null, Token);
         Assert.Equal("""["a#1","b#0"]""", (await body.GetAsync(Wait, Token)).GetRawText());
         await publisher.PublishAsync(PublishPlan.Empty with { Messages = [redelivered] }, partA.TaskId, null, Token);
@@ -268,13 +271,7 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         var publisher = host.Services.GetRequiredService<WorkflowPublisher>();
         var first = plan.Messages[0];
         // As a publish retried after its channel closed sends it (the broker may hold the first attempt too).
-        var marked = first with
-        {
-            Options = first.Options with
-            {
-                Headers = new Dictionary<string, JsonElement> { [RabbitMqBroker.PossibleDuplicateHeader] = JsonSerializer.SerializeToElement(true) },
-            },
-        };
+        var marked = MarkedPossibleDuplicate(first);
 
         // The mark alone does not stop a message nobody ran yet.
         await publisher.PublishAsync(plan with { Messages = [marked] }, first.TaskId, null, Token);
