@@ -157,19 +157,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var copy = new BasicProperties(properties);
-        var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
-        if (properties.Headers is not null)
-        {
-            foreach (var (key, value) in properties.Headers)
-            {
-                // The client's own publish-tracking header; the dead-letter publish gets a fresh one.
-                if (key != "x-dotnet-pub-seq-no")
-                {
-                    headers[key] = value;
-                }
-            }
-        }
-
+        var headers = RepublishableHeaders(properties.Headers);
         headers[OriginalExchangeHeader] = exchange;
         headers[OriginalRoutingKeyHeader] = routingKey;
         copy.Headers = headers;
@@ -411,23 +399,27 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     internal static Dictionary<string, object?> MarkPossibleDuplicate(IDictionary<string, object?>? headers) =>
         new(headers ?? new Dictionary<string, object?>(), StringComparer.Ordinal) { [PossibleDuplicateHeader] = true };
 
-    /// <summary>Copies what a re-publish keeps; drops the broker's x-death bookkeeping and any AMQP expiration.</summary>
-    private static BasicProperties CopyProperties(TaskDelivery delivery)
+    // A message's headers without what the broker and the client add on the way: the x-death bookkeeping and the
+    // client's publish-tracking number (the next publish gets a fresh one).
+    private static Dictionary<string, object?> RepublishableHeaders(IDictionary<string, object?>? headers)
     {
-        Dictionary<string, object?>? headers = null;
-        if (delivery.Headers is not null)
+        var copy = new Dictionary<string, object?>(headers?.Count ?? 0, StringComparer.Ordinal);
+        foreach (var (key, value) in headers ?? new Dictionary<string, object?>())
         {
-            headers = new Dictionary<string, object?>(delivery.Headers.Count, StringComparer.Ordinal);
-            foreach (var (key, value) in delivery.Headers)
+            if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
+                && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key != "x-dotnet-pub-seq-no")
             {
-                if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
-                    && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key != "x-dotnet-pub-seq-no")
-                {
-                    headers[key] = value;
-                }
+                copy[key] = value;
             }
         }
 
+        return copy;
+    }
+
+    /// <summary>Copies what a re-publish keeps; drops the broker's x-death bookkeeping and any AMQP expiration.</summary>
+    private static BasicProperties CopyProperties(TaskDelivery delivery)
+    {
+        var headers = delivery.Headers is null ? null : RepublishableHeaders(delivery.Headers);
         var properties = new BasicProperties
         {
             ContentType = delivery.ContentType,
