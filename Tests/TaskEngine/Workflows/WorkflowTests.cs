@@ -49,6 +49,14 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         },
     };
 
+    // A task stores its result after sending its children (as Celery does), so they can finish before it is stored.
+    private static async Task<string> StoredMetaAsync(EngineTestHost host, string taskId)
+    {
+        string? meta = null;
+        await Eventually.UntilAsync(async () => (meta = (string?)await host.Redis.StringGetAsync("celery-task-meta-" + taskId)) is not null, Wait, Token);
+        return meta!;
+    }
+
     private static IWorkflowClient Workflows(EngineTestHost host) => host.Services.GetRequiredService<IWorkflowClient>();
 
     [Fact]
@@ -62,7 +70,7 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         var first = result.Parent!.Parent!;
         Assert.Null(first.Parent);
         Assert.Equal(first.Id, result.RootId);
-        var meta = (string?)await host.Redis.StringGetAsync("celery-task-meta-" + first.Id);
+        var meta = await StoredMetaAsync(host, first.Id);
         Assert.Contains($"\"children\":[[[\"{result.Parent.Id}\",null],null]]", meta, StringComparison.Ordinal);
         var last = await host.Client.GetResult(result.Id).GetMetaAsync(Token);
         Assert.Equal(result.Parent.Id, last!.ParentId);
@@ -185,7 +193,7 @@ public sealed class WorkflowTests(BrokerFixture fixture)
 
         Assert.Equal(3, (await host.Client.GetResult(callbackId).GetAsync(Wait, Token)).GetInt32());
         Assert.Equal(failed.Id, (await host.Client.GetResult(errbackId).GetAsync(Wait, Token)).GetString());
-        var meta = (string?)await host.Redis.StringGetAsync("celery-task-meta-" + ok.Id);
+        var meta = await StoredMetaAsync(host, ok.Id);
         Assert.Contains(callbackId, meta, StringComparison.Ordinal);
     }
 
