@@ -32,6 +32,9 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
     /// <summary>True when this process orchestrates the servers (the in-process AppHost).</summary>
     public bool HostsAppHost => _app is not null;
 
+    /// <summary>The in-process AppHost, whose resource commands stop and start the servers; null for given servers.</summary>
+    public DistributedApplication? App => _app;
+
     public static BenchmarkInfrastructure External(string rabbitMq, string redis) => new(rabbitMq, redis, null, "given connection strings");
 
     public static async Task<BenchmarkInfrastructure> StartAsync(TextWriter log, CancellationToken cancellationToken)
@@ -44,6 +47,16 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
                 Environment.GetEnvironmentVariable(MeasuringProcess.SourceVariable) ?? "ONBOARDING_BENCH_RABBITMQ / ONBOARDING_BENCH_REDIS");
         }
 
+        return await StartAppHostAsync(log, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts fresh servers through the AppHost (<c>Infrastructure:Only=true</c>), with extra AppHost arguments (the
+    /// fault suite asks for the machine's servers and Redis's append-only file).
+    /// </summary>
+    public static async Task<BenchmarkInfrastructure> StartAppHostAsync(
+        TextWriter log, IEnumerable<string> extraArguments, CancellationToken cancellationToken)
+    {
         await log.WriteLineAsync("Starting RabbitMQ and Redis through the AppHost (Infrastructure:Only=true) ...").ConfigureAwait(false);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [
@@ -51,6 +64,7 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
                 "--Infrastructure:PersistentData=false",
                 // The management plugin adds about 5 s to the broker's shutdown and nothing to a benchmark.
                 "--Infrastructure:RabbitMQManagement=false",
+                .. extraArguments,
             ],
             (options, _) => options.DisableDashboard = true,
             cancellationToken).ConfigureAwait(false);
@@ -68,9 +82,9 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
             var names = builder.Resources.OfType<IResourceWithConnectionString>().Select(r => r.Name).ToArray();
             await Task.WhenAll(names.Select(name => app.ResourceNotifications.WaitForResourceHealthyAsync(name, cancellationToken)))
                 .WaitAsync(TimeSpan.FromMinutes(3), cancellationToken).ConfigureAwait(false);
-            rabbitMq = await app.GetConnectionStringAsync("rabbitmq", cancellationToken).ConfigureAwait(false)
+            var rabbitMq = await app.GetConnectionStringAsync("rabbitmq", cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The AppHost gave no rabbitmq connection string.");
-            redis = await app.GetConnectionStringAsync("redis", cancellationToken).ConfigureAwait(false)
+            var redis = await app.GetConnectionStringAsync("redis", cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The AppHost gave no redis connection string.");
             return new BenchmarkInfrastructure(rabbitMq, redis, app, "AppHost (Infrastructure:Only=true)");
         }

@@ -106,7 +106,7 @@ internal static class WorkerMemory
         return (Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start."), description);
     }
 
-    private static string? WorkersAssemblyPath()
+    internal static string? WorkersAssemblyPath()
     {
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var path = Path.Combine(Projects.AppHost.ProjectPath, "..", "Workers", "bin", output.Parent!.Name, output.Name, "Workers.dll");
@@ -140,7 +140,7 @@ internal static class WorkerMemory
     }
 
     /// <summary>A <c>kB</c> line of /proc/&lt;pid&gt;/status, in bytes.</summary>
-    private static long ReadStatus(int pid, string field)
+    internal static long ReadStatus(int pid, string field)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {

@@ -21,6 +21,12 @@ internal sealed record InfrastructureSettings
     /// </summary>
     public bool PersistentData { get; init; } = true;
 
+    /// <summary>
+    /// Redis's append-only file, so stored results survive a restart of the server. Defaults to
+    /// <see cref="PersistentData"/>; the fault suite turns it on for fresh data because it restarts Redis under load.
+    /// </summary>
+    public bool? RedisAppendOnly { get; init; }
+
     /// <summary>Only RabbitMQ and Redis, without the services and workers: what the engine's own tests need.</summary>
     public bool Only { get; init; }
 
@@ -49,6 +55,7 @@ internal sealed record InfrastructureSettings
             RabbitMQManagement = section.GetValue("RabbitMQManagement", defaults.RabbitMQManagement),
             PersistentData = section.GetValue("PersistentData", defaults.PersistentData),
             Only = section.GetValue("Only", defaults.Only),
+            RedisAppendOnly = section.GetValue<bool?>("RedisAppendOnly"),
             DataDirectory = section["DataDirectory"],
             RabbitMQServerPath = section["RabbitMQServerPath"] ?? defaults.RabbitMQServerPath,
             RabbitMQCtlPath = section["RabbitMQCtlPath"] ?? defaults.RabbitMQCtlPath,

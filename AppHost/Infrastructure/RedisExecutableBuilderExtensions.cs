@@ -37,12 +37,12 @@ internal static class RedisExecutableBuilderExtensions
             .OnBeforeResourceStarted(async (r, _, ct) =>
             {
                 var secret = await r.PasswordParameter.GetValueAsync(ct) ?? string.Empty;
-                await SecretFile.WriteAsync(configPath, CreateConfiguration(data.Path, secret, settings.PersistentData), ct);
+                await SecretFile.WriteAsync(configPath, CreateConfiguration(data.Path, secret, settings.PersistentData, settings.RedisAppendOnly ?? settings.PersistentData), ct);
             })
             .WithHealthCheck(healthCheckKey);
     }
 
-    private static string CreateConfiguration(string directory, string password, bool persistent)
+    private static string CreateConfiguration(string directory, string password, bool persistent, bool appendOnly)
     {
         string[] lines =
         [
@@ -53,9 +53,8 @@ internal static class RedisExecutableBuilderExtensions
             "logfile \"\"",
             $"dir \"{directory}\"",
             $"requirepass \"{password}\"",
-            .. persistent
-                ? (string[])["appendonly yes", "appendfsync everysec"]
-                : ["save \"\"", "appendonly no"],
+            .. persistent ? [] : (string[])["save \"\""],
+            .. appendOnly ? (string[])["appendonly yes", "appendfsync everysec"] : ["appendonly no"],
         ];
         return string.Join('\n', lines) + "\n";
     }

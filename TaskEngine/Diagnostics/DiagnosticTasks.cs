@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 
@@ -15,6 +16,20 @@ public static class DiagnosticTasks
     public const string Fail = "diagnostics.fail";
     public const string Xsum = "diagnostics.xsum";
 
+    /// <summary>
+    /// Sleeps like <see cref="Sleep"/>, then appends the task id as one line to <c>&lt;log&gt;.&lt;pid&gt;</c>, where
+    /// <c>&lt;log&gt;</c> is the <see cref="ExecutionLogSetting"/> path: the evidence the fault suite counts "ran twice"
+    /// with. Without the setting it only sleeps.
+    /// </summary>
+    public const string Record = "diagnostics.record";
+
+    /// <summary>
+    /// The configuration key of <see cref="Record"/>'s execution log. A file rather than Redis, so that counting
+    /// executions works while Redis is the thing that is down, and a line is written (one append, no buffering)
+    /// before the handler returns, so a worker SIGKILLed after its handler finished still leaves it.
+    /// </summary>
+    public const string ExecutionLogSetting = "TaskEngine:Diagnostics:ExecutionLog";
+
     /// <summary>Registers the diagnostics tasks (AddTaskWorker does this).</summary>
     public static ITaskEngineBuilder AddDiagnosticTasks(this ITaskEngineBuilder builder)
     {
@@ -26,7 +41,8 @@ public static class DiagnosticTasks
             .AddTask<EchoArgs, EchoHandler>(Echo)
             .AddTask<SleepArgs, SleepHandler>(Sleep)
             .AddTask<FailArgs, FailHandler>(Fail, o => o.MaxRetries = 0)
-            .AddTask<XsumArgs, XsumHandler>(Xsum);
+            .AddTask<XsumArgs, XsumHandler>(Xsum)
+            .AddTask<SleepArgs, RecordHandler>(Record);
     }
 
     public sealed record AddArgs(JsonElement X, JsonElement Y);
@@ -68,6 +84,27 @@ public static class DiagnosticTasks
         public async ValueTask<object?> HandleAsync(SleepArgs args, TaskContext context, CancellationToken cancellationToken)
         {
             await Task.Delay(TimeSpan.FromSeconds(args.Seconds), timeProvider, cancellationToken).ConfigureAwait(false);
+            return args.Seconds;
+        }
+    }
+
+    internal sealed class RecordHandler(TimeProvider timeProvider, IConfiguration configuration) : ITaskHandler<SleepArgs>
+    {
+        // One writer per process: .NET's append mode seeks to the end rather than opening with O_APPEND, so
+        // concurrent appends to one file could overwrite each other. Each process writes its own file.
+        private static readonly Lock Gate = new();
+
+        public async ValueTask<object?> HandleAsync(SleepArgs args, TaskContext context, CancellationToken cancellationToken)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(args.Seconds), timeProvider, cancellationToken).ConfigureAwait(false);
+            if (configuration[ExecutionLogSetting] is { Length: > 0 } path)
+            {
+                lock (Gate)
+                {
+                    File.AppendAllText($"{path}.{Environment.ProcessId}", context.Id + "\n");
+                }
+            }
+
             return args.Seconds;
         }
     }

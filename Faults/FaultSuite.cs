@@ -1,0 +1,55 @@
+using Onboarding.Faults.Scenarios;
+
+namespace Onboarding.Faults;
+
+/// <summary>Every scenario, in the order the table lists them.</summary>
+internal static class FaultSuite
+{
+    public static IReadOnlyList<IFaultScenario> Scenarios { get; } =
+    [
+        new WorkerKillScenario(),
+        new ServerStopScenario("broker-stop", broker: true, full: TimeSpan.FromSeconds(10), quick: TimeSpan.FromSeconds(5)),
+        new ServerStopScenario("broker-stop-long", broker: true, full: TimeSpan.FromSeconds(45), quick: TimeSpan.FromSeconds(15)),
+        new ServerStopScenario("redis-stop", broker: false, full: TimeSpan.FromSeconds(2), quick: TimeSpan.FromSeconds(2)),
+        new ServerStopScenario("redis-stop-long", broker: false, full: TimeSpan.FromSeconds(16), quick: TimeSpan.FromSeconds(8)),
+        new ChordScenario("chord-kill", redisBlip: false),
+        new ChordScenario("chord-redis", redisBlip: true),
+        new MalformedMessagesScenario(),
+        new CountdownScenario(),
+        new StartWhileDownScenario("start-no-redis", broker: false),
+        new StartWhileDownScenario("start-no-broker", broker: true),
+    ];
+
+    /// <summary>Runs the selected scenarios one after another on the given servers; a scenario that throws gets a row saying so.</summary>
+    public static async Task<IReadOnlyList<FaultOutcome>> RunAsync(FaultRun run, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<FaultOutcome>();
+        foreach (var scenario in Scenarios.Where(s => run.Options.Only is null || run.Options.Only.Contains(s.Id)))
+        {
+            await run.Log.WriteLineAsync($"{scenario.Id} ...").ConfigureAwait(false);
+            try
+            {
+                outcomes.AddRange(await scenario.RunAsync(run, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await run.Log.WriteLineAsync($"{scenario.Id} failed: {ex}").ConfigureAwait(false);
+                outcomes.Add(new FaultOutcome
+                {
+                    Scenario = scenario.Id,
+                    Sent = 0,
+                    Succeeded = 0,
+                    Lost = 0,
+                    RunTwice = 0,
+                    WronglyFailed = 0,
+                    DeadLettered = 0,
+                    WorkerExits = 0,
+                    Notes = $"the scenario itself failed: {ex.GetType().Name}: {ex.Message}",
+                    Failed = true,
+                });
+            }
+        }
+
+        return outcomes;
+    }
+}

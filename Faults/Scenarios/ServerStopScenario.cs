@@ -1,0 +1,44 @@
+namespace Onboarding.Faults.Scenarios;
+
+/// <summary>
+/// The broker (<c>rabbitmqctl stop_app</c> … <c>start_app</c>) or Redis (stopped and started again; its append-only
+/// file keeps stored results) away for a while under load. Time to recover: from the server's return until a task
+/// succeeds again.
+/// </summary>
+internal sealed class ServerStopScenario(string id, bool broker, TimeSpan full, TimeSpan quick) : IFaultScenario
+{
+    public string Id => id;
+
+    public async Task<IReadOnlyList<FaultOutcome>> RunAsync(FaultRun run, CancellationToken cancellationToken)
+    {
+        var outage = run.Options.Pick(full, quick);
+        var server = broker ? "broker" : "Redis";
+        // Enough load to outlast the outage: two workers finish about 400 of these a second here.
+        var tasks = run.Options.Pick(broker ? 10_000 : 8_000, 2_000);
+        var name = $"{server} stopped {outage.TotalSeconds:0.#} s";
+        var outcome = await LoadScenario.RunAsync(run, name, tasks, 0.03, 0.2,
+            async (context, monitor, _, ct) =>
+            {
+                await context.WriteAsync($"stopping {server} for {LoadScenario.Seconds(outage)}").ConfigureAwait(false);
+                if (broker)
+                {
+                    await run.Servers.StopBrokerAsync(ct).ConfigureAwait(false);
+                    await Task.Delay(outage, ct).ConfigureAwait(false);
+                    await run.Servers.StartBrokerAsync(ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await run.Servers.StopRedisAsync(ct).ConfigureAwait(false);
+                    await Task.Delay(outage, ct).ConfigureAwait(false);
+                    await run.Servers.StartRedisAsync(ct).ConfigureAwait(false);
+                    await monitor.WaitForFreshPollAsync(ct).ConfigureAwait(false);
+                }
+
+                var mark = monitor.Succeeded;
+                var recover = await monitor.WaitForSuccessAfterAsync(mark, TimeSpan.FromMinutes(3), ct).ConfigureAwait(false);
+                await context.WriteAsync($"{server} back; tasks succeed again after {(recover is { } r ? LoadScenario.Seconds(r) : "never")}").ConfigureAwait(false);
+                return (recover, string.Empty);
+            }, cancellationToken).ConfigureAwait(false);
+        return [outcome with { Scenario = outcome.Scenario + $", {tasks:N0} tasks" }];
+    }
+}
