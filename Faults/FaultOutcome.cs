@@ -32,13 +32,17 @@ internal sealed record FaultOutcome
     /// <summary>Chord callbacks sent more than once (0 where the scenario has no chord).</summary>
     public int DuplicateCallbacks { get; init; }
 
+    /// <summary>Malformed messages that ran as if valid, instead of being dead-lettered or failed readably.</summary>
+    public int Mishandled { get; init; }
+
     public string Notes { get; init; } = string.Empty;
 
     /// <summary>The scenario could not run to the end (its exception is in <see cref="Notes"/>).</summary>
     public bool Failed { get; init; }
 
-    /// <summary>What must hold in every scenario: nothing lost, nothing wrongly failed, one callback, no worker exit.</summary>
-    public bool Holds => !Failed && Lost == 0 && WronglyFailed == 0 && DuplicateCallbacks == 0 && WorkerExits == 0;
+    /// <summary>What must hold in every scenario: nothing lost, nothing wrongly failed, one callback, no worker exit,
+    /// no malformed message run as valid.</summary>
+    public bool Holds => !Failed && Lost == 0 && WronglyFailed == 0 && DuplicateCallbacks == 0 && WorkerExits == 0 && Mishandled == 0;
 }
 
 /// <summary>The fault suite's one markdown table.</summary>

@@ -88,15 +88,20 @@ internal sealed class ResultMonitor : IAsyncDisposable
 
     /// <summary>
     /// Waits until a task succeeds after <paramref name="mark"/> (a <see cref="Succeeded"/> count taken when a fault
-    /// ended) and returns how long that took: the suite's "time to recover". Null when nothing succeeded within the
-    /// timeout.
+    /// ended) and returns how long that took: the suite's "time to recover". Zero when every task had finished
+    /// already; null when nothing succeeded within the timeout.
     /// </summary>
     public async Task<TimeSpan?> WaitForSuccessAfterAsync(int mark, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();
         while (Succeeded <= mark)
         {
-            if (elapsed.Elapsed > timeout || Finished == Total)
+            if (Finished == Total)
+            {
+                return TimeSpan.Zero;
+            }
+
+            if (elapsed.Elapsed > timeout)
             {
                 return null;
             }

@@ -6,13 +6,14 @@ using Onboarding.TaskEngine.Workflows;
 namespace Onboarding.Faults.Scenarios;
 
 /// <summary>
-/// A chord of <c>diagnostics.record(0.2)</c> parts with a <c>diagnostics.xsum</c> callback, under two worker kills
-/// or a 2 s Redis outage. The callback goes to a queue nobody consumes until the header is done, so the number of
-/// messages there is the number of times it was sent; then a worker runs it and its stored value is checked.
+/// A chord of <c>diagnostics.record(0.5)</c> parts (long enough that the faults hit a running header) with a
+/// <c>diagnostics.xsum</c> callback, under two worker kills or a 2 s Redis outage. The callback goes to a queue nobody
+/// consumes until the header is done, so the number of messages there is the number of times it was sent; then a
+/// worker runs it and its stored value is checked.
 /// </summary>
 internal sealed class ChordScenario(string id, bool redisBlip) : IFaultScenario
 {
-    private const double PartSeconds = 0.2;
+    private const double PartSeconds = 0.5;
 
     public string Id => id;
 
