@@ -3,6 +3,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Onboarding.TaskEngine.Protocol;
 
@@ -111,6 +112,14 @@ internal static class TaskEnvelope
         IReadOnlyList<JsonElement> args;
         IReadOnlyDictionary<string, JsonElement> kwargs;
         JsonElement? callbacks = null, errbacks = null, chain = null, chord = null;
+        // JSON parsing does not look inside string values, so invalid UTF-8 would reach handlers as U+FFFD, or pass
+        // through into the stored result as bytes no client can decode. Celery's worker rejects such a body when it
+        // decodes it (the content encoding is utf-8); so does ours, before anything runs.
+        if (!Utf8.IsValid(body.Span))
+        {
+            throw new TaskProtocolException("body", "The body is not valid UTF-8.", id, name);
+        }
+
         try
         {
             using var document = JsonDocument.Parse(body);

@@ -132,6 +132,18 @@ public sealed class TaskEnvelopeTests
     }
 
     [Fact]
+    public void Decode_ThrowsWithTaskId_WhenBodyIsNotUtf8()
+    {
+        var headers = new Dictionary<string, object?> { ["task"] = Bytes("tasks.echo"), ["id"] = Bytes(Id) };
+        byte[] body = [.. "[[\""u8, 0xff, 0xfe, .. "\"], {}, {}]"u8];
+
+        var ex = Assert.Throws<TaskProtocolException>(() => TaskEnvelope.Decode(headers, body, "application/json"));
+
+        Assert.Equal("body", ex.Reason);
+        Assert.Equal(Id, ex.TaskId);
+    }
+
+    [Fact]
     public void Decode_Throws_WhenHeadersLackTaskName()
     {
         var ex = Assert.Throws<TaskProtocolException>(() =>
