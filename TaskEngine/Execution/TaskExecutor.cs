@@ -49,7 +49,8 @@ internal sealed class TaskExecutor(
         TaskMessage message;
         try
         {
-            message = TaskEnvelope.Decode(delivery.Headers, delivery.Body, delivery.ContentType, delivery.ReplyTo, delivery.Priority);
+            message = TaskEnvelope.Decode(
+                delivery.Headers, delivery.Body, delivery.ContentType, delivery.ReplyTo, delivery.Priority, delivery.CorrelationId);
         }
         catch (TaskProtocolException ex)
         {
@@ -200,7 +201,7 @@ internal sealed class TaskExecutor(
             TaskEngineDiagnostics.Failed.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Error, "TimeLimitExceeded");
             await StoreAsync(message, TaskState.Failure,
-                ExceptionInfo.Create("TimeLimitExceeded", "billiard.exceptions", limit.TotalSeconds), null).ConfigureAwait(false);
+                ExceptionInfo.Create("TimeLimitExceeded", "billiard.exceptions", Seconds(limit)), null).ConfigureAwait(false);
             return DeliveryOutcome.Ack;
         }
         catch (OperationCanceledException) when (abortToken.IsCancellationRequested && !run.IsCompleted)
@@ -223,7 +224,7 @@ internal sealed class TaskExecutor(
         catch (Exception ex)
         {
             var failure = ex is OperationCanceledException && softLimit.IsCancellationRequested
-                ? new TaskException(ExceptionInfo.Create("SoftTimeLimitExceeded", "billiard.exceptions", soft!.Value.TotalSeconds), ex)
+                ? new TaskException(ExceptionInfo.Create("SoftTimeLimitExceeded", "billiard.exceptions", Seconds(soft!.Value)), ex)
                 : ex;
             activity?.AddException(failure);
             activity?.SetStatus(ActivityStatusCode.Error, failure.Message);
@@ -277,6 +278,10 @@ internal sealed class TaskExecutor(
         await StoreAsync(message, TaskState.Failure, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
         return DeliveryOutcome.Ack;
     }
+
+    // A limit as Python holds it: time_limit=30 is the int 30 (stored as 30, not 30.0), 0.5 a float.
+    private static object Seconds(TimeSpan limit) =>
+        limit.Ticks % TimeSpan.TicksPerSecond == 0 ? (long)limit.TotalSeconds : limit.TotalSeconds;
 
     private static bool MatchesRetryOn(DependencyInjection.TaskOptions options, Exception exception)
     {
