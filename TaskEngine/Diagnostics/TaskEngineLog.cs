@@ -70,4 +70,10 @@ internal static partial class TaskEngineLog
 
     [LoggerMessage(22, LogLevel.Warning, "Task {TaskName}[{TaskId}] finished but its outcome could not be stored; its message is left for redelivery")]
     public static partial void LeftForRedelivery(ILogger logger, string taskName, string taskId);
+
+    [LoggerMessage(23, LogLevel.Warning, "Worker waiting for Redis for {Elapsed}: {Reason}; it starts consuming once Redis answers")]
+    public static partial void WaitingForRedis(ILogger logger, TimeSpan elapsed, string reason);
+
+    [LoggerMessage(24, LogLevel.Information, "Redis answers after {Elapsed}; worker starting")]
+    public static partial void RedisAnswered(ILogger logger, TimeSpan elapsed);
 }

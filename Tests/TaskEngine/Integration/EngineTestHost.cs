@@ -46,7 +46,8 @@ internal sealed class EngineTestHost : IAsyncDisposable
         string? queue = null,
         Action<IServiceCollection>? services = null,
         TimeSpan? gracePeriod = null,
-        string? redisConnectionString = null)
+        string? redisConnectionString = null,
+        bool waitForWorker = true)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         queue ??= "test." + Guid.CreateVersion7().ToString("N")[^12..];
@@ -78,7 +79,7 @@ internal sealed class EngineTestHost : IAsyncDisposable
         services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        if (worker)
+        if (worker && waitForWorker)
         {
             await host.Services.GetRequiredService<TaskWorkerService>().Started.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         }

@@ -2,10 +2,14 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Workflows;
 using Onboarding.Tests.Infrastructure;
 using Onboarding.Tests.TaskEngine.Integration;
@@ -108,6 +112,37 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
         Assert.Equal(0u, await host.MessageCountAsync(host.DeadLetterQueue));
     }
 
+    [Fact]
+    public async Task Worker_StaysUpUnhealthyAndConsumesOnceRedisAnswers_WhenRedisIsUnreachableAtStart()
+    {
+        await using var redis = PrivateRedisServer.Create();
+        var logs = new CapturedLogs();
+        await using var host = await EngineTestHost.StartAsync(
+            fixture,
+            services: services => services
+                .AddSingleton<ILoggerProvider>(logs)
+                // The test host logs warnings and up; these captured lines include the worker's information.
+                .Configure<LoggerFilterOptions>(o => o.Rules.Add(new LoggerFilterRule(typeof(CapturedLogs).FullName, null, LogLevel.Information, null))),
+            redisConnectionString: redis.ConnectionString,
+            waitForWorker: false);
+        var worker = host.Services.GetRequiredService<TaskWorkerService>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+
+        // Two lines means it waited a whole log interval, and lived on.
+        await Eventually.UntilAsync(() => logs.Count("Worker waiting for Redis") >= 2, Wait, Token);
+        Assert.False(worker.Started.IsCompleted);
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
+        Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync(Token)).Status);
+        await redis.StartAsync(Token);
+
+        await worker.Started.WaitAsync(Wait, Token);
+        var result = await host.Client.SendAsync(DiagnosticTasks.Add, [JsonSerializer.SerializeToElement(2), JsonSerializer.SerializeToElement(3)], cancellationToken: Token);
+        Assert.Equal(5, (await result.GetAsync(Wait, Token)).GetInt32());
+        await Eventually.UntilAsync(async () => (await health.CheckHealthAsync(Token)).Status == HealthStatus.Healthy, Wait, Token);
+        Assert.Equal(1, logs.Count("Redis answers after"));
+    }
+
     private Task<EngineTestHost> StartAsync(PrivateRedisServer redis, BlipProbe probe, TimeSpan retryTimeout) =>
         EngineTestHost.StartAsync(
             fixture,
@@ -175,6 +210,31 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
                 Interlocked.Increment(ref probe._sumRuns);
                 return ValueTask.FromResult<object?>(args.Values);
             }
+        }
+    }
+
+    /// <summary>The engine's log lines, kept for assertions on what an operator would read.</summary>
+    private sealed class CapturedLogs : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public int Count(string text) => _lines.Count(line => line.Contains(text, StringComparison.Ordinal));
+
+        public ILogger CreateLogger(string categoryName) => new Logger(_lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue(formatter(state, exception));
         }
     }
 
