@@ -85,6 +85,7 @@ public static class TaskEngineHostingExtensions
         });
         services.TryAddSingleton<RabbitMqBroker>();
         services.TryAddSingleton<RedisResultBackend>();
+        services.TryAddSingleton<ResultStoreRetry>();
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<RunningTasks>();

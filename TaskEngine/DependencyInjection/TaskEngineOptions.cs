@@ -56,6 +56,18 @@ public sealed class TaskEngineOptions
     [Range(0, 100)]
     public int PublishRetries { get; set; } = 8;
 
+    /// <summary>
+    /// How long a worker keeps trying to store a finished task's outcome (SUCCESS, FAILURE, its chord part return, an
+    /// event's handled mark) while Redis is unreachable, before it leaves the message for redelivery instead of acking
+    /// it. Zero: no retry. The handler's outcome is never replaced by a FAILURE because the store failed.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ResultStoreRetryTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest pause between two such attempts (the first is 100 ms, then doubling).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan ResultStoreRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The AMQP URI (from <c>ConnectionStrings:rabbitmq</c>), for the raw reader of unreadable messages.</summary>
     internal string? RabbitMqConnectionString { get; set; }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Protocol;
 
 namespace Onboarding.TaskEngine.Diagnostics;
 
@@ -70,7 +71,7 @@ public static class DiagnosticTasks
     internal sealed class AddHandler : ITaskHandler<AddArgs>
     {
         public ValueTask<object?> HandleAsync(AddArgs args, TaskContext context, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(Sum([args.X, args.Y]));
+            ValueTask.FromResult(PythonAdd(args.X, args.Y));
     }
 
     internal sealed class EchoHandler : ITaskHandler<EchoArgs>
@@ -121,7 +122,7 @@ public static class DiagnosticTasks
         {
             if (args.Numbers.ValueKind != JsonValueKind.Array)
             {
-                throw new ArgumentException("numbers must be a list", nameof(args));
+                throw PythonTypeError($"'{PythonTypeName(args.Numbers)}' object is not iterable");
             }
 
             var numbers = new List<JsonElement>(args.Numbers.GetArrayLength());
@@ -134,7 +135,35 @@ public static class DiagnosticTasks
         }
     }
 
-    /// <summary>Integers stay integers (Python int semantics); any float makes the sum a float.</summary>
+    /// <summary>
+    /// Python's <c>x + y</c> on JSON values: numbers add (integers stay integers), strings and lists concatenate, and
+    /// anything else raises Python's TypeError with Python's message, which is what a Celery client expects from a
+    /// call whose arguments do not fit.
+    /// </summary>
+    private static object? PythonAdd(JsonElement x, JsonElement y)
+    {
+        if (IsNumber(x) && IsNumber(y))
+        {
+            return Sum([x, y]);
+        }
+
+        if (x.ValueKind == JsonValueKind.String && y.ValueKind == JsonValueKind.String)
+        {
+            return x.GetString() + y.GetString();
+        }
+
+        if (x.ValueKind == JsonValueKind.Array && y.ValueKind == JsonValueKind.Array)
+        {
+            return (List<JsonElement>)[.. x.EnumerateArray(), .. y.EnumerateArray()];
+        }
+
+        var left = PythonTypeName(x);
+        throw PythonTypeError(x.ValueKind is JsonValueKind.String or JsonValueKind.Array
+            ? $"can only concatenate {left} (not \"{PythonTypeName(y)}\") to {left}"
+            : $"unsupported operand type(s) for +: '{left}' and '{PythonTypeName(y)}'");
+    }
+
+    /// <summary>Python's <c>sum(numbers)</c>: integers stay integers, any float makes the sum a float.</summary>
     private static object? Sum(IReadOnlyList<JsonElement> numbers)
     {
         long integer = 0;
@@ -142,7 +171,12 @@ public static class DiagnosticTasks
         var isReal = false;
         foreach (var number in numbers)
         {
-            if (!isReal && number.TryGetInt64(out var value))
+            if (!IsNumber(number))
+            {
+                throw PythonTypeError($"unsupported operand type(s) for +: '{(isReal ? "float" : "int")}' and '{PythonTypeName(number)}'");
+            }
+
+            if (!isReal && TryGetInteger(number, out var value))
             {
                 integer = checked(integer + value);
             }
@@ -154,10 +188,41 @@ public static class DiagnosticTasks
                     isReal = true;
                 }
 
-                real += number.GetDouble();
+                real += number.ValueKind == JsonValueKind.Number ? number.GetDouble() : (number.GetBoolean() ? 1 : 0);
             }
         }
 
-        return isReal ? real : integer;
+        // Boxed apart: "isReal ? real : integer" would be a double either way, and 3 would come back as 3.0.
+        return isReal ? real : (object)integer;
     }
+
+    // Python's bool is an int (True + 1 == 2).
+    private static bool IsNumber(JsonElement value) => value.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;
+
+    private static bool TryGetInteger(JsonElement value, out long integer)
+    {
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            return value.TryGetInt64(out integer);
+        }
+
+        integer = value.ValueKind == JsonValueKind.True ? 1 : 0;
+        return true;
+    }
+
+    /// <summary>The Python type a JSON value decodes to (<c>json.loads</c>).</summary>
+    private static string PythonTypeName(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => "str",
+        JsonValueKind.Number => IsFloatLiteral(value.GetRawText()) ? "float" : "int",
+        JsonValueKind.True or JsonValueKind.False => "bool",
+        JsonValueKind.Array => "list",
+        JsonValueKind.Object => "dict",
+        _ => "NoneType",
+    };
+
+    private static bool IsFloatLiteral(string number) => number.AsSpan().IndexOfAny('.', 'e', 'E') >= 0;
+
+    private static TaskException PythonTypeError(string message) =>
+        new(ExceptionInfo.Create("TypeError", "builtins", message));
 }

@@ -19,6 +19,10 @@ public static class TaskEngineDiagnostics
     internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("onboarding.tasks.dead_lettered", "{message}", "Messages moved to the dead-letter queue.");
     internal static readonly Counter<long> Revoked = Meter.CreateCounter<long>("onboarding.tasks.revoked", "{task}", "Tasks revoked or expired.");
     internal static readonly Counter<long> Delayed = Meter.CreateCounter<long>("onboarding.tasks.delayed", "{message}", "Messages moved to a delay queue.");
+    internal static readonly Counter<long> OutcomeStoreRetries = Meter.CreateCounter<long>(
+        "onboarding.tasks.outcome_store_retries", "{attempt}", "Failed attempts to store a finished task's outcome while Redis was unreachable.");
+    internal static readonly Counter<long> OutcomeStoreGaveUp = Meter.CreateCounter<long>(
+        "onboarding.tasks.outcome_store_gave_up", "{task}", "Finished tasks whose outcome could not be stored in time; their messages were left for redelivery.");
     internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("onboarding.tasks.duration", "s", "Handler run time.");
     internal static readonly Histogram<double> QueueLag = Meter.CreateHistogram<double>("onboarding.tasks.queue_lag", "s", "Time from due (publish or ETA) to start.");
 

@@ -55,4 +55,25 @@ internal static partial class TaskEngineLog
 
     [LoggerMessage(17, LogLevel.Information, "Redelivered task {TaskName}[{TaskId}] already succeeded; not running it again")]
     public static partial void DuplicateSkipped(ILogger logger, string taskName, string taskId);
+
+    [LoggerMessage(18, LogLevel.Warning, "Storing the {Outcome} of task {TaskName}[{TaskId}] failed: Redis unreachable; finished tasks keep trying for up to {Timeout} before their messages are left for redelivery")]
+    public static partial void OutcomeStoreWaiting(ILogger logger, Exception exception, string outcome, string taskName, string taskId, TimeSpan timeout);
+
+    [LoggerMessage(19, LogLevel.Information, "Stored the {Outcome} of task {TaskName}[{TaskId}] at attempt {Attempts}, after {Elapsed}")]
+    public static partial void OutcomeStoredAfterRetry(ILogger logger, string outcome, string taskName, string taskId, int attempts, TimeSpan elapsed);
+
+    [LoggerMessage(20, LogLevel.Information, "Redis answers again: task outcomes stored after {Elapsed} and {Attempts} failed attempt(s)")]
+    public static partial void OutcomeStoreRecovered(ILogger logger, TimeSpan elapsed, long attempts);
+
+    [LoggerMessage(21, LogLevel.Error, "Gave up storing the {Outcome} of task {TaskName}[{TaskId}] after {Attempts} attempt(s) in {Elapsed}")]
+    public static partial void OutcomeStoreGaveUp(ILogger logger, Exception exception, string outcome, string taskName, string taskId, int attempts, TimeSpan elapsed);
+
+    [LoggerMessage(22, LogLevel.Warning, "Task {TaskName}[{TaskId}] finished but its outcome could not be stored; its message is left for redelivery")]
+    public static partial void LeftForRedelivery(ILogger logger, string taskName, string taskId);
+
+    [LoggerMessage(23, LogLevel.Warning, "Worker waiting for Redis for {Elapsed}: {Reason}; it starts consuming once Redis answers")]
+    public static partial void WaitingForRedis(ILogger logger, TimeSpan elapsed, string reason);
+
+    [LoggerMessage(24, LogLevel.Information, "Redis answers after {Elapsed}; worker starting")]
+    public static partial void RedisAnswered(ILogger logger, TimeSpan elapsed);
 }

@@ -8,6 +8,7 @@ using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Redis;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using StackExchange.Redis;
@@ -32,6 +33,7 @@ internal sealed class EventConsumerService(
     EventSubscriptions subscriptions,
     IServiceScopeFactory scopeFactory,
     IConnectionMultiplexer redis,
+    ResultStoreRetry storeRetry,
     IOptions<EventOptions> options,
     TimeProvider timeProvider,
     ILogger<EventConsumerService> logger) : BackgroundService
@@ -165,9 +167,17 @@ internal sealed class EventConsumerService(
 
         try
         {
-            if (await HandleAsync(delivery, stoppingToken).ConfigureAwait(false) && channel.IsOpen)
+            var handled = await HandleAsync(delivery, stoppingToken).ConfigureAwait(false);
+            if (channel.IsOpen)
             {
-                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, CancellationToken.None).ConfigureAwait(false);
+                if (handled)
+                {
+                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -181,7 +191,10 @@ internal sealed class EventConsumerService(
         }
     }
 
-    /// <summary>Handles one delivery; true when it may be acked (handled, skipped, re-published or dead-lettered).</summary>
+    /// <summary>
+    /// Handles one delivery; true when it may be acked (handled, skipped, re-published or dead-lettered), false when
+    /// the handlers ran but Redis stayed away too long to mark the event handled (it goes back to the queue).
+    /// </summary>
     private async Task<bool> HandleAsync(TaskDelivery delivery, CancellationToken stoppingToken)
     {
         if (ReadLong(delivery.Headers, EventHeaders.DueAt) is { } dueMs)
@@ -279,10 +292,26 @@ internal sealed class EventConsumerService(
             return true;
         }
 
-        await database.StringSetAsync(key, Done, _options.IdempotencyWindow).ConfigureAwait(false);
+        // Handled: a Redis blip must not make a redelivery run the handlers again, so the mark is retried like a task's result.
+        try
+        {
+            await database.StringSetAsync(key, Done, _options.IdempotencyWindow).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+        {
+            if (!await RetryHandledMarkAsync(envelope, key, ex, stoppingToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
         EventDiagnostics.Handled.Add(1, new KeyValuePair<string, object?>("event.type", envelope.EventType));
         return true;
     }
+
+    private Task<bool> RetryHandledMarkAsync(EventEnvelope envelope, string key, Exception failure, CancellationToken stoppingToken) =>
+        storeRetry.RetryAsync("handled mark", envelope.EventType, envelope.EventId, failure,
+            () => redis.GetDatabase().StringSetAsync(key, Done, _options.IdempotencyWindow), stoppingToken);
 
     /// <summary>Re-publishes through the engine's delay queues; the due time and attempt ride in headers.</summary>
     private async Task RetryAsync(TaskDelivery delivery, EventEnvelope envelope, int attempt, Exception exception, CancellationToken cancellationToken)

@@ -70,13 +70,23 @@ internal static class ArgumentBinder<TArgs>
         {
             return parameter.ParameterType == typeof(JsonElement) ? element : element.Deserialize(parameter.ParameterType, TaskJson.Options);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
         {
-            throw new TaskArgumentException($"Argument '{parameter.Name}' is not a {parameter.ParameterType.Name}: {ex.Message}");
+            // Python raises TypeError for a call that does not fit the signature; say which argument and what it got.
+            throw new TaskArgumentException(
+                $"{typeof(TArgs).Name} argument '{JsonNamingPolicy.SnakeCaseLower.ConvertName(parameter.Name!)}' must be {parameter.ParameterType.Name}, "
+                + $"not the JSON {element.ValueKind.ToString().ToLowerInvariant()} {Excerpt(element)}.", ex);
         }
+    }
+
+    // Enough of the value to recognise it in a FAILURE, not a whole payload.
+    private static string Excerpt(JsonElement element)
+    {
+        var text = element.GetRawText();
+        return text.Length <= 60 ? text : string.Concat(text.AsSpan(0, 57), "...");
     }
 }
 
 /// <summary>The message's arguments do not fit the task's argument record (Python would raise TypeError).</summary>
-public sealed class TaskArgumentException(string message)
-    : TaskException(ExceptionInfo.Create("TypeError", "builtins", message));
+public sealed class TaskArgumentException(string message, Exception? innerException = null)
+    : TaskException(ExceptionInfo.Create("TypeError", "builtins", message), innerException);

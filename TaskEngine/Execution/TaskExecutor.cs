@@ -35,6 +35,7 @@ internal sealed class TaskExecutor(
     RunningTasks running,
     IWorkflowCoordinator workflow,
     RevocationCache revocations,
+    ResultStoreRetry storeRetry,
     IServiceScopeFactory scopeFactory,
     TimeProvider timeProvider,
     ILogger<TaskExecutor> logger)
@@ -49,18 +50,30 @@ internal sealed class TaskExecutor(
         TaskMessage message;
         try
         {
-            message = TaskEnvelope.Decode(delivery.Headers, delivery.Body, delivery.ContentType, delivery.ReplyTo, delivery.Priority);
+            message = TaskEnvelope.Decode(
+                delivery.Headers, delivery.Body, delivery.ContentType, delivery.ReplyTo, delivery.Priority, delivery.CorrelationId);
         }
         catch (TaskProtocolException ex)
         {
             TaskEngineDiagnostics.Received.Add(1, TaskEngineDiagnostics.TaskTags(ex.TaskName ?? "unknown", delivery.Queue));
             // Dead-letter first: once FAILURE is visible, the dead-lettered copy exists.
             await DeadLetterAsync(delivery, ex.TaskId, ex.Reason, ex.Message).ConfigureAwait(false);
-            if (ex.TaskId is not null)
+            if (ex.TaskId is { } failedId)
             {
-                await StoreAsync(ex.TaskId, ResultMetaWriter.Exception(
-                    ex.TaskId, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", ex.Message),
-                    null, timeProvider.GetUtcNow(), null, null)).ConfigureAwait(false);
+                var json = ResultMetaWriter.Exception(
+                    failedId, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", ex.Message),
+                    null, timeProvider.GetUtcNow(), null, null);
+                try
+                {
+                    await StoreAsync(failedId, json).ConfigureAwait(false);
+                }
+                catch (Exception error) when (ResultStoreRetry.IsTransient(error))
+                {
+                    if (!await RetryStoreAsync(ex.TaskName ?? "unknown", failedId, "FAILURE", json, error, abortToken).ConfigureAwait(false))
+                    {
+                        return DeliveryOutcome.Requeue;
+                    }
+                }
             }
 
             return DeliveryOutcome.Ack;
@@ -79,10 +92,9 @@ internal sealed class TaskExecutor(
         {
             await DeadLetterAsync(delivery, message.Id, "not-registered", $"Task '{message.Name}' is not registered in this worker.")
                 .ConfigureAwait(false);
-            await StoreAsync(message, TaskState.Failure, ExceptionInfo.Create("NotRegistered", "celery.exceptions", message.Name), null)
-                .ConfigureAwait(false);
             activity?.SetStatus(ActivityStatusCode.Error, "not registered");
-            return DeliveryOutcome.Ack;
+            return await StoreAsync(message, TaskState.Failure, ExceptionInfo.Create("NotRegistered", "celery.exceptions", message.Name), null, abortToken)
+                .ConfigureAwait(false);
         }
 
         if (delivery.PossibleDuplicate && !message.IgnoreResult && !registration.Options.IgnoreResult
@@ -100,12 +112,12 @@ internal sealed class TaskExecutor(
         var now = timeProvider.GetUtcNow();
         if (message.Expires is { } expires && expires <= now)
         {
-            return await RevokeAsync(message, "expired").ConfigureAwait(false);
+            return await RevokeAsync(message, "expired", abortToken).ConfigureAwait(false);
         }
 
         if (await revocations.IsRevokedAsync(message.Id, abortToken).ConfigureAwait(false))
         {
-            return await RevokeAsync(message, "revoked").ConfigureAwait(false);
+            return await RevokeAsync(message, "revoked", abortToken).ConfigureAwait(false);
         }
 
         if (message.Eta is { } eta && eta - now > DueTolerance)
@@ -150,6 +162,11 @@ internal sealed class TaskExecutor(
 
         // An acks-early message belongs to nobody once acked: it cannot be requeued (a nack of an acked tag is a
         // channel error), so an interrupted acks-early task is lost, as with Celery's acks_late=False.
+        if (result == DeliveryOutcome.Requeue && outcome != DeliveryOutcome.Acked && !abortToken.IsCancellationRequested)
+        {
+            TaskEngineLog.LeftForRedelivery(logger, message.Name, message.Id);
+        }
+
         return outcome == DeliveryOutcome.Acked ? DeliveryOutcome.Acked : result;
     }
 
@@ -171,25 +188,12 @@ internal sealed class TaskExecutor(
         // the run. A message published once and delivered once has no Redis round trip before its next chain step.
         var rerunCheck = delivery.PossibleDuplicate ? workflow.StartRerunCheck(message) : null;
         var run = InvokeAsync(registration, context, linked.Token);
+        object? value;
         try
         {
-            var value = hard is { } limit
+            value = hard is { } limit
                 ? await run.WaitAsync(limit, timeProvider, abortToken).ConfigureAwait(false)
                 : await run.WaitAsync(abortToken).ConfigureAwait(false);
-            var seconds = timeProvider.GetElapsedTime(started).TotalSeconds;
-            TaskEngineDiagnostics.Duration.Record(seconds, tags);
-            TaskEngineDiagnostics.Succeeded.Add(1, tags);
-            TaskEngineLog.TaskSucceeded(logger, message.Name, message.Id, seconds);
-            // Workflow: callbacks and the next chain step go out before the result is stored, then the chord part returns.
-            var children = await workflow.OnSucceededAsync(message, value, rerunCheck, CancellationToken.None).ConfigureAwait(false);
-            if (!message.IgnoreResult && !options.IgnoreResult)
-            {
-                await StoreAsync(message.Id, ResultMetaWriter.Success(
-                    message.Id, value, timeProvider.GetUtcNow(), message.GroupId, message.ParentId, children)).ConfigureAwait(false);
-            }
-
-            await workflow.OnSuccessStoredAsync(message, value, CancellationToken.None).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
         }
         catch (TimeoutException) when (!run.IsCompleted && hard is { } limit)
         {
@@ -199,9 +203,8 @@ internal sealed class TaskExecutor(
             TaskEngineLog.HardTimeLimit(logger, message.Name, message.Id, limit.TotalSeconds);
             TaskEngineDiagnostics.Failed.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Error, "TimeLimitExceeded");
-            await StoreAsync(message, TaskState.Failure,
-                ExceptionInfo.Create("TimeLimitExceeded", "billiard.exceptions", limit.TotalSeconds), null).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            return await StoreAsync(message, TaskState.Failure,
+                ExceptionInfo.Create("TimeLimitExceeded", "billiard.exceptions", Seconds(limit)), null, abortToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (abortToken.IsCancellationRequested && !run.IsCompleted)
         {
@@ -212,7 +215,7 @@ internal sealed class TaskExecutor(
         }
         catch (OperationCanceledException) when (revoke.IsCancellationRequested)
         {
-            return await RevokeAsync(message, "terminated").ConfigureAwait(false);
+            return await RevokeAsync(message, "terminated", abortToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (abortToken.IsCancellationRequested)
         {
@@ -223,11 +226,11 @@ internal sealed class TaskExecutor(
         catch (Exception ex)
         {
             var failure = ex is OperationCanceledException && softLimit.IsCancellationRequested
-                ? new TaskException(ExceptionInfo.Create("SoftTimeLimitExceeded", "billiard.exceptions", soft!.Value.TotalSeconds), ex)
+                ? new TaskException(ExceptionInfo.Create("SoftTimeLimitExceeded", "billiard.exceptions", Seconds(soft!.Value)), ex)
                 : ex;
             activity?.AddException(failure);
             activity?.SetStatus(ActivityStatusCode.Error, failure.Message);
-            return await FailAsync(registration, message, delivery, failure, tags).ConfigureAwait(false);
+            return await FailAsync(registration, message, delivery, failure, tags, abortToken).ConfigureAwait(false);
         }
         finally
         {
@@ -236,10 +239,110 @@ internal sealed class TaskExecutor(
             _ = rerunCheck?.ContinueWith(
                 static check => _ = check.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
+
+        // The handler succeeded: Redis being away does not turn it into a FAILURE. A store that fails for that reason
+        // is retried (ResultStoreRetry); if that gives up, the message is left for redelivery, and the redelivered copy
+        // finds SUCCESS stored (skipped) or runs again, as after a worker crash. The retries live in catch blocks and
+        // methods of their own, so that when Redis answers the first time this path costs what it did before.
+        var seconds = timeProvider.GetElapsedTime(started).TotalSeconds;
+        TaskEngineDiagnostics.Duration.Record(seconds, tags);
+        TaskEngineDiagnostics.Succeeded.Add(1, tags);
+        TaskEngineLog.TaskSucceeded(logger, message.Name, message.Id, seconds);
+        try
+        {
+            // Workflow: callbacks and the next chain step go out before the result is stored, then the chord part returns.
+            string? children;
+            try
+            {
+                children = await workflow.OnSucceededAsync(message, value, rerunCheck, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            {
+                if (await RetryChildrenAsync(message, value, ex, abortToken).ConfigureAwait(false) is not { } sent)
+                {
+                    return DeliveryOutcome.Requeue;
+                }
+
+                children = sent.Children;
+            }
+
+            if (!message.IgnoreResult && !options.IgnoreResult)
+            {
+                var json = ResultMetaWriter.Success(message.Id, value, timeProvider.GetUtcNow(), message.GroupId, message.ParentId, children);
+                try
+                {
+                    await StoreAsync(message.Id, json).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+                {
+                    if (!await RetryStoreAsync(message.Name, message.Id, "SUCCESS", json, ex, abortToken).ConfigureAwait(false))
+                    {
+                        return DeliveryOutcome.Requeue;
+                    }
+                }
+            }
+
+            try
+            {
+                await workflow.OnSuccessStoredAsync(message, value, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            {
+                if (!await RetryChordPartAsync(message, value, ex, abortToken).ConfigureAwait(false))
+                {
+                    return DeliveryOutcome.Requeue;
+                }
+            }
+
+            return DeliveryOutcome.Ack;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Not Redis being away (that is retried above) but, say, an embed that cannot be planned: a failure of the
+            // task, as it always was, so that such a message cannot loop through the worker forever.
+            activity?.AddException(ex);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            return await FailAsync(registration, message, delivery, ex, tags, abortToken).ConfigureAwait(false);
+        }
     }
 
+    private async Task<bool> RetryStoreAsync(string name, string id, string what, byte[] json, Exception failure, CancellationToken abortToken) =>
+        await storeRetry.RetryAsync(what, name, id, failure, () => StoreAsync(id, json), abortToken).ConfigureAwait(false);
+
+    private async Task<SentChildren?> RetryChildrenAsync(TaskMessage message, object? value, Exception failure, CancellationToken abortToken)
+    {
+        string? children = null;
+        // Some children may be out already: the next attempt is a possible duplicate of this one.
+        var again = message with { PossibleDuplicate = true };
+        return await storeRetry.RetryAsync("children", message.Name, message.Id, failure, async () =>
+            children = await workflow.OnSucceededAsync(again, value, workflow.StartRerunCheck(again), CancellationToken.None).ConfigureAwait(false),
+            abortToken)
+            .ConfigureAwait(false)
+            ? new SentChildren(children)
+            : null;
+    }
+
+    // A part return whose reply was lost may have counted the part and taken the chord's fired flag: the next attempt
+    // is a possible duplicate, so that it sends the body again if its own name is on the flag.
+    private async Task<bool> RetryChordPartAsync(TaskMessage message, object? value, Exception failure, CancellationToken abortToken)
+    {
+        var again = message with { PossibleDuplicate = true };
+        return await storeRetry.RetryAsync("chord part return", message.Name, message.Id, failure,
+            () => workflow.OnSuccessStoredAsync(again, value, CancellationToken.None), abortToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> RetryFailedHooksAsync(TaskMessage message, TaskState state, ExceptionInfo exception, Exception failure, CancellationToken abortToken)
+    {
+        var again = message with { PossibleDuplicate = true };
+        return await storeRetry.RetryAsync("chord part return", message.Name, message.Id, failure,
+            () => workflow.OnFailedAsync(again, state, exception, CancellationToken.None), abortToken).ConfigureAwait(false);
+    }
+
+    private sealed record SentChildren(string? Children);
+
     private async Task<DeliveryOutcome> FailAsync(
-        TaskRegistration registration, TaskMessage message, TaskDelivery delivery, Exception exception, TagList tags)
+        TaskRegistration registration, TaskMessage message, TaskDelivery delivery, Exception exception, TagList tags,
+        CancellationToken abortToken)
     {
         var options = registration.Options;
         var retry = exception as TaskRetryException;
@@ -263,7 +366,8 @@ internal sealed class TaskExecutor(
             await broker.PublishAsync(next, delivery.Queue, CancellationToken.None).ConfigureAwait(false);
             TaskEngineDiagnostics.Retried.Add(1, tags);
             TaskEngineLog.TaskRetrying(logger, message.Name, message.Id, next.Retries, delay);
-            await StoreAsync(message, TaskState.Retry, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
+            // The retry is out already: acked even if RETRY (a state nobody waits for) could not be stored, or it would run twice.
+            await StoreAsync(message, TaskState.Retry, ExceptionInfo.FromException(cause), cause.ToString(), abortToken).ConfigureAwait(false);
             return DeliveryOutcome.Ack;
         }
 
@@ -274,9 +378,12 @@ internal sealed class TaskExecutor(
             await DeadLetterAsync(delivery, message.Id, "retries-exhausted", RabbitMqBroker.Describe(cause)).ConfigureAwait(false);
         }
 
-        await StoreAsync(message, TaskState.Failure, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
-        return DeliveryOutcome.Ack;
+        return await StoreAsync(message, TaskState.Failure, ExceptionInfo.FromException(cause), cause.ToString(), abortToken).ConfigureAwait(false);
     }
+
+    // A limit as Python holds it: time_limit=30 is the int 30 (stored as 30, not 30.0), 0.5 a float.
+    private static object Seconds(TimeSpan limit) =>
+        limit.Ticks % TimeSpan.TicksPerSecond == 0 ? (long)limit.TotalSeconds : limit.TotalSeconds;
 
     private static bool MatchesRetryOn(DependencyInjection.TaskOptions options, Exception exception)
     {
@@ -311,13 +418,12 @@ internal sealed class TaskExecutor(
             }
         });
 
-    private async Task<DeliveryOutcome> RevokeAsync(TaskMessage message, string reason)
+    private async Task<DeliveryOutcome> RevokeAsync(TaskMessage message, string reason, CancellationToken abortToken)
     {
         TaskEngineDiagnostics.Revoked.Add(1, TaskEngineDiagnostics.TaskTags(message.Name, string.Empty));
         TaskEngineLog.TaskRevoked(logger, message.Name, message.Id, reason);
-        await StoreAsync(message, TaskState.Revoked, ExceptionInfo.Create("TaskRevokedError", "celery.exceptions", reason), null)
+        return await StoreAsync(message, TaskState.Revoked, ExceptionInfo.Create("TaskRevokedError", "celery.exceptions", reason), null, abortToken)
             .ConfigureAwait(false);
-        return DeliveryOutcome.Ack;
     }
 
     private async Task DeadLetterAsync(TaskDelivery delivery, string? taskId, string reason, string detail)
@@ -326,19 +432,47 @@ internal sealed class TaskExecutor(
         await broker.DeadLetterAsync(delivery, reason, detail, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async Task StoreAsync(TaskMessage message, TaskState state, ExceptionInfo exception, string? traceback)
+    /// <summary>
+    /// Stores a FAILURE, REVOKED or RETRY and runs the workflow hooks that follow it; <see cref="DeliveryOutcome.Requeue"/>
+    /// when Redis stayed away longer than the retry policy allows (then no errback or compensation has run).
+    /// </summary>
+    private async Task<DeliveryOutcome> StoreAsync(
+        TaskMessage message, TaskState state, ExceptionInfo exception, string? traceback, CancellationToken abortToken)
     {
         if (!message.IgnoreResult && !(registry.OptionsFor(message.Name)?.IgnoreResult ?? false))
         {
-            await StoreAsync(message.Id, ResultMetaWriter.Exception(
-                message.Id, state, exception, traceback, timeProvider.GetUtcNow(), message.GroupId, message.ParentId)).ConfigureAwait(false);
+            var json = ResultMetaWriter.Exception(
+                message.Id, state, exception, traceback, timeProvider.GetUtcNow(), message.GroupId, message.ParentId);
+            try
+            {
+                await StoreAsync(message.Id, json).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            {
+                if (!await RetryStoreAsync(message.Name, message.Id, state.ToWireName(), json, ex, abortToken).ConfigureAwait(false))
+                {
+                    return DeliveryOutcome.Requeue;
+                }
+            }
         }
 
         // Workflow: chord part return, errbacks and compensations once the failure is stored.
         if (state is TaskState.Failure or TaskState.Revoked)
         {
-            await workflow.OnFailedAsync(message, state, exception, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await workflow.OnFailedAsync(message, state, exception, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            {
+                if (!await RetryFailedHooksAsync(message, state, exception, ex, abortToken).ConfigureAwait(false))
+                {
+                    return DeliveryOutcome.Requeue;
+                }
+            }
         }
+
+        return DeliveryOutcome.Ack;
     }
 
     // Results are stored even while shutting down: the token of the run must not lose a finished task's result.

@@ -31,6 +31,9 @@ internal sealed class TaskWorkerService(
     ILogger<TaskWorkerService> logger) : BackgroundService
 {
     private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>While the worker waits for Redis at start, one log line per this interval.</summary>
+    internal static readonly TimeSpan RedisWaitLogInterval = TimeSpan.FromSeconds(10);
     private readonly TaskWorkerOptions _options = options.Value;
     private readonly CancellationTokenSource _abort = new();
     private readonly Channel<WorkItem> _buffer = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleWriter = false });
@@ -51,8 +54,16 @@ internal sealed class TaskWorkerService(
     {
         var queues = _options.GetQueues();
         await broker.DeclareTopologyAsync(queues, stoppingToken).ConfigureAwait(false);
-        await backend.Subscriber.SubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
-        await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
+        try
+        {
+            await WaitForRedisAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped before Redis ever answered: nothing was consumed, nothing to drain.
+            return;
+        }
+
         var syncLoop = SyncRevocationsAsync(stoppingToken);
 
         var loops = new Task[_options.Concurrency];
@@ -100,6 +111,48 @@ internal sealed class TaskWorkerService(
         await rescueLoop.ConfigureAwait(false);
         await syncLoop.ConfigureAwait(false);
         await DrainAsync(acks, consumerTags, loops).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Subscribes to revocations and loads them, waiting as long as it takes for Redis to answer: a worker started
+    /// before Redis (or while it restarts) stays up, reports unhealthy through the Redis health check, logs once per
+    /// <see cref="RedisWaitLogInterval"/>, and starts consuming once Redis answers. Nothing is consumed before, since
+    /// nothing could be stored.
+    /// </summary>
+    private async Task WaitForRedisAsync(CancellationToken stoppingToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        long? lastLog = null;
+        var subscribed = false;
+        while (true)
+        {
+            try
+            {
+                if (!subscribed)
+                {
+                    await backend.Subscriber.SubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+                    subscribed = true;
+                }
+
+                await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
+                if (lastLog is not null)
+                {
+                    TaskEngineLog.RedisAnswered(logger, timeProvider.GetElapsedTime(started));
+                }
+
+                return;
+            }
+            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex) && !stoppingToken.IsCancellationRequested)
+            {
+                if (lastLog is not { } last || timeProvider.GetElapsedTime(last) >= RedisWaitLogInterval)
+                {
+                    TaskEngineLog.WaitingForRedis(logger, timeProvider.GetElapsedTime(started), ex.Message);
+                    lastLog = timeProvider.GetTimestamp();
+                }
+
+                await Task.Delay(ErrorPause, timeProvider, stoppingToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)

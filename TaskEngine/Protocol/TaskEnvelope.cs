@@ -86,16 +86,19 @@ internal static class TaskEnvelope
 
     /// <summary>
     /// Reads a delivered message. Throws <see cref="TaskProtocolException"/> with a reason for anything a Celery
-    /// worker would reject; the task id is attached whenever the headers held one.
+    /// worker would reject; the task id is attached whenever it could be read. The id is the <c>id</c> header, or
+    /// else <paramref name="correlationId"/>: Celery sets the AMQP correlation_id to the task id, so a message that
+    /// lost its header still names the result its caller waits on.
     /// </summary>
     public static TaskMessage Decode(
         IDictionary<string, object?>? headers,
         ReadOnlyMemory<byte> body,
         string? contentType,
         string? replyTo = null,
-        byte priority = 0)
+        byte priority = 0,
+        string? correlationId = null)
     {
-        var id = headers is null ? null : AsString(Get(headers, "id"));
+        var id = TaskId(headers, correlationId);
         var name = headers is null ? null : AsString(Get(headers, "task"));
 
         if (!string.Equals(contentType, ContentType, StringComparison.Ordinal))
@@ -202,6 +205,13 @@ internal static class TaskEnvelope
     }
 
     /// <summary>Reads a header as a string (RabbitMQ.Client hands AMQP long strings over as UTF-8 bytes).</summary>
+    /// <summary>The task id of a delivered message: the <c>id</c> header, else the AMQP correlation_id (Celery sets both).</summary>
+    public static string? TaskId(IDictionary<string, object?>? headers, string? correlationId)
+    {
+        var id = headers is null ? null : AsString(Get(headers, "id"));
+        return string.IsNullOrEmpty(id) && !string.IsNullOrEmpty(correlationId) ? correlationId : id;
+    }
+
     public static string? AsString(object? value) => value switch
     {
         null => null,

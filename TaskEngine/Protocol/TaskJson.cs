@@ -4,7 +4,8 @@ namespace Onboarding.TaskEngine.Protocol;
 
 /// <summary>
 /// JSON settings for user payloads (arguments and results): snake_case names like the Python side, case-insensitive
-/// reading. The protocol itself is written by hand with <see cref="Utf8JsonWriter"/>.
+/// reading, and floats written as Python writes them (<c>1.0</c>, not <c>1</c>: see <see cref="PythonFloatConverter"/>).
+/// The protocol itself is written by hand with <see cref="Utf8JsonWriter"/>.
 /// </summary>
 public static class TaskJson
 {
@@ -16,6 +17,7 @@ public static class TaskJson
         {
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
             DictionaryKeyPolicy = null,
+            Converters = { new PythonFloatConverter() },
         };
         options.MakeReadOnly(populateMissingResolver: true);
         return options;

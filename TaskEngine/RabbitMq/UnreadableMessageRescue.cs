@@ -59,7 +59,7 @@ internal sealed class UnreadableMessageRescue(
                     }
 
                     var headers = message.Properties.Headers ?? new Dictionary<string, object?>(StringComparer.Ordinal);
-                    var id = TaskEnvelope.AsString(headers.GetValueOrDefault("id"));
+                    var id = TaskEnvelope.TaskId(headers, message.Properties.CorrelationId);
                     headers[RabbitMqBroker.DeathReasonHeader] = Reason;
                     headers[RabbitMqBroker.ExceptionHeader] = Detail;
                     headers[RabbitMqBroker.OriginalQueueHeader] = queue;

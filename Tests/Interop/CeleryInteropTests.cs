@@ -50,6 +50,30 @@ public sealed class CeleryInteropTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task PythonClient_GetsAFloat_WhenOurWorkerSumsFloatsToAWholeNumber()
+    {
+        await using var host = await EngineTestHost.StartAsync(fixture);
+
+        var outcome = await PythonCelery.SendAsync(PythonEnvironment, DiagnosticTasks.Xsum, "[[0.5, 0.5]]", Token, "--queue", host.Queue);
+
+        Assert.Equal("SUCCESS", outcome.GetProperty("status").GetString());
+        // send_task.py prints json.dumps(AsyncResult.get()): a Python float prints as 1.0, an int as 1.
+        Assert.Equal("1.0", outcome.GetProperty("result").GetRawText());
+    }
+
+    [Fact]
+    public async Task PythonClient_ReRaisesTypeError_WhenArgumentsDoNotFitOurTask()
+    {
+        await using var host = await EngineTestHost.StartAsync(fixture);
+
+        var outcome = await PythonCelery.SendAsync(PythonEnvironment, DiagnosticTasks.Add, "[\"a\", {}]", Token, "--queue", host.Queue);
+
+        Assert.Equal("FAILURE", outcome.GetProperty("status").GetString());
+        Assert.Equal("TypeError", outcome.GetProperty("exc_type").GetString());
+        Assert.Equal("can only concatenate str (not \"dict\") to str", outcome.GetProperty("exc_message").GetString());
+    }
+
+    [Fact]
     public async Task PythonClient_ReRaisesTheFailure_OfATaskOurWorkerRan()
     {
         await using var host = await EngineTestHost.StartAsync(fixture);

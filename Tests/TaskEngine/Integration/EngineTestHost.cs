@@ -45,7 +45,9 @@ internal sealed class EngineTestHost : IAsyncDisposable
         int concurrency = 2,
         string? queue = null,
         Action<IServiceCollection>? services = null,
-        TimeSpan? gracePeriod = null)
+        TimeSpan? gracePeriod = null,
+        string? redisConnectionString = null,
+        bool waitForWorker = true)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         queue ??= "test." + Guid.CreateVersion7().ToString("N")[^12..];
@@ -53,7 +55,7 @@ internal sealed class EngineTestHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:rabbitmq"] = fixture.RabbitMqConnectionString,
-            ["ConnectionStrings:redis"] = fixture.RedisConnectionString,
+            ["ConnectionStrings:redis"] = redisConnectionString ?? fixture.RedisConnectionString,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var engine = builder.AddTaskEngine(configure: o =>
@@ -77,7 +79,7 @@ internal sealed class EngineTestHost : IAsyncDisposable
         services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        if (worker)
+        if (worker && waitForWorker)
         {
             await host.Services.GetRequiredService<TaskWorkerService>().Started.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         }

@@ -144,6 +144,36 @@ public sealed class TaskEnvelopeTests
     }
 
     [Fact]
+    public void Decode_TakesTheCorrelationIdAsTaskId_WhenTheIdHeaderIsMissing()
+    {
+        var headers = new Dictionary<string, object?> { ["task"] = Bytes("tasks.add") };
+
+        var message = TaskEnvelope.Decode(headers, "[[2,3],{},{}]"u8.ToArray(), "application/json", correlationId: Id);
+
+        Assert.Equal(Id, message.Id);
+    }
+
+    [Fact]
+    public void Decode_KeepsTheIdHeader_WhenCorrelationIdDiffers()
+    {
+        var headers = new Dictionary<string, object?> { ["task"] = Bytes("tasks.add"), ["id"] = Bytes(Id) };
+
+        var message = TaskEnvelope.Decode(headers, "[[2,3],{},{}]"u8.ToArray(), "application/json", correlationId: "other");
+
+        Assert.Equal(Id, message.Id);
+    }
+
+    [Fact]
+    public void Decode_ThrowsWithTheCorrelationId_WhenTheTaskHeaderIsMissingToo()
+    {
+        var ex = Assert.Throws<TaskProtocolException>(() =>
+            TaskEnvelope.Decode(new Dictionary<string, object?>(), "[[],{},{}]"u8.ToArray(), "application/json", correlationId: Id));
+
+        Assert.Equal("headers", ex.Reason);
+        Assert.Equal(Id, ex.TaskId);
+    }
+
+    [Fact]
     public void Decode_Throws_WhenHeadersLackTaskName()
     {
         var ex = Assert.Throws<TaskProtocolException>(() =>
