@@ -21,7 +21,7 @@ internal sealed class CountdownScenario : IFaultScenario
 
     private static async Task<FaultOutcome> RunAsync(FaultRun run, bool restartBeforeDue, CancellationToken cancellationToken)
     {
-        var countdown = run.Options.Pick(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(8));
+        var countdown = run.Options.Pick(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(6));
         var tasks = run.Options.Pick(50, 20);
         await using var context = await run.StartScenarioAsync(restartBeforeDue ? "countdown-before" : "countdown-after", cancellationToken).ConfigureAwait(false);
         var worker = context.StartWorker();
