@@ -38,6 +38,10 @@ internal sealed class ResultStoreRetry(IOptions<TaskEngineOptions> options, Time
     public static bool IsTransient(Exception exception) => exception switch
     {
         RedisConnectionException or RedisTimeoutException => true,
+        // A connection reset while a command was in flight surfaces as the socket layer's own exception
+        // (Pipelines.Sockets.Unofficial.ConnectionResetException, an IOException), not as RedisConnectionException:
+        // seen when Redis was stopped under load.
+        IOException or System.Net.Sockets.SocketException => true,
         RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || server.Message.StartsWith("BUSY", StringComparison.Ordinal)
             || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)

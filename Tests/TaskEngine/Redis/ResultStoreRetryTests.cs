@@ -1,0 +1,26 @@
+using System.Net.Sockets;
+using Onboarding.TaskEngine.Redis;
+using StackExchange.Redis;
+
+namespace Onboarding.Tests.TaskEngine.Redis;
+
+public sealed class ResultStoreRetryTests
+{
+    [Fact]
+    public void IsTransient_IsTrue_WhenTheConnectionWasResetMidCommand()
+    {
+        // What StackExchange.Redis threw for a store in flight when Redis stopped: the socket layer's reset, not a
+        // RedisConnectionException.
+        var reset = new IOException("Connection reset by peer", new SocketException((int)SocketError.ConnectionReset));
+
+        Assert.True(ResultStoreRetry.IsTransient(reset));
+        Assert.True(ResultStoreRetry.IsTransient(new SocketException((int)SocketError.ConnectionRefused)));
+    }
+
+    [Fact]
+    public void IsTransient_IsFalse_WhenTheScriptOrDataIsWrong()
+    {
+        Assert.False(ResultStoreRetry.IsTransient(new RedisServerException("ERR wrong number of arguments")));
+        Assert.False(ResultStoreRetry.IsTransient(new InvalidOperationException("bad data")));
+    }
+}
