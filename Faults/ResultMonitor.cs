@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Protocol;
 using StackExchange.Redis;
 
 namespace Onboarding.Faults;
 
 /// <summary>A task's final stored state, read from its <c>celery-task-meta-&lt;id&gt;</c> entry.</summary>
-internal sealed record StoredResult(string Status, string? ExceptionType, string? ExceptionMessage, JsonElement Result);
+internal sealed record StoredResult(string Status, string? ExceptionType, JsonElement Result, DateTimeOffset? DateDone);
 
 /// <summary>
 /// Polls the stored results of a set of task ids (one MGET per 1,000 unfinished ids, every 200 ms), so the suite can
@@ -87,21 +89,16 @@ internal sealed class ResultMonitor : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until a task succeeds after <paramref name="mark"/> (a <see cref="Succeeded"/> count taken when a fault
-    /// ended) and returns how long that took: the suite's "time to recover". Zero when every task had finished
-    /// already; null when nothing succeeded within the timeout.
+    /// The suite's "time to recover": waits until a task has finished (its stored <c>date_done</c>, set by the worker
+    /// when the handler returned) after <paramref name="since"/>, a fault's end, and returns how long after it the
+    /// first did. Null when none did within the timeout, or every task had finished before.
     /// </summary>
-    public async Task<TimeSpan?> WaitForSuccessAfterAsync(int mark, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<TimeSpan?> WaitForCompletionAfterAsync(DateTimeOffset since, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();
-        while (Succeeded <= mark)
+        while (FirstDoneAfter(since) is null)
         {
-            if (Finished == Total)
-            {
-                return TimeSpan.Zero;
-            }
-
-            if (elapsed.Elapsed > timeout)
+            if (Finished == Total || elapsed.Elapsed > timeout)
             {
                 return null;
             }
@@ -109,7 +106,17 @@ internal sealed class ResultMonitor : IAsyncDisposable
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
 
-        return elapsed.Elapsed;
+        // A result finished earlier may be read a poll later.
+        await WaitForFreshPollAsync(cancellationToken).ConfigureAwait(false);
+        return FirstDoneAfter(since) - since;
+    }
+
+    private DateTimeOffset? FirstDoneAfter(DateTimeOffset since)
+    {
+        lock (_gate)
+        {
+            return _final.Values.Select(r => r.DateDone).Where(d => d > since).Min();
+        }
     }
 
     /// <summary>
@@ -157,7 +164,7 @@ internal sealed class ResultMonitor : IAsyncDisposable
             var values = await _redis.StringGetAsync([.. chunk.Select(id => (RedisKey)("celery-task-meta-" + id))]).ConfigureAwait(false);
             for (var i = 0; i < chunk.Length; i++)
             {
-                if (values[i].HasValue && Parse(values[i]!) is { } result)
+                if (values[i].HasValue && Parse((byte[])values[i]!) is { } result)
                 {
                     done.Add((chunk[i], result));
                 }
@@ -187,25 +194,12 @@ internal sealed class ResultMonitor : IAsyncDisposable
     }
 
     /// <summary>The final states only: PENDING, STARTED and RETRY are not an outcome yet.</summary>
-    private static StoredResult? Parse(string json)
+    private static StoredResult? Parse(byte[] json)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var status = root.GetProperty("status").GetString() ?? string.Empty;
-        if (status is not ("SUCCESS" or "FAILURE" or "REVOKED"))
-        {
-            return null;
-        }
-
-        var result = root.TryGetProperty("result", out var value) ? value.Clone() : default;
-        string? type = null, message = null;
-        if (status != "SUCCESS" && result.ValueKind == JsonValueKind.Object)
-        {
-            type = result.TryGetProperty("exc_type", out var t) ? t.GetString() : null;
-            message = result.TryGetProperty("exc_message", out var m) ? m.ToString() : null;
-        }
-
-        return new StoredResult(status, type, message, result);
+        var meta = ResultMeta.Parse(json);
+        return meta.State is TaskState.Success or TaskState.Failure or TaskState.Revoked
+            ? new StoredResult(meta.State.ToWireName(), meta.Exception?.Type, meta.Result, meta.DateDone)
+            : null;
     }
 
     public async ValueTask DisposeAsync()

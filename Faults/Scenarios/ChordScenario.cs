@@ -47,8 +47,7 @@ internal sealed class ChordScenario(string id, bool redisBlip) : IFaultScenario
                 await run.Servers.StopRedisAsync(cancellationToken).ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
                 await run.Servers.StartRedisAsync(cancellationToken).ConfigureAwait(false);
-                await monitor.WaitForFreshPollAsync(cancellationToken).ConfigureAwait(false);
-                recover = await monitor.WaitForSuccessAfterAsync(monitor.Succeeded, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+                recover = await monitor.WaitForCompletionAfterAsync(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
             }
             else
             {

@@ -30,6 +30,7 @@ internal sealed class CountdownScenario : IFaultScenario
         var ids = ScenarioContext.NewIds(tasks);
         await using var monitor = new ResultMonitor(context.Driver.Redis, ids);
         var clock = Stopwatch.StartNew();
+        var sentAt = DateTimeOffset.UtcNow;
         await context.SendFromPythonAsync(ids, DiagnosticTasks.Record, "[0]", countdown.TotalSeconds, cancellationToken).ConfigureAwait(false);
         var due = countdown;   // measured from before the first send: no task may run before this
 
@@ -47,13 +48,13 @@ internal sealed class CountdownScenario : IFaultScenario
         var restarted = clock.Elapsed;
         await context.WaitForConsumersAsync(1, cancellationToken).ConfigureAwait(false);
 
-        await monitor.WaitForSuccessAfterAsync(0, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
-        var firstSuccess = clock.Elapsed;
+        // Every task's date_done, measured from before the first send: none may be before the countdown.
+        var first = await monitor.WaitForCompletionAfterAsync(sentAt, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
         var from = restarted > due ? restarted : due;
-        var recover = firstSuccess > from ? firstSuccess - from : TimeSpan.Zero;
-        var early = firstSuccess < due;
+        TimeSpan? recover = first is { } f ? (f > from ? f - from : TimeSpan.Zero) : null;
+        var early = first < due;
         var notes = string.Create(CultureInfo.InvariantCulture,
-            $"countdown {countdown.TotalSeconds:0} s; killed while waiting, restarted {(restartBeforeDue ? "before" : "after")} the due time (at {restarted.TotalSeconds:0.0} s); first ran at {firstSuccess.TotalSeconds:0.0} s{(early ? " — BEFORE it was due" : string.Empty)}");
+            $"countdown {countdown.TotalSeconds:0} s; killed while waiting, restarted {(restartBeforeDue ? "before" : "after")} the due time (at {restarted.TotalSeconds:0.0} s); first ran at {(first is { } ran ? $"{ran.TotalSeconds:0.0} s" : "never")}{(early ? " — BEFORE it was due" : string.Empty)}");
         var outcome = await context.CountAsync(ids, monitor, recover, notes, cancellationToken).ConfigureAwait(false);
         return outcome with
         {

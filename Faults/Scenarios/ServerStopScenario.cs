@@ -3,7 +3,7 @@ namespace Onboarding.Faults.Scenarios;
 /// <summary>
 /// The broker (<c>rabbitmqctl stop_app</c> … <c>start_app</c>) or Redis (stopped and started again; its append-only
 /// file keeps stored results) away for a while under load. Time to recover: from the server's return until a task
-/// succeeds again.
+/// finishes again (its stored date_done).
 /// </summary>
 internal sealed class ServerStopScenario(string id, bool broker, TimeSpan full, TimeSpan quick) : IFaultScenario
 {
@@ -31,12 +31,11 @@ internal sealed class ServerStopScenario(string id, bool broker, TimeSpan full, 
                     await run.Servers.StopRedisAsync(ct).ConfigureAwait(false);
                     await Task.Delay(outage, ct).ConfigureAwait(false);
                     await run.Servers.StartRedisAsync(ct).ConfigureAwait(false);
-                    await monitor.WaitForFreshPollAsync(ct).ConfigureAwait(false);
                 }
 
-                var mark = monitor.Succeeded;
-                var recover = await monitor.WaitForSuccessAfterAsync(mark, TimeSpan.FromMinutes(3), ct).ConfigureAwait(false);
-                await context.WriteAsync($"{server} back; tasks succeed again after {(recover is { } r ? LoadScenario.Seconds(r) : "never")}").ConfigureAwait(false);
+                var back = DateTimeOffset.UtcNow;
+                var recover = await monitor.WaitForCompletionAfterAsync(back, TimeSpan.FromMinutes(3), ct).ConfigureAwait(false);
+                await context.WriteAsync($"{server} back; tasks complete again after {(recover is { } r ? LoadScenario.Seconds(r) : "never")}").ConfigureAwait(false);
                 return (recover, string.Empty);
             }, cancellationToken).ConfigureAwait(false);
         return [outcome with { Scenario = outcome.Scenario + $", {tasks:N0} tasks" }];

@@ -5,7 +5,7 @@ namespace Onboarding.Faults.Scenarios;
 
 /// <summary>
 /// A worker started while Redis (or the broker) is down, with tasks waiting for it: it must stay up and start
-/// consuming once the server answers. Time to recover: from the server's return until the first task succeeds.
+/// consuming once the server answers. Time to recover: from the server's return until the first task finishes.
 /// </summary>
 internal sealed class StartWhileDownScenario(string id, bool broker) : IFaultScenario
 {
@@ -49,7 +49,7 @@ internal sealed class StartWhileDownScenario(string id, bool broker) : IFaultSce
             await run.Servers.StartRedisAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var recover = await monitor.WaitForSuccessAfterAsync(0, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+        var recover = await monitor.WaitForCompletionAfterAsync(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
         var notes = stayedUp
             ? $"the worker stayed up {down.TotalSeconds:0} s without {server}, then consumed"
             : $"the worker EXITED after {waited.Elapsed.TotalSeconds:0} s without {server}";

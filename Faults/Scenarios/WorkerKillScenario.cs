@@ -41,7 +41,9 @@ internal sealed class WorkerKillScenario : IFaultScenario
                     await context.WriteAsync($"kill {kill + 1}: {ready:N0} ready in the queue, replacement consuming after {LoadScenario.Seconds(back)}").ConfigureAwait(false);
                 }
 
-                return (worst, $"{inHand} of {kills} kills with a full prefetch window in hand");
+                var every = clock.Elapsed.TotalSeconds / kills;
+                return (worst, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{inHand} of {kills} kills with a full prefetch window in hand; a kill every {every:0.0} s on average (the next waits until the replacement consumes)"));
             }, cancellationToken).ConfigureAwait(false);
         return [outcome with { Scenario = outcome.Scenario + $", {tasks:N0} tasks" }];
     }
