@@ -157,7 +157,7 @@ internal sealed class TaskWorkerService(
 
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)
     {
-        if (UnreadableMessageRescue.IsCausedByUnreadableHeaders(args))
+        if (UnreadableMessageRescue.IsCausedByUnreadableHeaders(args) || UnreadableMessageRescue.IsCausedByTooLargeBody(args))
         {
             _rescueRequests.Writer.TryWrite(true);
         }
