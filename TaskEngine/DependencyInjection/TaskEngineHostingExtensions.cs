@@ -37,8 +37,13 @@ public static class TaskEngineHostingExtensions
 
         if (!services.Any(d => d.ServiceType == typeof(IConnection) && !d.IsKeyedService))
         {
-            builder.AddRabbitMQClient(rabbitMqConnectionName, configureConnectionFactory: static factory =>
+            // The connection factory is configured before options exist: read the one setting it needs the same way.
+            var maxMessageBytes = MaxMessageBytes(builder.Configuration, configure);
+            builder.AddRabbitMQClient(rabbitMqConnectionName, configureConnectionFactory: factory =>
             {
+                // A larger delivery makes the client close the connection instead of assembling the body; the worker's
+                // rescue then moves it to the dead-letter queue frame by frame (UnreadableMessageRescue).
+                factory.MaxInboundMessageBodySize = (uint)maxMessageBytes;
                 factory.AutomaticRecoveryEnabled = true;
                 factory.TopologyRecoveryEnabled = true;
                 factory.NetworkRecoveryInterval = TimeSpan.FromSeconds(2);
@@ -123,6 +128,18 @@ public static class TaskEngineHostingExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
         builder.Services.AddPeriodicTaskScheduler();
         return builder.AddDiagnosticTasks().AddWorkflowTasks();
+    }
+
+    private static int MaxMessageBytes(IConfiguration configuration, Action<TaskEngineOptions>? configure)
+    {
+        var options = new TaskEngineOptions();
+        if (configuration.GetSection(TaskEngineOptions.SectionName).GetValue<int?>(nameof(TaskEngineOptions.MaxMessageBytes)) is { } configured)
+        {
+            options.MaxMessageBytes = configured;
+        }
+
+        configure?.Invoke(options);
+        return options.MaxMessageBytes;
     }
 
     private static TaskRegistry GetOrAddRegistry(IServiceCollection services) =>

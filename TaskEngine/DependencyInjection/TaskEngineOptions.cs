@@ -68,6 +68,15 @@ public sealed class TaskEngineOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan ResultStoreRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The largest message body a worker takes in (10 MiB by default). A larger message is dead-lettered with reason
+    /// <c>too-large</c>, without being deserialized, and FAILURE is stored when its id can be read from its headers.
+    /// The RabbitMQ client is told the same limit, so such a body is never assembled in the worker's memory: the
+    /// worker moves it to the dead-letter queue frame by frame.
+    /// </summary>
+    [Range(1024, 512 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 10 * 1024 * 1024;
+
     /// <summary>The AMQP URI (from <c>ConnectionStrings:rabbitmq</c>), for the raw reader of unreadable messages.</summary>
     internal string? RabbitMqConnectionString { get; set; }
 

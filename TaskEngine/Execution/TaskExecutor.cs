@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
@@ -37,6 +39,7 @@ internal sealed class TaskExecutor(
     RevocationCache revocations,
     ResultStoreRetry storeRetry,
     IServiceScopeFactory scopeFactory,
+    IOptions<TaskEngineOptions> engineOptions,
     TimeProvider timeProvider,
     ILogger<TaskExecutor> logger)
 {
@@ -44,9 +47,20 @@ internal sealed class TaskExecutor(
     internal static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(1 << RabbitMqBroker.MinDelayExponent);
 
     private readonly Dictionary<string, TokenBucket> _buckets = CreateBuckets(registry, timeProvider);
+    private readonly int _maxMessageBytes = engineOptions.Value.MaxMessageBytes;
 
     public async Task<DeliveryOutcome> ExecuteAsync(TaskDelivery delivery, Func<Task> ackEarly, CancellationToken abortToken)
     {
+        if (delivery.Body.Length > _maxMessageBytes)
+        {
+            // Not deserialized: the limit exists so that such a body costs no more than it already has.
+            return await RejectAsync(delivery, new TaskProtocolException(
+                TooLargeReason, TooLargeDetail(delivery.Body.Length, _maxMessageBytes),
+                TaskEnvelope.TaskId(delivery.Headers, delivery.CorrelationId),
+                delivery.Headers is { } headers ? TaskEnvelope.AsString(headers.TryGetValue("task", out var task) ? task : null) : null), abortToken)
+                .ConfigureAwait(false);
+        }
+
         TaskMessage message;
         try
         {
@@ -55,28 +69,7 @@ internal sealed class TaskExecutor(
         }
         catch (TaskProtocolException ex)
         {
-            TaskEngineDiagnostics.Received.Add(1, TaskEngineDiagnostics.TaskTags(ex.TaskName ?? "unknown", delivery.Queue));
-            // Dead-letter first: once FAILURE is visible, the dead-lettered copy exists.
-            await DeadLetterAsync(delivery, ex.TaskId, ex.Reason, ex.Message).ConfigureAwait(false);
-            if (ex.TaskId is { } failedId)
-            {
-                var json = ResultMetaWriter.Exception(
-                    failedId, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", ex.Message),
-                    null, timeProvider.GetUtcNow(), null, null);
-                try
-                {
-                    await StoreAsync(failedId, json).ConfigureAwait(false);
-                }
-                catch (Exception error) when (ResultStoreRetry.IsTransient(error))
-                {
-                    if (!await RetryStoreAsync(ex.TaskName ?? "unknown", failedId, "FAILURE", json, error, abortToken).ConfigureAwait(false))
-                    {
-                        return DeliveryOutcome.Requeue;
-                    }
-                }
-            }
-
-            return DeliveryOutcome.Ack;
+            return await RejectAsync(delivery, ex, abortToken).ConfigureAwait(false);
         }
 
         if (delivery.PossibleDuplicate)
@@ -384,6 +377,39 @@ internal sealed class TaskExecutor(
     // A limit as Python holds it: time_limit=30 is the int 30 (stored as 30, not 30.0), 0.5 a float.
     private static object Seconds(TimeSpan limit) =>
         limit.Ticks % TimeSpan.TicksPerSecond == 0 ? (long)limit.TotalSeconds : limit.TotalSeconds;
+
+    /// <summary>The dead-letter reason of a message larger than <see cref="TaskEngineOptions.MaxMessageBytes"/>.</summary>
+    internal const string TooLargeReason = "too-large";
+
+    internal static string TooLargeDetail(long size, int limit) =>
+        $"The message body is {size} bytes, more than TaskEngine:MaxMessageBytes ({limit}).";
+
+    // Not a task this worker can run: dead-lettered, then FAILURE InvalidTaskError where the id is known.
+    private async Task<DeliveryOutcome> RejectAsync(TaskDelivery delivery, TaskProtocolException ex, CancellationToken abortToken)
+    {
+        TaskEngineDiagnostics.Received.Add(1, TaskEngineDiagnostics.TaskTags(ex.TaskName ?? "unknown", delivery.Queue));
+        // Dead-letter first: once FAILURE is visible, the dead-lettered copy exists.
+        await DeadLetterAsync(delivery, ex.TaskId, ex.Reason, ex.Message).ConfigureAwait(false);
+        if (ex.TaskId is { } failedId)
+        {
+            var json = ResultMetaWriter.Exception(
+                failedId, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", ex.Message),
+                null, timeProvider.GetUtcNow(), null, null);
+            try
+            {
+                await StoreAsync(failedId, json).ConfigureAwait(false);
+            }
+            catch (Exception error) when (ResultStoreRetry.IsTransient(error))
+            {
+                if (!await RetryStoreAsync(ex.TaskName ?? "unknown", failedId, "FAILURE", json, error, abortToken).ConfigureAwait(false))
+                {
+                    return DeliveryOutcome.Requeue;
+                }
+            }
+        }
+
+        return DeliveryOutcome.Ack;
+    }
 
     private static bool MatchesRetryOn(DependencyInjection.TaskOptions options, Exception exception)
     {

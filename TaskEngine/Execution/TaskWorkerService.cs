@@ -27,8 +27,10 @@ internal sealed class TaskWorkerService(
     RevocationCache revocations,
     UnreadableMessageRescue rescue,
     IOptions<TaskWorkerOptions> options,
+    IOptions<Events.EventOptions> eventOptions,
     TimeProvider timeProvider,
-    ILogger<TaskWorkerService> logger) : BackgroundService
+    ILogger<TaskWorkerService> logger,
+    Events.EventSubscriptions? eventSubscriptions = null) : BackgroundService
 {
     private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(1);
 
@@ -74,7 +76,11 @@ internal sealed class TaskWorkerService(
 
         var prefetch = (ushort)Math.Clamp(_options.Concurrency * _options.PrefetchMultiplier, 1, ushort.MaxValue);
         broker.Connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
-        var rescueLoop = RescueLoopAsync(queues, prefetch + 64, stoppingToken);
+        // The event consumer shares the connection: a message the client refuses there closes it for the worker too.
+        IReadOnlyList<string> rescued = eventSubscriptions is not null && eventSubscriptions.Patterns.Any()
+            ? [.. queues, eventOptions.Value.QueueName]
+            : queues;
+        var rescueLoop = RescueLoopAsync(rescued, prefetch + 64, stoppingToken);
         ChannelAcknowledger? acks = null;
         var consumerTags = new List<string>();
         try
@@ -157,7 +163,7 @@ internal sealed class TaskWorkerService(
 
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)
     {
-        if (UnreadableMessageRescue.IsCausedByUnreadableHeaders(args))
+        if (UnreadableMessageRescue.IsCausedByUnreadableHeaders(args) || UnreadableMessageRescue.IsCausedByTooLargeBody(args))
         {
             _rescueRequests.Writer.TryWrite(true);
         }

@@ -16,6 +16,15 @@ internal sealed record RawAmqpMessage(
     byte[] Body,
     bool HasTypesDotNetCannotRead);
 
+/// <summary>What <see cref="RawAmqpConnection.GetHeadAsync"/> read before the body.</summary>
+internal sealed record RawAmqpHead(
+    ulong DeliveryTag,
+    bool Redelivered,
+    string RoutingKey,
+    RawAmqpProperties Properties,
+    ulong BodySize,
+    bool HasTypesDotNetCannotRead);
+
 internal sealed record RawAmqpProperties
 {
     public string? ContentType { get; init; }
@@ -39,7 +48,9 @@ internal sealed record RawAmqpProperties
 /// A minimal AMQP 0-9-1 client (plain TCP, PLAIN auth, one channel) with a tolerant field-table reader. It exists
 /// for one job: RabbitMQ.Client 7.2.2 has no case for py-amqp's <c>L</c> (64-bit) table values, so a Python
 /// message with a large-int header makes it throw while parsing the delivery and close the whole connection.
-/// This client can still read such messages (basic.get), so the worker moves them to the dead-letter queue.
+/// This client can still read such messages (basic.get), so the worker moves them to the dead-letter queue. It also
+/// moves messages larger than the client library accepts (<c>MaxInboundMessageBodySize</c>, which closes the
+/// connection as well) without holding their bodies: see <see cref="ForwardBodyAsync"/>.
 /// </summary>
 internal sealed class RawAmqpConnection : IAsyncDisposable
 {
@@ -138,6 +149,22 @@ internal sealed class RawAmqpConnection : IAsyncDisposable
     /// <summary>basic.get without auto-ack; null when the queue is empty.</summary>
     public async Task<RawAmqpMessage?> GetAsync(string queue, CancellationToken cancellationToken)
     {
+        if (await GetHeadAsync(queue, cancellationToken).ConfigureAwait(false) is not { } head)
+        {
+            return null;
+        }
+
+        var body = await ReadBodyAsync(head.BodySize, cancellationToken).ConfigureAwait(false);
+        return new RawAmqpMessage(head.DeliveryTag, head.Redelivered, head.RoutingKey, head.Properties, body, head.HasTypesDotNetCannotRead);
+    }
+
+    /// <summary>
+    /// basic.get without auto-ack, up to the content header: the delivery and its properties and body size, or null
+    /// when the queue is empty. The body frames are still on the wire: the caller reads them next, with
+    /// <see cref="ReadBodyAsync"/> or <see cref="ForwardBodyAsync"/>, before anything else on this connection.
+    /// </summary>
+    public async Task<RawAmqpHead?> GetHeadAsync(string queue, CancellationToken cancellationToken)
+    {
         var get = new FrameWriter();
         get.Method(60, 70);
         get.UInt16(0);
@@ -171,21 +198,49 @@ internal sealed class RawAmqpConnection : IAsyncDisposable
         var headerReader = new FrameReader(header, 4);
         var bodySize = headerReader.UInt64();
         var properties = headerReader.Properties(out var unreadable);
+        return new RawAmqpHead(deliveryTag, redelivered, routingKey, properties, bodySize, unreadable);
+    }
+
+    /// <summary>Reads the body whose content header <see cref="GetHeadAsync"/> returned.</summary>
+    public async Task<byte[]> ReadBodyAsync(ulong bodySize, CancellationToken cancellationToken)
+    {
         var body = new byte[bodySize];
         var received = 0;
         while ((ulong)received < bodySize)
         {
-            var (bodyType, _, chunk) = await ReadFrameAsync(cancellationToken).ConfigureAwait(false);
-            if (bodyType != FrameBody)
-            {
-                throw new InvalidOperationException("Expected a content body frame.");
-            }
-
+            var chunk = await ReadBodyFrameAsync(cancellationToken).ConfigureAwait(false);
             chunk.CopyTo(body, received);
             received += chunk.Length;
         }
 
-        return new RawAmqpMessage(deliveryTag, redelivered, routingKey, properties, body, unreadable);
+        return body;
+    }
+
+    /// <summary>
+    /// Publishes the body whose content header <see cref="GetHeadAsync"/> returned to the default exchange with
+    /// <paramref name="routingKey"/> and <paramref name="properties"/>, one frame at a time as it arrives, and waits
+    /// for the broker's confirm: a body of any size passes through holding one frame (at most the negotiated frame
+    /// size, 128 KiB) in memory.
+    /// </summary>
+    public async Task ForwardBodyAsync(ulong bodySize, string routingKey, RawAmqpProperties properties, CancellationToken cancellationToken)
+    {
+        await SendPublishAsync(routingKey, properties, bodySize, cancellationToken).ConfigureAwait(false);
+        // Incoming frames are at most the frame size negotiated for both directions, so each goes out as one frame.
+        ulong forwarded = 0;
+        while (forwarded < bodySize)
+        {
+            var chunk = await ReadBodyFrameAsync(cancellationToken).ConfigureAwait(false);
+            await SendFrameAsync(FrameBody, Channel, chunk, cancellationToken).ConfigureAwait(false);
+            forwarded += (ulong)chunk.Length;
+        }
+
+        await WaitForConfirmAsync(routingKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<byte[]> ReadBodyFrameAsync(CancellationToken cancellationToken)
+    {
+        var (type, _, chunk) = await ReadFrameAsync(cancellationToken).ConfigureAwait(false);
+        return type == FrameBody ? chunk : throw new InvalidOperationException("Expected a content body frame.");
     }
 
     public Task AckAsync(ulong deliveryTag, CancellationToken cancellationToken)
@@ -209,6 +264,20 @@ internal sealed class RawAmqpConnection : IAsyncDisposable
     /// <summary>Publishes to the default exchange and waits for the broker's confirm.</summary>
     public async Task PublishAsync(string routingKey, RawAmqpProperties properties, byte[] body, CancellationToken cancellationToken)
     {
+        await SendPublishAsync(routingKey, properties, (ulong)body.Length, cancellationToken).ConfigureAwait(false);
+        var max = (int)_frameMax - 8;
+        for (var offset = 0; offset < body.Length; offset += max)
+        {
+            await SendFrameAsync(FrameBody, Channel, body.AsSpan(offset, Math.Min(max, body.Length - offset)).ToArray(), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        await WaitForConfirmAsync(routingKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    // basic.publish (mandatory) and the content header; the body frames follow.
+    private async Task SendPublishAsync(string routingKey, RawAmqpProperties properties, ulong bodySize, CancellationToken cancellationToken)
+    {
         var publish = new FrameWriter();
         publish.Method(60, 40);
         publish.UInt16(0);
@@ -220,17 +289,13 @@ internal sealed class RawAmqpConnection : IAsyncDisposable
         var header = new FrameWriter();
         header.UInt16(60);
         header.UInt16(0);
-        header.UInt64((ulong)body.Length);
+        header.UInt64(bodySize);
         header.Properties(properties);
         await SendFrameAsync(FrameHeader, Channel, header.ToArray(), cancellationToken).ConfigureAwait(false);
+    }
 
-        var max = (int)_frameMax - 8;
-        for (var offset = 0; offset < body.Length; offset += max)
-        {
-            await SendFrameAsync(FrameBody, Channel, body.AsSpan(offset, Math.Min(max, body.Length - offset)).ToArray(), cancellationToken)
-                .ConfigureAwait(false);
-        }
-
+    private async Task WaitForConfirmAsync(string routingKey, CancellationToken cancellationToken)
+    {
         _publishSequence++;
         while (true)
         {

@@ -6,15 +6,19 @@ using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.Redis;
 using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
 
 namespace Onboarding.TaskEngine.RabbitMq;
 
 /// <summary>
-/// Moves messages whose header table RabbitMQ.Client 7.2.2 cannot parse (py-amqp's <c>L</c> 64-bit values) to
-/// the dead-letter queue, through <see cref="RawAmqpConnection"/>. The client library throws while parsing such a
-/// delivery and closes the connection; automatic recovery would then receive the same message again, forever.
-/// The worker runs this rescue whenever its connection closes for that reason. The dead-lettered copy has its
-/// <c>L</c> values rewritten as <c>l</c>, so it can be read and replayed; FAILURE is stored when the id is readable.
+/// Moves the messages RabbitMQ.Client 7.2.2 refuses to the dead-letter queue, through <see cref="RawAmqpConnection"/>:
+/// those whose header table it cannot parse (py-amqp's <c>L</c> 64-bit values, reason <c>unreadable-headers</c>) and
+/// those larger than <see cref="TaskEngineOptions.MaxMessageBytes"/> (its <c>MaxInboundMessageBodySize</c>, reason
+/// <c>too-large</c>). The client library closes the whole connection on either; automatic recovery would then receive
+/// the same message again, forever. The worker runs this rescue whenever its connection closes for one of those
+/// reasons. An unreadable message's copy has its <c>L</c> values rewritten as <c>l</c>, so it can be read and
+/// replayed; a too-large one is streamed frame by frame, never held whole in memory. FAILURE is stored when the id is
+/// readable (the <c>id</c> header, else the correlation_id).
 /// </summary>
 internal sealed class UnreadableMessageRescue(
     IOptions<TaskEngineOptions> options,
@@ -27,6 +31,10 @@ internal sealed class UnreadableMessageRescue(
 
     public static bool IsCausedByUnreadableHeaders(ShutdownEventArgs args) =>
         Mentions(args.ReplyText) || Mentions(args.Exception?.ToString());
+
+    /// <summary>The client closed the connection on a body over its MaxInboundMessageBodySize.</summary>
+    public static bool IsCausedByTooLargeBody(ShutdownEventArgs args) =>
+        args.Exception is MalformedFrameException { Message: var text } && text.Contains("exceeds maximum", StringComparison.Ordinal);
 
     /// <summary>Scans up to <paramref name="scanLimit"/> messages per queue; returns how many it dead-lettered.</summary>
     public async Task<int> RescueAsync(IReadOnlyList<string> queues, int scanLimit, CancellationToken cancellationToken)
@@ -46,35 +54,48 @@ internal sealed class UnreadableMessageRescue(
             {
                 for (var i = 0; i < scanLimit; i++)
                 {
-                    var message = await raw.GetAsync(queue, cancellationToken).ConfigureAwait(false);
-                    if (message is null)
+                    var head = await raw.GetHeadAsync(queue, cancellationToken).ConfigureAwait(false);
+                    if (head is null)
                     {
                         break;
                     }
 
-                    if (!message.HasTypesDotNetCannotRead)
-                    {
-                        held.Add(message.DeliveryTag);
-                        continue;
-                    }
-
-                    var headers = message.Properties.Headers ?? new Dictionary<string, object?>(StringComparer.Ordinal);
-                    var id = TaskEnvelope.TaskId(headers, message.Properties.CorrelationId);
-                    headers[RabbitMqBroker.DeathReasonHeader] = Reason;
-                    headers[RabbitMqBroker.ExceptionHeader] = Detail;
+                    var tooLarge = head.BodySize > (ulong)engine.MaxMessageBytes;
+                    var (reason, detail) = tooLarge
+                        ? (Execution.TaskExecutor.TooLargeReason, Execution.TaskExecutor.TooLargeDetail((long)head.BodySize, engine.MaxMessageBytes))
+                        : (Reason, Detail);
+                    var headers = head.Properties.Headers ?? new Dictionary<string, object?>(StringComparer.Ordinal);
+                    var id = TaskEnvelope.TaskId(headers, head.Properties.CorrelationId);
+                    headers[RabbitMqBroker.DeathReasonHeader] = reason;
+                    headers[RabbitMqBroker.ExceptionHeader] = detail;
                     headers[RabbitMqBroker.OriginalQueueHeader] = queue;
                     headers[RabbitMqBroker.DeadLetteredAtHeader] = CeleryTime.FormatHeader(timeProvider.GetUtcNow());
-                    await raw.PublishAsync(engine.DeadLetterQueue, message.Properties with { Headers = headers }, message.Body, cancellationToken)
-                        .ConfigureAwait(false);
-                    await raw.AckAsync(message.DeliveryTag, cancellationToken).ConfigureAwait(false);
+                    var copy = head.Properties with { Headers = headers };
+                    if (tooLarge)
+                    {
+                        await raw.ForwardBodyAsync(head.BodySize, engine.DeadLetterQueue, copy, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        var body = await raw.ReadBodyAsync(head.BodySize, cancellationToken).ConfigureAwait(false);
+                        if (!head.HasTypesDotNetCannotRead)
+                        {
+                            held.Add(head.DeliveryTag);
+                            continue;
+                        }
+
+                        await raw.PublishAsync(engine.DeadLetterQueue, copy, body, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await raw.AckAsync(head.DeliveryTag, cancellationToken).ConfigureAwait(false);
                     moved++;
-                    TaskEngineLog.DeadLettered(logger, id, queue, Reason);
+                    TaskEngineLog.DeadLettered(logger, id, queue, reason);
                     TaskEngineDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", queue),
-                        new KeyValuePair<string, object?>("reason", Reason));
+                        new KeyValuePair<string, object?>("reason", reason));
                     if (id is not null)
                     {
                         await backend.StoreAsync(id, ResultMetaWriter.Exception(
-                            id, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", Detail), null,
+                            id, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", detail), null,
                             timeProvider.GetUtcNow(), null, null), cancellationToken).ConfigureAwait(false);
                     }
                 }

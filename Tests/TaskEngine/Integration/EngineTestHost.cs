@@ -47,7 +47,8 @@ internal sealed class EngineTestHost : IAsyncDisposable
         Action<IServiceCollection>? services = null,
         TimeSpan? gracePeriod = null,
         string? redisConnectionString = null,
-        bool waitForWorker = true)
+        bool waitForWorker = true,
+        Action<TaskEngineOptions>? engineOptions = null)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         queue ??= "test." + Guid.CreateVersion7().ToString("N")[^12..];
@@ -64,6 +65,7 @@ internal sealed class EngineTestHost : IAsyncDisposable
             o.DeadLetterQueue = queue + ".dead";
             o.Routes = [new TaskRoute { Pattern = "*", Queue = queue }];
             o.ResultPollInterval = TimeSpan.FromMilliseconds(200);
+            engineOptions?.Invoke(o);
         });
         if (worker)
         {
