@@ -15,9 +15,9 @@ internal static class LoadScenario
     public delegate Task<(TimeSpan? Recover, string Notes)> Fault(ScenarioContext context, ResultMonitor monitor, List<FaultWorker> workers, CancellationToken cancellationToken);
 
     public static async Task<FaultOutcome> RunAsync(
-        FaultRun run, string name, int tasks, double taskSeconds, double startAt, Fault fault, CancellationToken cancellationToken)
+        FaultRun run, string id, string name, int tasks, double taskSeconds, double startAt, Fault fault, CancellationToken cancellationToken)
     {
-        await using var context = await run.StartScenarioAsync(name, cancellationToken).ConfigureAwait(false);
+        await using var context = await run.StartScenarioAsync(id, cancellationToken).ConfigureAwait(false);
         var workers = Enumerable.Range(0, Workers).Select(_ => context.StartWorker()).ToList();
         await context.WaitForConsumersAsync(Workers, cancellationToken).ConfigureAwait(false);
 
@@ -32,7 +32,8 @@ internal static class LoadScenario
 
         var (recover, notes) = await fault(context, monitor, workers, cancellationToken).ConfigureAwait(false);
         await sending.ConfigureAwait(false);
-        return await context.CountAsync(ids, monitor, recover, notes, cancellationToken).ConfigureAwait(false);
+        var outcome = await context.CountAsync(ids, monitor, recover, notes, cancellationToken).ConfigureAwait(false);
+        return outcome with { Scenario = name };
     }
 
     public static string Seconds(TimeSpan value) => string.Create(CultureInfo.InvariantCulture, $"{value.TotalSeconds:0.0} s");

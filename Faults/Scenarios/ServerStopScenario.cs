@@ -15,11 +15,12 @@ internal sealed class ServerStopScenario(string id, bool broker, TimeSpan full, 
         var server = broker ? "broker" : "Redis";
         // Enough load to outlast the outage: two workers finish about 400 of these a second here.
         var tasks = run.Options.Pick(broker ? 10_000 : 8_000, 2_000);
-        var name = $"{server} stopped {outage.TotalSeconds:0.#} s";
-        var outcome = await LoadScenario.RunAsync(run, name, tasks, 0.03, 0.2,
+        var name = $"{server} stopped {outage.TotalSeconds:0.#} s, {tasks:N0} tasks";
+        var outcome = await LoadScenario.RunAsync(run, Id, name, tasks, 0.03, 0.2,
             async (context, monitor, _, ct) =>
             {
                 await context.WriteAsync($"stopping {server} for {LoadScenario.Seconds(outage)}").ConfigureAwait(false);
+                var away = System.Diagnostics.Stopwatch.StartNew();
                 if (broker)
                 {
                     await run.Servers.StopBrokerAsync(ct).ConfigureAwait(false);
@@ -34,10 +35,11 @@ internal sealed class ServerStopScenario(string id, bool broker, TimeSpan full, 
                 }
 
                 var back = DateTimeOffset.UtcNow;
+                var notes = $"{server} unavailable {LoadScenario.Seconds(away.Elapsed)} in all (its stop and start included)";
                 var recover = await monitor.WaitForCompletionAfterAsync(back, TimeSpan.FromMinutes(3), ct).ConfigureAwait(false);
                 await context.WriteAsync($"{server} back; tasks complete again after {(recover is { } r ? LoadScenario.Seconds(r) : "never")}").ConfigureAwait(false);
-                return (recover, string.Empty);
+                return (recover, notes);
             }, cancellationToken).ConfigureAwait(false);
-        return [outcome with { Scenario = outcome.Scenario + $", {tasks:N0} tasks" }];
+        return [outcome];
     }
 }

@@ -16,7 +16,7 @@ internal sealed class WorkerKillScenario : IFaultScenario
         var interval = options.Pick(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2.5));
         // Two workers run about 16 / 0.04 = 400 of these a second at best: the load outlasts the kills.
         var tasks = options.Pick(20_000, 5_000);
-        var outcome = await LoadScenario.RunAsync(run, $"worker SIGKILL ×{kills} every {interval.TotalSeconds:0.#} s", tasks, 0.04, 0.02,
+        var outcome = await LoadScenario.RunAsync(run, Id, $"worker SIGKILL ×{kills}, ≥ {interval.TotalSeconds:0.#} s apart, {tasks:N0} tasks", tasks, 0.04, 0.02,
             async (context, monitor, workers, ct) =>
             {
                 TimeSpan worst = default;
@@ -45,6 +45,6 @@ internal sealed class WorkerKillScenario : IFaultScenario
                 return (worst, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"{inHand} of {kills} kills with a full prefetch window in hand; a kill every {every:0.0} s on average (the next waits until the replacement consumes)"));
             }, cancellationToken).ConfigureAwait(false);
-        return [outcome with { Scenario = outcome.Scenario + $", {tasks:N0} tasks" }];
+        return [outcome];
     }
 }
