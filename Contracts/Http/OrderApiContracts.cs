@@ -14,11 +14,21 @@ public static class OrderStatuses
     public const string Expired = "expired";
 }
 
+/// <summary>Failure reasons that callers may test for.</summary>
+public static class OrderFailureReasons
+{
+    /// <summary>The order's user does not exist (found by the first processing step when UserService was down at creation).</summary>
+    public const string UnknownUser = "unknown user";
+}
+
 public sealed record ShippingAddressDto(string? Name, string? Street, string? City, string? PostalCode, string? Country);
 
 public sealed record OrderItemResponse(string ProductId, string Name, int Quantity, decimal UnitPrice);
 
-/// <summary>An order as OrderService answers it. The payment method shows only the card's last four digits.</summary>
+/// <summary>
+/// An order as OrderService answers it. The payment method shows only the card's last four digits.
+/// <paramref name="UserVerified"/> is false while UserService has not confirmed that the user exists.
+/// </summary>
 public sealed record OrderResponse(
     string Id,
     string UserId,
@@ -35,7 +45,8 @@ public sealed record OrderResponse(
     string? PaymentId,
     int? FraudScore,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    bool UserVerified);
 
 /// <summary>Body of <c>POST /api/orders/{id}/status</c>: a transition the order's state machine allows.</summary>
 public sealed record OrderStatusChangeRequest(string? Status, string? Reason);

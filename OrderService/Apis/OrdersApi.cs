@@ -39,7 +39,7 @@ internal static class OrdersApi
         return api;
     }
 
-    public static async Task<Results<Accepted<OrderAcceptedResponse>, ValidationProblem>> CreateOrderAsync(
+    public static async Task<Results<Accepted<OrderAcceptedResponse>, ValidationProblem, ProblemHttpResult>> CreateOrderAsync(
         CreateOrderRequest? request, [AsParameters] OrderServices services, CancellationToken cancellationToken)
     {
         var now = services.Time.GetUtcNow();
@@ -49,10 +49,20 @@ internal static class OrdersApi
             return TypedResults.ValidationProblem(errors);
         }
 
+        // An order for a user that does not exist is refused here; when UserService cannot answer, the order is
+        // accepted and validate_inventory asks again before any stock is taken.
+        var userId = request!.UserId!.Trim();
+        var check = await services.Users.CheckAsync(userId, cancellationToken);
+        if (check == CustomerCheck.Unknown)
+        {
+            return ApiProblems.UnknownUser(userId);
+        }
+
         var order = new Order
         {
             Id = Guid.CreateVersion7(now).ToString(),
-            UserId = request!.UserId!.Trim(),
+            UserId = userId,
+            UserVerified = check == CustomerCheck.Exists,
             CustomerEmail = request.CustomerEmail!.Trim(),
             Items = [.. request.Items!.Select(i => (Item: i!, Product: Catalog.Find(i!.ProductId)!))
                 .Select(x => new OrderItem(x.Product.Id, x.Product.Name, x.Item.Quantity!.Value, x.Product.Price))],
@@ -273,7 +283,7 @@ internal static class OrdersApi
 }
 
 /// <summary>What the orders endpoints depend on.</summary>
-internal sealed record OrderServices(RedisOrderStore Orders, IOrderWorkflows Workflows, IWorkflowStatusReader Status, TimeProvider Time, ILogger<OrderServices> Logger);
+internal sealed record OrderServices(RedisOrderStore Orders, UserDirectory Users, IOrderWorkflows Workflows, IWorkflowStatusReader Status, TimeProvider Time, ILogger<OrderServices> Logger);
 
 public sealed record OrderAcceptedResponse(OrderResponse Order, string WorkflowId, string StatusUrl);
 

@@ -143,8 +143,9 @@ public sealed class ServicesTests(AppFixture fixture)
     {
         var ct = TestContext.Current.CancellationToken;
         using var orders = fixture.App.CreateHttpClient("orderservice");
+        var userId = await CreateUserAsync(ct);
 
-        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4242424242424242"), ct);
+        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder(userId, "4242424242424242"), ct);
 
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var order = (await ReadJsonAsync(created, ct)).GetProperty("order");
@@ -181,8 +182,9 @@ public sealed class ServicesTests(AppFixture fixture)
     {
         var ct = TestContext.Current.CancellationToken;
         using var orders = fixture.App.CreateHttpClient("orderservice");
+        var userId = await CreateUserAsync(ct);
 
-        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4000000000000119"), ct);
+        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder(userId, "4000000000000119"), ct);
 
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var orderId = (await ReadJsonAsync(created, ct)).GetProperty("order").GetProperty("id").GetString()!;
@@ -213,11 +215,12 @@ public sealed class ServicesTests(AppFixture fixture)
     {
         var ct = TestContext.Current.CancellationToken;
         using var orders = fixture.App.CreateHttpClient("orderservice");
+        var userId = await CreateUserAsync(ct);
         using var outage = await orders.PostAsJsonAsync("/api/payments/simulate-outage", new { calls = 2 }, ct);
         Assert.Equal(HttpStatusCode.OK, outage.StatusCode);
         try
         {
-            using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4242424242424242"), ct);
+            using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder(userId, "4242424242424242"), ct);
 
             Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
             var orderId = (await ReadJsonAsync(created, ct)).GetProperty("order").GetProperty("id").GetString()!;
@@ -241,9 +244,19 @@ public sealed class ServicesTests(AppFixture fixture)
             .Select(s => (s.GetProperty("step").GetString()!, s.GetProperty("state").GetString()!)),
     ];
 
-    private static object NewOrder(string cardNumber) => new
+    /// <summary>A new user's id: orders are accepted only for users UserService knows.</summary>
+    private async Task<string> CreateUserAsync(CancellationToken ct)
     {
-        userId = Guid.NewGuid().ToString(),
+        using var users = fixture.App.CreateHttpClient("userservice");
+        using var created = await users.PostAsJsonAsync("/api/users",
+            new { email = $"buyer.{Guid.NewGuid():N}@example.com", firstName = "Buyer", lastName = "Example", password = "Purchase123" }, ct);
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        return (await ReadJsonAsync(created, ct)).GetProperty("user").GetProperty("id").GetString()!;
+    }
+
+    private static object NewOrder(string userId, string cardNumber) => new
+    {
+        userId,
         customerEmail = $"buyer.{Guid.NewGuid():N}@example.com",
         items = new[] { new { productId = "sku-mouse", quantity = 2 }, new { productId = "sku-keyboard", quantity = 1 } },
         shippingAddress = new { name = "Buyer", street = "1 Main St", city = "Springfield", postalCode = "12345", country = "US" },
