@@ -70,7 +70,7 @@ public sealed record ShippingQuoteResponse(string Carrier, decimal Amount, int E
 public sealed record AddressValidationResponse(bool Valid, IReadOnlyList<string> Problems);
 
 /// <summary>Body of <c>POST /api/tax/calculate</c>.</summary>
-public sealed record TaxRequest(string? Country, decimal Subtotal);
+public sealed record TaxRequest(string? Country, decimal? Subtotal);
 
 public sealed record TaxResponse(string Country, decimal Rate, decimal Amount);
 
@@ -88,7 +88,7 @@ public static class PaymentStatuses
 public sealed record PaymentResponse(string PaymentId, string OrderId, string Status, decimal Amount, string? DeclineCode, string? Reason);
 
 /// <summary>Body of <c>POST /api/payments/simulate-outage</c>: the next <paramref name="Calls"/> payments answer 503.</summary>
-public sealed record SimulateOutageRequest(int Calls);
+public sealed record SimulateOutageRequest(int? Calls);
 
 /// <summary>Answer of <c>POST /api/fraud/score</c>: 0 (safe) .. 100.</summary>
 public sealed record FraudScoreResponse(string OrderId, int Score, bool Approved);

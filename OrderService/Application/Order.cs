@@ -75,6 +75,8 @@ internal static class OrderStateMachine
         [OrderStatuses.ReadyToShip] = [],
     };
 
+    public static IEnumerable<string> Statuses => Allowed.Keys;
+
     public static bool IsKnown(string? status) => status is not null && Allowed.ContainsKey(status);
 
     public static bool CanMove(string from, string to) =>

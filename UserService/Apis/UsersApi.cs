@@ -274,14 +274,13 @@ internal static class UsersApi
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult, ValidationProblem>> AssignRoleAsync(
         string id, AssignRoleRequest? request, [AsParameters] UserServices services)
     {
-        if (request?.Role is not { } role || !UserRoles.All.Contains(role))
+        var errors = UserValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["role"] = [$"The role must be one of: {string.Join(", ", UserRoles.All)}."],
-            });
+            return TypedResults.ValidationProblem(errors);
         }
 
+        var role = request!.Role!;
         var now = services.Time.GetUtcNow();
         var user = await services.Store.UpdateAsync(id, u => u.Role == role ? u : u with { Role = role, UpdatedAt = now });
         return user is null ? UserNotFound(id) : TypedResults.Ok(user.ToResponse());
