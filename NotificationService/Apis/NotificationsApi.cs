@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Onboarding.Contracts.Http;
 using Onboarding.Contracts.Tasks;
@@ -158,7 +159,7 @@ internal static class NotificationsApi
         TypedResults.Problem(detail: $"No {what.ToLowerInvariant()} has the id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: $"{what} not found");
 }
 
-public sealed record BatchSendRequest(IReadOnlyList<string?>? Recipients, string? Subject, string? Body);
+public sealed record BatchSendRequest([Required] IReadOnlyList<string?>? Recipients, [Required] string? Subject, [Required] string? Body);
 
 public sealed record BatchAcceptedResponse(string TaskId, int Recipients, string StatusUrl);
 

@@ -178,7 +178,7 @@ internal static class UsersApi
     }
 
     public static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
-        LoginRequest? request, [AsParameters] UserServices services, CancellationToken cancellationToken)
+        LoginRequest? request, [AsParameters] UserServices services)
     {
         var errors = UserValidation.Validate(request);
         if (errors.Count > 0)
@@ -198,9 +198,9 @@ internal static class UsersApi
                 detail: "The email or password is wrong.");
         }
 
+        // Recorded on the user, not published: no service acts on a login (see UserEventTypes).
         var now = services.Time.GetUtcNow();
         user = await services.Store.UpdateAsync(user.Id, u => u with { LastLoginAt = now, LoginCount = u.LoginCount + 1 }) ?? user;
-        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Login, user.Id, new UserLoggedIn(user.Id, now), services.Time), cancellationToken);
         return TypedResults.Ok(user.ToResponse());
     }
 
