@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using Onboarding.Contracts.Http;
 using Onboarding.Tests.Infrastructure;
 
@@ -234,6 +236,70 @@ public sealed class ServicesTests(AppFixture fixture)
         {
             using var _ = await orders.PostAsJsonAsync("/api/payments/simulate-outage", new { calls = 0 }, CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task CreateOrder_Answers422ProblemDetails_WhenTheUserDoesNotExist()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var orders = fixture.App.CreateHttpClient("orderservice");
+        var userId = Guid.NewGuid().ToString();
+
+        using var unknown = await orders.PostAsJsonAsync("/api/orders", NewOrder(userId, "4242424242424242"), ct);
+        using var malformed = await orders.PostAsJsonAsync("/api/orders", NewOrder("abc", "4242424242424242"), ct);
+
+        await AssertProblemAsync(unknown, HttpStatusCode.UnprocessableEntity, ct);
+        var problem = await unknown.Content.ReadFromJsonAsync<JsonElement>(ct);
+        Assert.Contains(userId, problem.GetProperty("errors").GetProperty("userId")[0].GetString(), StringComparison.Ordinal);
+        await AssertProblemAsync(malformed, HttpStatusCode.BadRequest, ct);
+        var stored = await orders.GetFromJsonAsync<JsonElement>($"/api/orders?userId={userId}", ct);
+        Assert.Equal(0, stored.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task CreateOrder_IsCheckedByItsFirstStep_WhenUserServiceWasDownAtCreation()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var orders = fixture.App.CreateHttpClient("orderservice");
+        var knownUser = await CreateUserAsync(ct);
+        var unknownUser = Guid.NewGuid().ToString();
+        var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
+
+        string knownOrder, unknownOrder;
+        var stop = await commands.ExecuteCommandAsync("userservice", KnownResourceCommands.StopCommand, ct);
+        Assert.True(stop.Success, stop.Message);
+        try
+        {
+            await fixture.App.ResourceNotifications.WaitForResourceAsync("userservice", KnownResourceStates.TerminalStates, ct);
+
+            // OrderService cannot ask: both orders are accepted, unverified.
+            using var placedKnown = await orders.PostAsJsonAsync("/api/orders", NewOrder(knownUser, "4242424242424242"), ct);
+            using var placedUnknown = await orders.PostAsJsonAsync("/api/orders", NewOrder(unknownUser, "4242424242424242"), ct);
+            Assert.Equal(HttpStatusCode.Accepted, placedKnown.StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, placedUnknown.StatusCode);
+            var known = (await ReadJsonAsync(placedKnown, ct)).GetProperty("order");
+            Assert.False(known.GetProperty("userVerified").GetBoolean());
+            knownOrder = known.GetProperty("id").GetString()!;
+            unknownOrder = (await ReadJsonAsync(placedUnknown, ct)).GetProperty("order").GetProperty("id").GetString()!;
+        }
+        finally
+        {
+            var start = await commands.ExecuteCommandAsync("userservice", KnownResourceCommands.StartCommand, CancellationToken.None);
+            Assert.True(start.Success, start.Message);
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("userservice", ct);
+        }
+
+        // validate_inventory asks once UserService answers (its retries cover the downtime).
+        var confirmed = await PollAsync(orders, $"/api/orders/{knownOrder}",
+            o => o.GetProperty("status").GetString() is OrderStatuses.Confirmed or OrderStatuses.Failed, ct);
+        Assert.Equal(OrderStatuses.Confirmed, confirmed.GetProperty("status").GetString());
+        var failed = await PollAsync(orders, $"/api/orders/{unknownOrder}",
+            o => o.GetProperty("status").GetString() is OrderStatuses.Confirmed or OrderStatuses.Failed, ct);
+        Assert.Equal(OrderStatuses.Failed, failed.GetProperty("status").GetString());
+        Assert.Equal(OrderFailureReasons.UnknownUser, failed.GetProperty("failureReason").GetString());
+        // Failed before any stock was taken.
+        using var reservation = await orders.GetAsync($"/api/inventory/reservations/{unknownOrder}", ct);
+        Assert.Equal(HttpStatusCode.NotFound, reservation.StatusCode);
     }
 
     /// <summary>(step, state) of every step in the order's workflow trees.</summary>
