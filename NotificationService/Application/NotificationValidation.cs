@@ -12,7 +12,8 @@ internal static partial class NotificationValidation
     public const int MaxBatchRecipients = 1000;
     public const int MaxSubjectLength = 200;
     public const int MaxBodyLength = 20_000;
-    public const int MaxIdempotencyKeyLength = 200;
+    // send_mass_mail keys each recipient's send as "<task id>:<email>": up to 36 + 1 + 254 characters.
+    public const int MaxIdempotencyKeyLength = 300;
     public const int MaxChangedFields = 20;
     public const int MaxFieldNameLength = 50;
 
