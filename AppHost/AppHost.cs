@@ -27,9 +27,12 @@ if (!settings.Only)
         .WithReference(redis).WaitFor(redis)
         .WithHttpHealthCheck("/health");
 
+    // OrderService asks UserService whether an order's user exists (http://userservice over service discovery). It
+    // does not wait for it: while UserService is down, orders are accepted unverified and checked by their first task.
     var orderService = builder.AddProject<Projects.OrderService>("orderservice")
         .WithReference(rabbitmq).WaitFor(rabbitmq)
         .WithReference(redis).WaitFor(redis)
+        .WithReference(userService)
         .WithHttpHealthCheck("/health");
 
     var notificationService = builder.AddProject<Projects.NotificationService>("notificationservice")

@@ -15,11 +15,8 @@ builder.AddTaskEngine("rabbitmq", "redis")
     .AddEventHandler<UserPasswordChanged, PasswordChangedHandler>(UserEventTypes.PasswordChanged)
     .AddEventHandler<UserDeleted, UserDeletedHandler>(UserEventTypes.Deleted);
 
-builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
-// Malformed JSON and unbindable parameters answer 400 (as problem details, through the status-code pages) in
-// every environment instead of throwing in Development.
-builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+// Problem details for every error, JSON errors naming the field, ids checked, the OpenAPI document (ServiceDefaults).
+builder.AddHttpApiDefaults();
 
 builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<EmailSender>();
@@ -28,10 +25,7 @@ builder.Services.AddSingleton<NotificationSender>();
 
 var app = builder.Build();
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-
-app.MapOpenApi();
+app.UseHttpApiDefaults();
 app.MapNotificationsApi();
 app.MapDefaultEndpoints();
 

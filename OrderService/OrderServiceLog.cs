@@ -23,4 +23,7 @@ internal static partial class OrderServiceLog
 
     [LoggerMessage(9, LogLevel.Information, "GDPR clean-up of user {UserId}: {Orders} order(s) deleted (event {EventId})")]
     public static partial void UserDataDeleted(ILogger logger, string userId, int orders, string eventId);
+
+    [LoggerMessage(10, LogLevel.Warning, "UserService could not say whether user {UserId} exists ({Outcome}); the order is accepted unverified and its first step asks again")]
+    public static partial void UserServiceUnavailable(ILogger logger, string userId, string outcome);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Http.Resilience;
 using Onboarding.Contracts.Events;
 using Onboarding.OrderService.Apis;
 using Onboarding.OrderService.Application;
@@ -15,26 +16,32 @@ builder.AddTaskEngine("rabbitmq", "redis")
     .AddEventHandler<UserUpdated, UserUpdatedHandler>(UserEventTypes.Updated)
     .AddEventHandler<UserDeleted, UserDeletedHandler>(UserEventTypes.Deleted);
 
-builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
-// Malformed JSON and unbindable parameters answer 400 (as problem details, through the status-code pages) in
-// every environment instead of throwing in Development.
-builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+// Problem details for every error, JSON errors naming the field, ids checked, the OpenAPI document (ServiceDefaults).
+builder.AddHttpApiDefaults();
 
 builder.Services.AddOptions<OrdersOptions>().BindConfiguration(OrdersOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<RedisOrderStore>();
 builder.Services.AddSingleton<RedisInventory>();
 builder.Services.AddSingleton<RedisPayments>();
 builder.Services.AddSingleton<IOrderWorkflows, OrderWorkflows>();
+// Asks UserService whether an order's user exists, over service discovery (the AppHost's WithReference(userservice)).
+builder.Services.AddHttpClient<UserDirectory>(http => http.BaseAddress = new Uri(UserDirectory.ServiceAddress));
+// A creation request waits on this check: give up within seconds (and accept the order unverified) rather than the
+// standard handler's 30 s; the circuit breaker then answers at once while UserService stays down. The standard
+// handler ServiceDefaults adds names its options "<client name>-standard"; a typed client is named after its type.
+builder.Services.Configure<HttpStandardResilienceOptions>($"{nameof(UserDirectory)}-standard", options =>
+{
+    options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(2);
+    options.Retry.MaxRetryAttempts = 2;
+    options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+    options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(5);
+});
 
 var app = builder.Build();
 
 await app.Services.GetRequiredService<RedisInventory>().SeedAsync();
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-
-app.MapOpenApi();
+app.UseHttpApiDefaults();
 app.MapOrdersApi();
 app.MapInventoryApi();
 app.MapPricingApis();

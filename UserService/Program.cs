@@ -15,11 +15,8 @@ builder.AddServiceDefaults();
 builder.AddTaskEngine("rabbitmq", "redis")
     .AddEventHandler<UserDeleted, RevokePendingTasksOnUserDeleted>(UserEventTypes.Deleted);
 
-builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
-// Malformed JSON and unbindable parameters answer 400 (as problem details, through the status-code pages) in
-// every environment instead of throwing in Development.
-builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+// Problem details for every error, JSON errors naming the field, ids checked, the OpenAPI document (ServiceDefaults).
+builder.AddHttpApiDefaults();
 
 builder.Services.AddSingleton<RedisUserStore>();
 builder.Services.AddSingleton<IOnboardingWorkflow, OnboardingWorkflow>();
@@ -27,10 +24,7 @@ builder.Services.AddSingleton<IUserEventPublisher, EngineUserEvents>();
 
 var app = builder.Build();
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-
-app.MapOpenApi();
+app.UseHttpApiDefaults();
 app.MapUsersApi();
 app.MapStatsApi();
 app.MapDefaultEndpoints();

@@ -2,6 +2,7 @@
 # Installs what the application and its tests need beyond the .NET SDK, and nothing that is already there:
 #  - RabbitMQ and Redis servers from the OS packages, unless a container runtime answers (then the AppHost uses the
 #    stock containers instead);
+#  - jq, which the README's walk-through uses to read the services' JSON answers into shell variables;
 #  - with --tests (or --celery), Debian's python3-celery, which the interop tests run as real Celery clients and
 #    workers and the benchmarks as the Celery reference.
 # Safe to run again: each step is skipped when its result is present.
@@ -30,6 +31,7 @@ if [[ "${Infrastructure__Mode:-auto}" != "containers" ]] && { [[ "${Infrastructu
     [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || packages+=(rabbitmq-server)
     command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 fi
+command -v jq >/dev/null 2>&1 || packages+=(jq)
 if $want_celery && ! /usr/bin/python3 -c 'import celery, redis' >/dev/null 2>&1; then
     packages+=(python3-celery python3-redis)
 fi

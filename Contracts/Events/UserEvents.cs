@@ -1,12 +1,15 @@
 namespace Onboarding.Contracts.Events;
 
-/// <summary>The seed's user event types: the routing keys of the events exchange.</summary>
+/// <summary>
+/// The user event types: the routing keys of the events exchange. The seed's <c>user.login</c> is not among them: no
+/// service acts on a login, UserService records it itself (last login, count), and an event nobody subscribes to is
+/// dead-lettered as unroutable, so every login would have filled the dead-letter queue.
+/// </summary>
 public static class UserEventTypes
 {
     public const string Created = "user.created";
     public const string Updated = "user.updated";
     public const string Deleted = "user.deleted";
-    public const string Login = "user.login";
     public const string PasswordChanged = "user.password_changed";
 }
 
@@ -34,9 +37,6 @@ public sealed record UserUpdated(string UserId, IReadOnlyList<string> ChangedFie
 /// so UserService's subscriber can revoke those not finished (the user record is gone by then).
 /// </summary>
 public sealed record UserDeleted(string UserId, string Email, IReadOnlyList<string>? TaskIds = null);
-
-/// <summary>Payload of <see cref="UserEventTypes.Login"/>.</summary>
-public sealed record UserLoggedIn(string UserId, DateTimeOffset At);
 
 /// <summary>Payload of <see cref="UserEventTypes.PasswordChanged"/>.</summary>
 public sealed record UserPasswordChanged(string UserId, string Email, DateTimeOffset At);

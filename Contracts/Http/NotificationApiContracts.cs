@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Onboarding.Contracts.Http;
 
 // NotificationService's API as the workers see it.
@@ -7,7 +9,7 @@ namespace Onboarding.Contracts.Http;
 /// send a no-op; with <paramref name="UserId"/> the user's preferences decide whether the category is sent.
 /// </summary>
 public sealed record SendEmailRequest(
-    string? Recipient, string? Subject, string? Body, string? Category, string? IdempotencyKey, string? UserId = null);
+    [Required] string? Recipient, [Required] string? Subject, [Required] string? Body, string? Category, string? IdempotencyKey, string? UserId = null);
 
 /// <summary>A notification: sent through SMTP, kept in the outbox, or skipped by the user's preferences.</summary>
 public sealed record NotificationResponse(

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Onboarding.Contracts.Http;
 
 // UserService's API as the workers see it (GET /api/users/{id}, the onboarding step endpoints).
@@ -18,7 +20,7 @@ public sealed record UserResponse(
     int LoginCount);
 
 /// <summary>Body of <c>PUT /api/users/{id}/role</c>.</summary>
-public sealed record AssignRoleRequest(string? Role);
+public sealed record AssignRoleRequest([Required] string? Role);
 
 /// <summary>The user statuses.</summary>
 public static class UserStatuses
@@ -28,4 +30,4 @@ public static class UserStatuses
 }
 
 /// <summary>Body of the user-updated webhooks (<c>POST /api/user-updated</c> on OrderService and NotificationService).</summary>
-public sealed record UserUpdatedNotification(string? UserId, string? Email, IReadOnlyList<string>? ChangedFields);
+public sealed record UserUpdatedNotification([Required] string? UserId, string? Email, IReadOnlyList<string>? ChangedFields);

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Onboarding.Contracts.Http;
 using Onboarding.Contracts.Tasks;
@@ -9,12 +9,8 @@ using Onboarding.TaskEngine.Abstractions;
 namespace Onboarding.NotificationService.Apis;
 
 /// <summary>The notifications resource: <c>/api/notifications</c>, plus the user-updated webhook.</summary>
-internal static partial class NotificationsApi
+internal static class NotificationsApi
 {
-    public const int MaxBatchRecipients = 1000;
-    public const int MaxSubjectLength = 200;
-    public const int MaxBodyLength = 20_000;
-
     public static RouteGroupBuilder MapNotificationsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/notifications").WithTags("Notifications");
@@ -29,6 +25,9 @@ internal static partial class NotificationsApi
             .WithSummary("Send again the notifications whose send failed (periodic task)");
         api.MapGet("/preferences/{userId}", GetPreferencesAsync).WithName("GetPreferences").WithSummary("A user's notification preferences");
         api.MapPut("/preferences/{userId}", SetPreferencesAsync).WithName("SetPreferences").WithSummary("Set a user's notification preferences");
+        // Used by the onboarding task create_user_preferences (Workers) over service discovery.
+        api.MapPost("/preferences/{userId}", EnsurePreferencesAsync).WithName("EnsurePreferences")
+            .WithSummary("Give a new user the default preferences unless they have some (idempotent)");
 
         app.MapPost("/api/user-updated", UserUpdatedAsync).WithTags("Webhooks").WithName("UserUpdated")
             .WithSummary("A user's profile changed (called by update_user_profile)");
@@ -41,23 +40,7 @@ internal static partial class NotificationsApi
     public static async Task<Results<Ok<NotificationResponse>, ValidationProblem, ProblemHttpResult>> SendEmailAsync(
         SendEmailRequest? request, NotificationSender sender, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (!IsEmail(request?.Recipient))
-        {
-            errors["recipient"] = ["A valid recipient email is required."];
-        }
-
-        CheckMessage(request?.Subject, request?.Body, errors);
-        if (request?.Category is not null && !NotificationCategories.All.Contains(request.Category))
-        {
-            errors["category"] = [$"The category must be one of: {string.Join(", ", NotificationCategories.All)}."];
-        }
-
-        if (request?.IdempotencyKey is { Length: > 200 })
-        {
-            errors["idempotencyKey"] = ["The idempotencyKey must be at most 200 characters."];
-        }
-
+        var errors = NotificationValidation.Validate(request);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -73,7 +56,7 @@ internal static partial class NotificationsApi
     public static async Task<Results<Ok<IReadOnlyList<NotificationResponse>>, ValidationProblem>> ListAsync(
         string? recipient, int? take, RedisNotificationStore store)
     {
-        if (!IsEmail(recipient))
+        if (!NotificationValidation.IsEmail(recipient))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["recipient"] = ["Give ?recipient=<email>."] });
         }
@@ -90,56 +73,62 @@ internal static partial class NotificationsApi
         await store.GetAsync(id) is { } notification ? TypedResults.Ok(notification) : NotFound("Notification", id);
 
     public static async Task<Results<Accepted<BatchAcceptedResponse>, ValidationProblem>> SendBatchAsync(
-        BatchSendRequest? request, ITaskClient tasks, CancellationToken cancellationToken)
+        BatchSendRequest? request, ITaskClient tasks, RedisNotificationStore store, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (request?.Recipients is not { Count: > 0 and <= MaxBatchRecipients } recipients || !recipients.All(IsEmail))
-        {
-            errors["recipients"] = [$"Give 1 to {MaxBatchRecipients} valid recipient emails."];
-        }
-
-        CheckMessage(request?.Subject, request?.Body, errors);
+        var errors = NotificationValidation.Validate(request);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
         var distinct = request!.Recipients!.Select(r => r!.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
-        var task = await tasks.SendAsync(NotificationTasks.SendMassMail, new SendMassMailArgs(distinct, request.Subject!, request.Body!), cancellationToken: cancellationToken);
+        // The id is chosen here and recorded before the send, so GET /batch/{taskId} knows it from the first moment.
+        var taskId = Guid.NewGuid().ToString();
+        await store.RecordBatchAsync(taskId);
+        var task = await tasks.SendAsync(NotificationTasks.SendMassMail, new SendMassMailArgs(distinct, request.Subject!, request.Body!),
+            new TaskSendOptions { TaskId = taskId }, cancellationToken);
         var statusUrl = $"/api/notifications/batch/{task.Id}";
         return TypedResults.Accepted(statusUrl, new BatchAcceptedResponse(task.Id, distinct.Count, statusUrl));
     }
 
-    public static async Task<Ok<BatchStatusResponse>> GetBatchAsync(string taskId, ITaskClient tasks, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<BatchStatusResponse>, ProblemHttpResult>> GetBatchAsync(
+        string taskId, ITaskClient tasks, RedisNotificationStore store, CancellationToken cancellationToken)
     {
+        // A task id this service never sent would read PENDING forever: only recorded batches have a state.
+        if (!await store.IsBatchAsync(taskId))
+        {
+            return NotFound("Batch", taskId);
+        }
+
         var meta = await tasks.GetResult(taskId).GetMetaAsync(cancellationToken);
         return TypedResults.Ok(new BatchStatusResponse(taskId, (meta?.State ?? TaskState.Pending).ToWireName()));
     }
 
-    public static async Task<Results<Ok<NotificationPreferencesDto>, ValidationProblem>> GetPreferencesAsync(string userId, RedisNotificationStore store) =>
-        userId.Length > 64
-            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["The userId must be at most 64 characters."] })
-            : TypedResults.Ok(await store.GetPreferencesAsync(userId));
+    public static async Task<Results<Ok<NotificationPreferencesDto>, ProblemHttpResult>> GetPreferencesAsync(string userId, RedisNotificationStore store) =>
+        await store.FindPreferencesAsync(userId) is { } preferences ? TypedResults.Ok(preferences) : PreferencesNotFound(userId);
 
-    public static async Task<Results<Ok<NotificationPreferencesDto>, ValidationProblem>> SetPreferencesAsync(
+    public static async Task<Ok<NotificationPreferencesDto>> EnsurePreferencesAsync(string userId, RedisNotificationStore store)
+    {
+        await store.EnsurePreferencesAsync(userId, NotificationCategories.Defaults);
+        return TypedResults.Ok(await store.FindPreferencesAsync(userId) ?? NotificationCategories.Defaults);
+    }
+
+    public static async Task<Results<Ok<NotificationPreferencesDto>, ValidationProblem, ProblemHttpResult>> SetPreferencesAsync(
         string userId, PreferencesRequest? request, RedisNotificationStore store)
     {
-        if (userId.Length > 64)
+        var errors = NotificationValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["The userId must be at most 64 characters."] });
+            return TypedResults.ValidationProblem(errors);
         }
 
-        if (request is null || (request.EmailEnabled ?? request.OrderUpdates ?? request.SecurityAlerts ?? request.Marketing) is null)
+        if (await store.FindPreferencesAsync(userId) is not { } current)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["body"] = ["Give at least one of emailEnabled, orderUpdates, securityAlerts, marketing."],
-            });
+            return PreferencesNotFound(userId);
         }
 
-        var current = await store.GetPreferencesAsync(userId);
         var updated = new NotificationPreferencesDto(
-            request.EmailEnabled ?? current.EmailEnabled,
+            request!.EmailEnabled ?? current.EmailEnabled,
             request.OrderUpdates ?? current.OrderUpdates,
             request.SecurityAlerts ?? current.SecurityAlerts,
             request.Marketing ?? current.Marketing);
@@ -150,39 +139,27 @@ internal static partial class NotificationsApi
     public static async Task<Results<NoContent, ValidationProblem>> UserUpdatedAsync(
         UserUpdatedNotification? request, RedisNotificationStore store, TimeProvider time, ILogger<RedisNotificationStore> logger)
     {
-        if (string.IsNullOrWhiteSpace(request?.UserId) || request.UserId.Length > 64)
+        var errors = NotificationValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["The userId is required."] });
+            return TypedResults.ValidationProblem(errors);
         }
 
-        await store.RecordUserUpdateAsync(request.UserId, request, time.GetUtcNow());
-        NotificationServiceLog.UserUpdated(logger, request.UserId, string.Join(',', request.ChangedFields ?? []));
+        await store.RecordUserUpdateAsync(request!.UserId!, request, time.GetUtcNow());
+        NotificationServiceLog.UserUpdated(logger, request.UserId!, string.Join(',', request.ChangedFields ?? []));
         return TypedResults.NoContent();
     }
 
-    private static void CheckMessage(string? subject, string? body, Dictionary<string, string[]> errors)
-    {
-        if (string.IsNullOrWhiteSpace(subject) || subject.Length > MaxSubjectLength)
-        {
-            errors["subject"] = [$"The subject is required (at most {MaxSubjectLength} characters)."];
-        }
-
-        if (string.IsNullOrWhiteSpace(body) || body.Length > MaxBodyLength)
-        {
-            errors["body"] = [$"The body is required (at most {MaxBodyLength} characters)."];
-        }
-    }
-
-    private static bool IsEmail(string? value) => value is { Length: <= 254 } && EmailPattern().IsMatch(value.Trim());
+    // Preferences exist from the user's creation (user.created, or the onboarding step create_user_preferences) until
+    // their deletion: none means this service knows no such user.
+    private static ProblemHttpResult PreferencesNotFound(string userId) =>
+        TypedResults.Problem(detail: $"No user with the id '{userId}' has notification preferences.", statusCode: StatusCodes.Status404NotFound, title: "User not found");
 
     private static ProblemHttpResult NotFound(string what, string id) =>
         TypedResults.Problem(detail: $"No {what.ToLowerInvariant()} has the id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: $"{what} not found");
-
-    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$", RegexOptions.CultureInvariant)]
-    private static partial Regex EmailPattern();
 }
 
-public sealed record BatchSendRequest(IReadOnlyList<string?>? Recipients, string? Subject, string? Body);
+public sealed record BatchSendRequest([Required] IReadOnlyList<string?>? Recipients, [Required] string? Subject, [Required] string? Body);
 
 public sealed record BatchAcceptedResponse(string TaskId, int Recipients, string StatusUrl);
 

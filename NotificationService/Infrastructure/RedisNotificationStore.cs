@@ -9,7 +9,8 @@ namespace Onboarding.NotificationService.Infrastructure;
 /// Notifications in Redis under the <c>notifications:</c> prefix: <c>notifications:{id}</c> (JSON),
 /// <c>notifications:recipient:{email}</c> (ids, newest first), <c>notifications:idempotency:{key}</c> (id of the
 /// notification a key produced), <c>notifications:preferences:{userId}</c> and
-/// <c>notifications:user-updates:{userId}</c>, <c>notifications:failed</c> (ids whose send failed).
+/// <c>notifications:user-updates:{userId}</c>, <c>notifications:failed</c> (ids whose send failed),
+/// <c>notifications:batch:{taskId}</c> (the batch sends this service started).
 /// </summary>
 internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
 {
@@ -66,6 +67,18 @@ internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
 
         return list;
     }
+
+    /// <summary>The user's preferences, or null when this service has none (no such user, or not created yet).</summary>
+    public async Task<NotificationPreferencesDto?> FindPreferencesAsync(string userId)
+    {
+        var json = await Db.StringGetAsync(Prefix + "preferences:" + userId).ConfigureAwait(false);
+        return json.IsNullOrEmpty ? null : JsonSerializer.Deserialize<NotificationPreferencesDto>(json.ToString(), Json);
+    }
+
+    /// <summary>Records a batch send's task id, kept as long as idempotency keys (7 days).</summary>
+    public Task RecordBatchAsync(string taskId) => Db.StringSetAsync(Prefix + "batch:" + taskId, 1, TimeSpan.FromDays(7));
+
+    public Task<bool> IsBatchAsync(string taskId) => Db.KeyExistsAsync(Prefix + "batch:" + taskId);
 
     public async Task<NotificationPreferencesDto> GetPreferencesAsync(string userId)
     {

@@ -32,19 +32,13 @@ internal static class InventoryApi
     public static async Task<Results<Ok<ReservationResponse>, ValidationProblem, ProblemHttpResult>> ReserveAsync(
         ReserveInventoryRequest? request, RedisInventory inventory)
     {
-        if (string.IsNullOrWhiteSpace(request?.OrderId))
+        var errors = RequestValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return ApiProblems.Invalid("orderId", "The orderId is required.");
+            return TypedResults.ValidationProblem(errors);
         }
 
-        if (request.Items is not { Count: > 0 }
-            || request.Items.Any(i => i is null || Catalog.Find(i.ProductId) is null || i.Quantity is < 1 or > OrderValidation.MaxQuantity)
-            || request.Items.GroupBy(i => i.ProductId).Any(g => g.Count() > 1))
-        {
-            return ApiProblems.Invalid("items", "Give known products, each once, with quantities 1 to 100.");
-        }
-
-        var (reservation, shortProduct) = await inventory.ReserveAsync(request.OrderId, request.Items);
+        var (reservation, shortProduct) = await inventory.ReserveAsync(request!.OrderId!, request.Items!);
         return reservation is not null
             ? TypedResults.Ok(reservation)
             : ApiProblems.Conflict("Insufficient stock", $"Not enough stock of {shortProduct}.");

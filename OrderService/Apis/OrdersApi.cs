@@ -4,6 +4,7 @@ using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
 using Onboarding.OrderService.Workflows;
+using Onboarding.ServiceDefaults.HttpApi;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Workflows;
 
@@ -13,7 +14,6 @@ namespace Onboarding.OrderService.Apis;
 internal static class OrdersApi
 {
     private const int MaxPageSize = 100;
-    private const decimal MaxCharge = 1_000_000m;
 
     public static RouteGroupBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
@@ -39,7 +39,7 @@ internal static class OrdersApi
         return api;
     }
 
-    public static async Task<Results<Accepted<OrderAcceptedResponse>, ValidationProblem>> CreateOrderAsync(
+    public static async Task<Results<Accepted<OrderAcceptedResponse>, ValidationProblem, ProblemHttpResult>> CreateOrderAsync(
         CreateOrderRequest? request, [AsParameters] OrderServices services, CancellationToken cancellationToken)
     {
         var now = services.Time.GetUtcNow();
@@ -49,10 +49,20 @@ internal static class OrdersApi
             return TypedResults.ValidationProblem(errors);
         }
 
+        // An order for a user that does not exist is refused here; when UserService cannot answer, the order is
+        // accepted and validate_inventory asks again before any stock is taken.
+        var userId = request!.UserId!.Trim();
+        var check = await services.Users.CheckAsync(userId, cancellationToken);
+        if (check == CustomerCheck.Unknown)
+        {
+            return ApiProblems.UnknownUser(userId);
+        }
+
         var order = new Order
         {
             Id = Guid.CreateVersion7(now).ToString(),
-            UserId = request!.UserId!.Trim(),
+            UserId = userId,
+            UserVerified = check == CustomerCheck.Exists,
             CustomerEmail = request.CustomerEmail!.Trim(),
             Items = [.. request.Items!.Select(i => (Item: i!, Product: Catalog.Find(i!.ProductId)!))
                 .Select(x => new OrderItem(x.Product.Id, x.Product.Name, x.Item.Quantity!.Value, x.Product.Price))],
@@ -86,7 +96,12 @@ internal static class OrdersApi
 
         if (status is not null && !OrderStateMachine.IsKnown(status))
         {
-            return ApiProblems.Invalid("status", "Unknown status.");
+            return ApiProblems.Invalid("status", $"The status must be one of: {string.Join(", ", OrderStateMachine.Statuses)}.");
+        }
+
+        if (userId is not null && !ResourceIds.IsWellFormed(userId))
+        {
+            return ApiProblems.Invalid("userId", ResourceIds.Message("userId"));
         }
 
         var (orders, total) = await services.Orders.ListAsync(userId, status, s, t);
@@ -167,16 +182,13 @@ internal static class OrdersApi
     public static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> ChangeStatusAsync(
         string id, OrderStatusChangeRequest? request, [AsParameters] OrderServices services)
     {
-        if (!OrderStateMachine.IsKnown(request?.Status))
+        var errors = RequestValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return ApiProblems.Invalid("status", "Unknown status.");
+            return TypedResults.ValidationProblem(errors);
         }
 
         var to = request!.Status!;
-        if (to == OrderStatuses.Failed && string.IsNullOrWhiteSpace(request.Reason))
-        {
-            return ApiProblems.Invalid("reason", "A failed order needs a reason.");
-        }
 
         string? from = null;
         var rejected = false;
@@ -209,20 +221,15 @@ internal static class OrdersApi
     public static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> SetChargesAsync(
         string id, OrderChargesRequest? request, [AsParameters] OrderServices services)
     {
-        if (request is null || (request.Shipping is null && request.Tax is null && request.PaymentId is null && request.FraudScore is null))
+        var errors = RequestValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return ApiProblems.Invalid("body", "Give at least one of shipping, tax, paymentId, fraudScore.");
-        }
-
-        if (request.Shipping is < 0 or > MaxCharge || request.Tax is < 0 or > MaxCharge || request.FraudScore is < 0 or > 100
-            || request.PaymentId is { Length: > 100 })
-        {
-            return ApiProblems.Invalid("body", $"Charges are 0 to {MaxCharge}, the fraud score 0 to 100, the payment id at most 100 characters.");
+            return TypedResults.ValidationProblem(errors);
         }
 
         var order = await services.Orders.UpdateAsync(id, o => o with
         {
-            Shipping = request.Shipping ?? o.Shipping,
+            Shipping = request!.Shipping ?? o.Shipping,
             Tax = request.Tax ?? o.Tax,
             PaymentId = request.PaymentId ?? o.PaymentId,
             FraudScore = request.FraudScore ?? o.FraudScore,
@@ -273,7 +280,7 @@ internal static class OrdersApi
 }
 
 /// <summary>What the orders endpoints depend on.</summary>
-internal sealed record OrderServices(RedisOrderStore Orders, IOrderWorkflows Workflows, IWorkflowStatusReader Status, TimeProvider Time, ILogger<OrderServices> Logger);
+internal sealed record OrderServices(RedisOrderStore Orders, UserDirectory Users, IOrderWorkflows Workflows, IWorkflowStatusReader Status, TimeProvider Time, ILogger<OrderServices> Logger);
 
 public sealed record OrderAcceptedResponse(OrderResponse Order, string WorkflowId, string StatusUrl);
 

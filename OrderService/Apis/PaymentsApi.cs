@@ -12,8 +12,6 @@ namespace Onboarding.OrderService.Apis;
 /// </summary>
 internal static class PaymentsApi
 {
-    public const int MaxOutageCalls = 1000;
-
     public static RouteGroupBuilder MapPaymentsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/payments").WithTags("Payments");
@@ -28,27 +26,7 @@ internal static class PaymentsApi
     public static async Task<Results<Ok<PaymentResponse>, ValidationProblem, ProblemHttpResult>> ChargeAsync(
         PaymentRequest? request, RedisPayments payments, TimeProvider time, ILogger<RedisPayments> logger)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (string.IsNullOrWhiteSpace(request?.OrderId))
-        {
-            errors["orderId"] = ["The orderId is required."];
-        }
-
-        if (request is null || request.Amount is <= 0 or > 100_000_000m)
-        {
-            errors["amount"] = ["The amount must be above 0."];
-        }
-
-        if (request?.CardLast4 is not { Length: 4 } last4 || !last4.All(char.IsAsciiDigit))
-        {
-            errors["cardLast4"] = ["The cardLast4 must be four digits."];
-        }
-
-        if (request?.Currency is not null and not "USD" and not "EUR")
-        {
-            errors["currency"] = ["The currency must be USD or EUR."];
-        }
-
+        var errors = RequestValidation.Validate(request);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -76,13 +54,15 @@ internal static class PaymentsApi
     public static async Task<Results<Ok<SimulateOutageRequest>, ValidationProblem>> SimulateOutageAsync(
         SimulateOutageRequest? request, RedisPayments payments, ILogger<RedisPayments> logger)
     {
-        if (request is null || request.Calls is < 0 or > MaxOutageCalls)
+        var errors = RequestValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return ApiProblems.Invalid("calls", $"The calls must be 0 to {MaxOutageCalls}.");
+            return TypedResults.ValidationProblem(errors);
         }
 
-        await payments.SetOutageAsync(request.Calls);
-        OrderServiceLog.OutageSimulated(logger, request.Calls);
+        var calls = request!.Calls!.Value;
+        await payments.SetOutageAsync(calls);
+        OrderServiceLog.OutageSimulated(logger, calls);
         return TypedResults.Ok(request);
     }
 }

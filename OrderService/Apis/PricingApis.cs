@@ -25,46 +25,36 @@ internal static class PricingApis
 
     public static Results<Ok<ShippingQuoteResponse>, ValidationProblem> QuoteAsync(ShippingQuoteRequest? request)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        OrderValidation.ValidateAddress(new ShippingAddressDto(null, "-", "-", request?.PostalCode, request?.Country), errors);
-        if (request is null || request.ItemCount is < 1 or > 10_000)
-        {
-            errors["itemCount"] = ["The itemCount must be 1 to 10000."];
-        }
-
+        var errors = RequestValidation.Validate(request);
         return errors.Count > 0 ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(PricingRules.Quote(request!.Country!, request.ItemCount));
     }
 
     public static Results<Ok<AddressValidationResponse>, ValidationProblem> ValidateAddress(ShippingAddressDto? address)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        OrderValidation.ValidateAddress(address, errors);
+        var errors = RequestValidation.Validate(address);
         return errors.Count > 0 ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(PricingRules.ValidateAddress(address!));
     }
 
     public static Results<Ok<TaxResponse>, ValidationProblem> CalculateTax(TaxRequest? request)
     {
-        if (request?.Country is not { Length: 2 } country || !country.All(char.IsAsciiLetterUpper))
-        {
-            return ApiProblems.Invalid("country", "The country must be an ISO 3166 two-letter code such as US or DE.");
-        }
-
-        return request.Subtotal is < 0 or > 100_000_000m
-            ? ApiProblems.Invalid("subtotal", "The subtotal must be 0 to 100000000.")
-            : TypedResults.Ok(PricingRules.Tax(country, request.Subtotal));
+        var errors = RequestValidation.Validate(request);
+        return errors.Count > 0
+            ? TypedResults.ValidationProblem(errors)
+            : TypedResults.Ok(PricingRules.Tax(request!.Country!, request.Subtotal!.Value));
     }
 
     public static async Task<Results<Ok<FraudScoreResponse>, ValidationProblem, ProblemHttpResult>> ScoreAsync(
         FraudScoreRequest? request, RedisOrderStore orders)
     {
-        if (string.IsNullOrWhiteSpace(request?.OrderId))
+        var errors = RequestValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return ApiProblems.Invalid("orderId", "The orderId is required.");
+            return TypedResults.ValidationProblem(errors);
         }
 
-        if (await orders.GetAsync(request.OrderId) is not { } order)
+        if (await orders.GetAsync(request!.OrderId!) is not { } order)
         {
-            return ApiProblems.NotFound("Order", request.OrderId);
+            return ApiProblems.NotFound("Order", request.OrderId!);
         }
 
         var score = PricingRules.FraudScore(order.Total, order.ShippingAddress.Country ?? string.Empty);

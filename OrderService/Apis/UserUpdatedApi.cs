@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Onboarding.Contracts.Http;
+using Onboarding.OrderService.Application;
 using Onboarding.OrderService.Infrastructure;
 
 namespace Onboarding.OrderService.Apis;
@@ -14,22 +15,23 @@ internal static class UserUpdatedApi
     public static async Task<Results<NoContent, ValidationProblem>> UserUpdatedAsync(
         UserUpdatedNotification? request, RedisOrderStore orders, TimeProvider time, ILogger<RedisOrderStore> logger)
     {
-        if (string.IsNullOrWhiteSpace(request?.UserId))
+        var errors = RequestValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return ApiProblems.Invalid("userId", "The userId is required.");
+            return TypedResults.ValidationProblem(errors);
         }
 
-        var fields = request.ChangedFields ?? [];
+        var fields = request!.ChangedFields ?? [];
         if (!string.IsNullOrWhiteSpace(request.Email))
         {
-            var (open, _) = await orders.ListAsync(request.UserId, null, 0, 1000);
+            var (open, _) = await orders.ListAsync(request.UserId!, null, 0, 1000);
             foreach (var order in open.Where(o => o.Status is OrderStatuses.Pending or OrderStatuses.Processing or OrderStatuses.Paid or OrderStatuses.Confirmed))
             {
                 await orders.UpdateAsync(order.Id, o => o.CustomerEmail == request.Email ? o : o with { CustomerEmail = request.Email, UpdatedAt = time.GetUtcNow() });
             }
         }
 
-        OrderServiceLog.UserUpdated(logger, request.UserId, string.Join(',', fields));
+        OrderServiceLog.UserUpdated(logger, request.UserId!, string.Join(',', fields));
         return TypedResults.NoContent();
     }
 }

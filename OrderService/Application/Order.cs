@@ -13,6 +13,12 @@ internal sealed record Order
 
     public required string CustomerEmail { get; init; }
 
+    /// <summary>
+    /// False when UserService could not be asked at creation; the processing chain's first step asks again and fails
+    /// the order as an unknown user's. Orders stored before the check existed read as verified.
+    /// </summary>
+    public bool UserVerified { get; init; } = true;
+
     public string Status { get; init; } = OrderStatuses.Pending;
 
     public string? FailureReason { get; init; }
@@ -49,7 +55,7 @@ internal sealed record Order
     public OrderResponse ToResponse() => new(
         Id, UserId, CustomerEmail, Status, FailureReason,
         [.. Items.Select(i => new OrderItemResponse(i.ProductId, i.Name, i.Quantity, i.UnitPrice))],
-        ShippingAddress, CardLast4, Subtotal, Shipping, Tax, Total, PaymentId, FraudScore, CreatedAt, UpdatedAt);
+        ShippingAddress, CardLast4, Subtotal, Shipping, Tax, Total, PaymentId, FraudScore, CreatedAt, UpdatedAt, UserVerified);
 }
 
 /// <summary>
@@ -68,6 +74,8 @@ internal static class OrderStateMachine
         [OrderStatuses.Expired] = [],
         [OrderStatuses.ReadyToShip] = [],
     };
+
+    public static IEnumerable<string> Statuses => Allowed.Keys;
 
     public static bool IsKnown(string? status) => status is not null && Allowed.ContainsKey(status);
 

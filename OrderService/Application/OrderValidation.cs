@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Onboarding.Contracts.Http;
+using Onboarding.ServiceDefaults.HttpApi;
 
 namespace Onboarding.OrderService.Application;
 
@@ -8,6 +9,13 @@ internal static partial class OrderValidation
 {
     public const int MaxItems = 50;
     public const int MaxQuantity = 100;
+    public const int MaxEmailLength = 254;
+    public const int MaxNameLength = 100;
+    public const int MaxStreetLength = 200;
+    public const int MaxCityLength = 100;
+    public const int MaxPostalCodeLength = 20;
+    public const int MinExpiryYear = 2000;
+    public const int MaxExpiryYear = 2100;
 
     public static Dictionary<string, string[]> Validate(CreateOrderRequest? request, DateTimeOffset now)
     {
@@ -18,14 +26,18 @@ internal static partial class OrderValidation
             return errors;
         }
 
-        if (string.IsNullOrWhiteSpace(request.UserId) || request.UserId.Length > 64)
+        if (string.IsNullOrWhiteSpace(request.UserId))
         {
-            errors["userId"] = ["The userId is required (at most 64 characters)."];
+            errors["userId"] = ["The userId is required."];
+        }
+        else if (!ResourceIds.IsWellFormed(request.UserId.Trim()))
+        {
+            errors["userId"] = [ResourceIds.Message("userId")];
         }
 
-        if (string.IsNullOrWhiteSpace(request.CustomerEmail) || request.CustomerEmail.Length > 254 || !EmailPattern().IsMatch(request.CustomerEmail.Trim()))
+        if (!IsEmail(request.CustomerEmail))
         {
-            errors["customerEmail"] = ["A valid customerEmail is required."];
+            errors["customerEmail"] = [$"A valid customerEmail is required (at most {MaxEmailLength} characters)."];
         }
 
         if (request.Items is not { Count: > 0 and <= MaxItems })
@@ -36,16 +48,7 @@ internal static partial class OrderValidation
         {
             for (var i = 0; i < request.Items.Count; i++)
             {
-                var item = request.Items[i];
-                if (Catalog.Find(item?.ProductId) is null)
-                {
-                    errors[$"items[{i}].productId"] = [$"Unknown product; one of: {string.Join(", ", Catalog.Products.Select(p => p.Id))}."];
-                }
-
-                if (item?.Quantity is not (>= 1 and <= MaxQuantity))
-                {
-                    errors[$"items[{i}].quantity"] = [$"The quantity must be 1 to {MaxQuantity}."];
-                }
+                CheckItem($"items[{i}]", request.Items[i]?.ProductId, request.Items[i]?.Quantity, errors);
             }
 
             if (request.Items.Where(i => i?.ProductId is not null).GroupBy(i => i!.ProductId).Any(g => g.Count() > 1))
@@ -59,20 +62,44 @@ internal static partial class OrderValidation
         return errors;
     }
 
-    public static void ValidateAddress(ShippingAddressDto? address, Dictionary<string, string[]> errors)
+    /// <summary>One item of an order or a reservation: a catalog product and a quantity 1 to <see cref="MaxQuantity"/>.</summary>
+    public static void CheckItem(string field, string? productId, int? quantity, Dictionary<string, string[]> errors)
+    {
+        if (Catalog.Find(productId) is null)
+        {
+            errors[$"{field}.productId"] = [$"Unknown product; one of: {string.Join(", ", Catalog.Products.Select(p => p.Id))}."];
+        }
+
+        if (quantity is not (>= 1 and <= MaxQuantity))
+        {
+            errors[$"{field}.quantity"] = [$"The quantity must be 1 to {MaxQuantity}."];
+        }
+    }
+
+    public static void ValidateAddress(ShippingAddressDto? address, Dictionary<string, string[]> errors, string prefix = "shippingAddress.")
     {
         if (address is null)
         {
-            errors["shippingAddress"] = ["The shippingAddress is required."];
+            errors[prefix.Length > 0 ? prefix.TrimEnd('.') : "body"] = ["The shipping address is required."];
             return;
         }
 
-        Require("shippingAddress.street", address.Street, 200, errors);
-        Require("shippingAddress.city", address.City, 100, errors);
-        Require("shippingAddress.postalCode", address.PostalCode, 20, errors);
-        if (address.Country is null || !CountryPattern().IsMatch(address.Country))
+        if (address.Name is { Length: > MaxNameLength })
         {
-            errors["shippingAddress.country"] = ["The country must be an ISO 3166 two-letter code such as US or DE."];
+            errors[prefix + "name"] = [$"The {prefix}name must be at most {MaxNameLength} characters."];
+        }
+
+        Require(prefix + "street", address.Street, MaxStreetLength, errors);
+        Require(prefix + "city", address.City, MaxCityLength, errors);
+        Require(prefix + "postalCode", address.PostalCode, MaxPostalCodeLength, errors);
+        CheckCountry(prefix + "country", address.Country, errors);
+    }
+
+    public static void CheckCountry(string field, string? country, Dictionary<string, string[]> errors)
+    {
+        if (country is null || !CountryPattern().IsMatch(country))
+        {
+            errors[field] = [$"The {field} must be an ISO 3166 two-letter code in capitals, such as US or DE."];
         }
     }
 
@@ -84,28 +111,36 @@ internal static partial class OrderValidation
             return;
         }
 
-        if (payment.CardNumber is null || !CardPattern().IsMatch(payment.CardNumber.Replace(" ", string.Empty, StringComparison.Ordinal)))
+        if (payment.CardNumber is not { Length: <= 30 } || !CardPattern().IsMatch(payment.CardNumber.Replace(" ", string.Empty, StringComparison.Ordinal)))
         {
-            errors["paymentMethod.cardNumber"] = ["The card number must be 12 to 19 digits."];
+            errors["paymentMethod.cardNumber"] = ["The card number must be 12 to 19 digits (spaces allowed)."];
         }
 
-        if (payment.ExpiryMonth is not (>= 1 and <= 12) || payment.ExpiryYear is not (>= 2000 and <= 2100))
+        if (payment.ExpiryMonth is not (>= 1 and <= 12))
         {
-            errors["paymentMethod.expiry"] = ["Give expiryMonth 1-12 and a four-digit expiryYear."];
+            errors["paymentMethod.expiryMonth"] = ["The expiryMonth must be 1 to 12."];
         }
-        else if (new DateTime(payment.ExpiryYear.Value, payment.ExpiryMonth.Value, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1) <= now.UtcDateTime)
+
+        if (payment.ExpiryYear is not (>= MinExpiryYear and <= MaxExpiryYear))
         {
-            errors["paymentMethod.expiry"] = ["The card has expired."];
+            errors["paymentMethod.expiryYear"] = [$"The expiryYear must be a four-digit year, {MinExpiryYear} to {MaxExpiryYear}."];
+        }
+        else if (payment.ExpiryMonth is >= 1 and <= 12
+            && new DateTime(payment.ExpiryYear.Value, payment.ExpiryMonth.Value, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1) <= now.UtcDateTime)
+        {
+            errors["paymentMethod.expiryYear"] = ["The card has expired."];
         }
     }
 
-    private static void Require(string field, string? value, int maxLength, Dictionary<string, string[]> errors)
+    public static void Require(string field, string? value, int maxLength, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrWhiteSpace(value) || value.Length > maxLength)
         {
             errors[field] = [$"The {field} is required (at most {maxLength} characters)."];
         }
     }
+
+    public static bool IsEmail(string? value) => value is { Length: <= MaxEmailLength } && EmailPattern().IsMatch(value.Trim());
 
     /// <summary>The card number with spaces removed, reduced to its last four digits.</summary>
     public static string Last4(string cardNumber)

@@ -38,6 +38,22 @@ public sealed class AppHostModelTests
         }
     }
 
+    [Fact]
+    public async Task Build_GivesOrderServiceUserServicesAddress_WithoutWaitingForIt()
+    {
+        var builder = await CreateBuilderAsync("executables");
+
+        var orderService = Assert.IsType<ProjectResource>(builder.Resources.Single(r => r.Name == "orderservice"));
+        // WithReference(userservice): the service-discovery address of http://userservice, which OrderService asks
+        // whether an order's user exists.
+        Assert.Contains(orderService.Annotations.OfType<ResourceRelationshipAnnotation>(),
+            r => r.Resource.Name == "userservice" && r.Type == "Reference");
+        var environment = await EnvironmentOfAsync(orderService, DistributedApplicationOperation.Run);
+        Assert.Contains(environment.Keys, key => key.StartsWith("services__userservice__http__", StringComparison.Ordinal));
+        // Not WaitFor: while UserService is down, orders are accepted and checked by their first task.
+        Assert.DoesNotContain(orderService.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "userservice");
+    }
+
     [Theory]
     [InlineData("user-worker", "user_queue")]
     [InlineData("order-worker", "order_queue")]

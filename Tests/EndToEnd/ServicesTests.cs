@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using Onboarding.Contracts.Http;
 using Onboarding.Tests.Infrastructure;
 
@@ -143,8 +145,9 @@ public sealed class ServicesTests(AppFixture fixture)
     {
         var ct = TestContext.Current.CancellationToken;
         using var orders = fixture.App.CreateHttpClient("orderservice");
+        var userId = await CreateUserAsync(ct);
 
-        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4242424242424242"), ct);
+        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder(userId, "4242424242424242"), ct);
 
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var order = (await ReadJsonAsync(created, ct)).GetProperty("order");
@@ -181,8 +184,9 @@ public sealed class ServicesTests(AppFixture fixture)
     {
         var ct = TestContext.Current.CancellationToken;
         using var orders = fixture.App.CreateHttpClient("orderservice");
+        var userId = await CreateUserAsync(ct);
 
-        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4000000000000119"), ct);
+        using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder(userId, "4000000000000119"), ct);
 
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var orderId = (await ReadJsonAsync(created, ct)).GetProperty("order").GetProperty("id").GetString()!;
@@ -213,11 +217,12 @@ public sealed class ServicesTests(AppFixture fixture)
     {
         var ct = TestContext.Current.CancellationToken;
         using var orders = fixture.App.CreateHttpClient("orderservice");
+        var userId = await CreateUserAsync(ct);
         using var outage = await orders.PostAsJsonAsync("/api/payments/simulate-outage", new { calls = 2 }, ct);
         Assert.Equal(HttpStatusCode.OK, outage.StatusCode);
         try
         {
-            using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder("4242424242424242"), ct);
+            using var created = await orders.PostAsJsonAsync("/api/orders", NewOrder(userId, "4242424242424242"), ct);
 
             Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
             var orderId = (await ReadJsonAsync(created, ct)).GetProperty("order").GetProperty("id").GetString()!;
@@ -233,6 +238,70 @@ public sealed class ServicesTests(AppFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task CreateOrder_Answers422ProblemDetails_WhenTheUserDoesNotExist()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var orders = fixture.App.CreateHttpClient("orderservice");
+        var userId = Guid.NewGuid().ToString();
+
+        using var unknown = await orders.PostAsJsonAsync("/api/orders", NewOrder(userId, "4242424242424242"), ct);
+        using var malformed = await orders.PostAsJsonAsync("/api/orders", NewOrder("abc", "4242424242424242"), ct);
+
+        await AssertProblemAsync(unknown, HttpStatusCode.UnprocessableEntity, ct);
+        var problem = await unknown.Content.ReadFromJsonAsync<JsonElement>(ct);
+        Assert.Contains(userId, problem.GetProperty("errors").GetProperty("userId")[0].GetString(), StringComparison.Ordinal);
+        await AssertProblemAsync(malformed, HttpStatusCode.BadRequest, ct);
+        var stored = await orders.GetFromJsonAsync<JsonElement>($"/api/orders?userId={userId}", ct);
+        Assert.Equal(0, stored.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task CreateOrder_IsCheckedByItsFirstStep_WhenUserServiceWasDownAtCreation()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var orders = fixture.App.CreateHttpClient("orderservice");
+        var knownUser = await CreateUserAsync(ct);
+        var unknownUser = Guid.NewGuid().ToString();
+        var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
+
+        string knownOrder, unknownOrder;
+        var stop = await commands.ExecuteCommandAsync("userservice", KnownResourceCommands.StopCommand, ct);
+        Assert.True(stop.Success, stop.Message);
+        try
+        {
+            await fixture.App.ResourceNotifications.WaitForResourceAsync("userservice", KnownResourceStates.TerminalStates, ct);
+
+            // OrderService cannot ask: both orders are accepted, unverified.
+            using var placedKnown = await orders.PostAsJsonAsync("/api/orders", NewOrder(knownUser, "4242424242424242"), ct);
+            using var placedUnknown = await orders.PostAsJsonAsync("/api/orders", NewOrder(unknownUser, "4242424242424242"), ct);
+            Assert.Equal(HttpStatusCode.Accepted, placedKnown.StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, placedUnknown.StatusCode);
+            var known = (await ReadJsonAsync(placedKnown, ct)).GetProperty("order");
+            Assert.False(known.GetProperty("userVerified").GetBoolean());
+            knownOrder = known.GetProperty("id").GetString()!;
+            unknownOrder = (await ReadJsonAsync(placedUnknown, ct)).GetProperty("order").GetProperty("id").GetString()!;
+        }
+        finally
+        {
+            var start = await commands.ExecuteCommandAsync("userservice", KnownResourceCommands.StartCommand, CancellationToken.None);
+            Assert.True(start.Success, start.Message);
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("userservice", ct);
+        }
+
+        // validate_inventory asks once UserService answers (its retries cover the downtime).
+        var confirmed = await PollAsync(orders, $"/api/orders/{knownOrder}",
+            o => o.GetProperty("status").GetString() is OrderStatuses.Confirmed or OrderStatuses.Failed, ct);
+        Assert.Equal(OrderStatuses.Confirmed, confirmed.GetProperty("status").GetString());
+        var failed = await PollAsync(orders, $"/api/orders/{unknownOrder}",
+            o => o.GetProperty("status").GetString() is OrderStatuses.Confirmed or OrderStatuses.Failed, ct);
+        Assert.Equal(OrderStatuses.Failed, failed.GetProperty("status").GetString());
+        Assert.Equal(OrderFailureReasons.UnknownUser, failed.GetProperty("failureReason").GetString());
+        // Failed before any stock was taken.
+        using var reservation = await orders.GetAsync($"/api/inventory/reservations/{unknownOrder}", ct);
+        Assert.Equal(HttpStatusCode.NotFound, reservation.StatusCode);
+    }
+
     /// <summary>(step, state) of every step in the order's workflow trees.</summary>
     private static List<(string Step, string State)> Steps(JsonElement workflow) =>
     [
@@ -241,9 +310,19 @@ public sealed class ServicesTests(AppFixture fixture)
             .Select(s => (s.GetProperty("step").GetString()!, s.GetProperty("state").GetString()!)),
     ];
 
-    private static object NewOrder(string cardNumber) => new
+    /// <summary>A new user's id: orders are accepted only for users UserService knows.</summary>
+    private async Task<string> CreateUserAsync(CancellationToken ct)
     {
-        userId = Guid.NewGuid().ToString(),
+        using var users = fixture.App.CreateHttpClient("userservice");
+        using var created = await users.PostAsJsonAsync("/api/users",
+            new { email = $"buyer.{Guid.NewGuid():N}@example.com", firstName = "Buyer", lastName = "Example", password = "Purchase123" }, ct);
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        return (await ReadJsonAsync(created, ct)).GetProperty("user").GetProperty("id").GetString()!;
+    }
+
+    private static object NewOrder(string userId, string cardNumber) => new
+    {
+        userId,
         customerEmail = $"buyer.{Guid.NewGuid():N}@example.com",
         items = new[] { new { productId = "sku-mouse", quantity = 2 }, new { productId = "sku-keyboard", quantity = 1 } },
         shippingAddress = new { name = "Buyer", street = "1 Main St", city = "Springfield", postalCode = "12345", country = "US" },

@@ -44,7 +44,7 @@ public sealed class OrderRulesTests
     [Fact]
     public void OrderValidation_AcceptsAValidOrder_AndNamesEveryBadField()
     {
-        var valid = new CreateOrderRequest("u1", "a@b.co", [new OrderItemRequest("sku-mouse", 2)],
+        var valid = new CreateOrderRequest("0190a6d2-5b1e-7c3a-9f0e-2d4b6a8c1e3f", "a@b.co", [new OrderItemRequest("sku-mouse", 2)],
             new ShippingAddressDto("A", "1 Main St", "Springfield", "12345", "US"), new PaymentMethodRequest("4242 4242 4242 4242", 12, 2027));
         Assert.Empty(OrderValidation.Validate(valid, Now));
         Assert.Equal("4242", OrderValidation.Last4(valid.PaymentMethod!.CardNumber!));
@@ -54,7 +54,7 @@ public sealed class OrderRulesTests
         var errors = OrderValidation.Validate(invalid, Now);
 
         Assert.Equal(
-            ["customerEmail", "items[0].productId", "items[0].quantity", "paymentMethod.cardNumber", "paymentMethod.expiry",
+            ["customerEmail", "items[0].productId", "items[0].quantity", "paymentMethod.cardNumber", "paymentMethod.expiryYear",
              "shippingAddress.city", "shippingAddress.country", "shippingAddress.postalCode", "shippingAddress.street", "userId"],
             errors.Keys.Order(StringComparer.Ordinal));
     }

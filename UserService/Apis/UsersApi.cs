@@ -178,7 +178,7 @@ internal static class UsersApi
     }
 
     public static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
-        LoginRequest? request, [AsParameters] UserServices services, CancellationToken cancellationToken)
+        LoginRequest? request, [AsParameters] UserServices services)
     {
         var errors = UserValidation.Validate(request);
         if (errors.Count > 0)
@@ -198,9 +198,9 @@ internal static class UsersApi
                 detail: "The email or password is wrong.");
         }
 
+        // Recorded on the user, not published: no service acts on a login (see UserEventTypes).
         var now = services.Time.GetUtcNow();
         user = await services.Store.UpdateAsync(user.Id, u => u with { LastLoginAt = now, LoginCount = u.LoginCount + 1 }) ?? user;
-        await services.Events.PublishAsync(UserEvents.Create(UserEventTypes.Login, user.Id, new UserLoggedIn(user.Id, now), services.Time), cancellationToken);
         return TypedResults.Ok(user.ToResponse());
     }
 
@@ -274,14 +274,13 @@ internal static class UsersApi
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult, ValidationProblem>> AssignRoleAsync(
         string id, AssignRoleRequest? request, [AsParameters] UserServices services)
     {
-        if (request?.Role is not { } role || !UserRoles.All.Contains(role))
+        var errors = UserValidation.Validate(request);
+        if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["role"] = [$"The role must be one of: {string.Join(", ", UserRoles.All)}."],
-            });
+            return TypedResults.ValidationProblem(errors);
         }
 
+        var role = request!.Role!;
         var now = services.Time.GetUtcNow();
         var user = await services.Store.UpdateAsync(id, u => u.Role == role ? u : u with { Role = role, UpdatedAt = now });
         return user is null ? UserNotFound(id) : TypedResults.Ok(user.ToResponse());

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Onboarding.Contracts.Http;
 
 namespace Onboarding.UserService.Application;
 
@@ -55,6 +56,10 @@ internal static partial class UserValidation
         {
             errors["currentPassword"] = ["The current password is required."];
         }
+        else if (request.CurrentPassword.Length > MaxPasswordLength)
+        {
+            errors["currentPassword"] = [$"The current password must be at most {MaxPasswordLength} characters."];
+        }
 
         CheckPassword("newPassword", request.NewPassword, errors);
         if (!errors.ContainsKey("newPassword") && request.NewPassword == request.CurrentPassword)
@@ -74,14 +79,25 @@ internal static partial class UserValidation
             return errors;
         }
 
-        if (string.IsNullOrWhiteSpace(request.Email))
+        if (string.IsNullOrWhiteSpace(request.Email) || request.Email.Length > MaxEmailLength)
         {
-            errors["email"] = ["The email is required."];
+            errors["email"] = [$"The email is required (at most {MaxEmailLength} characters)."];
         }
 
-        if (string.IsNullOrEmpty(request.Password))
+        if (string.IsNullOrEmpty(request.Password) || request.Password.Length > MaxPasswordLength)
         {
-            errors["password"] = ["The password is required."];
+            errors["password"] = [$"The password is required (at most {MaxPasswordLength} characters)."];
+        }
+
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Validate(AssignRoleRequest? request)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (request?.Role is not { } role || !UserRoles.All.Contains(role))
+        {
+            errors["role"] = [$"The role must be one of: {string.Join(", ", UserRoles.All)}."];
         }
 
         return errors;
@@ -98,7 +114,7 @@ internal static partial class UserValidation
         }
         else if (email.Trim().Length > MaxEmailLength || !EmailPattern().IsMatch(email.Trim()))
         {
-            errors["email"] = ["The email is not a valid address."];
+            errors["email"] = [$"The email must be a valid address of at most {MaxEmailLength} characters."];
         }
     }
 

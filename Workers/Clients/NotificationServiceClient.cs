@@ -8,11 +8,9 @@ internal sealed class NotificationServiceClient(HttpClient http) : ServiceClient
     public Task<NotificationResponse> SendEmailAsync(SendEmailRequest request, CancellationToken cancellationToken) =>
         SendAsync<NotificationResponse>(HttpMethod.Post, "/api/notifications/email", request, cancellationToken);
 
-    public Task<NotificationPreferencesDto> GetPreferencesAsync(string userId, CancellationToken cancellationToken) =>
-        GetAsync<NotificationPreferencesDto>($"/api/notifications/preferences/{Uri.EscapeDataString(userId)}", cancellationToken);
-
-    public Task<NotificationPreferencesDto> SetPreferencesAsync(string userId, NotificationPreferencesDto preferences, CancellationToken cancellationToken) =>
-        SendAsync<NotificationPreferencesDto>(HttpMethod.Put, $"/api/notifications/preferences/{Uri.EscapeDataString(userId)}", preferences, cancellationToken);
+    /// <summary>Gives the user the default preferences unless they have some; answers the user's preferences.</summary>
+    public Task<NotificationPreferencesDto> EnsurePreferencesAsync(string userId, CancellationToken cancellationToken) =>
+        SendAsync<NotificationPreferencesDto>(HttpMethod.Post, $"/api/notifications/preferences/{Uri.EscapeDataString(userId)}", null, cancellationToken);
 
     public Task NotifyUserUpdatedAsync(UserUpdatedNotification notification, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "/api/user-updated", notification, cancellationToken);

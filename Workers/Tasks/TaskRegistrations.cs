@@ -27,6 +27,16 @@ internal static class TaskRegistrations
             .RetryOnException<Polly.CircuitBreaker.BrokenCircuitException>();
     }
 
+    /// <summary>
+    /// validate_inventory checks the user of an order accepted while UserService was down: it keeps asking for about
+    /// as long as an order may stay unpaid (12 retries, backoff up to 2 minutes) before the task gives up.
+    /// </summary>
+    private static void RetryUntilUserServiceAnswers(TaskOptions options)
+    {
+        RetryOnTransient(options);
+        options.MaxRetries = 12;
+    }
+
     public static ITaskEngineBuilder AddOnboardingTasks(this ITaskEngineBuilder builder) => builder
         .AddTask<UserTaskArgs, ValidateUserDataHandler>(UserTasks.ValidateUserData, RetryOnTransient)
         .AddTask<UserTaskArgs, CreateUserProfileHandler>(UserTasks.CreateUserProfile, RetryOnTransient)
@@ -40,7 +50,7 @@ internal static class TaskRegistrations
         .AddTask<NoArgs, RollupRegistrationStatsHandler>(UserTasks.RollupRegistrationStats, RetryOnTransient);
 
     public static ITaskEngineBuilder AddOrderTasks(this ITaskEngineBuilder builder) => builder
-        .AddTask<OrderTaskArgs, ValidateInventoryHandler>(OrderTasks.ValidateInventory, RetryOnTransient)
+        .AddTask<OrderTaskArgs, ValidateInventoryHandler>(OrderTasks.ValidateInventory, RetryUntilUserServiceAnswers)
         .AddTask<OrderTaskArgs, CalculateShippingHandler>(OrderTasks.CalculateShipping, RetryOnTransient)
         .AddTask<OrderTaskArgs, ProcessPaymentHandler>(OrderTasks.ProcessPayment, RetryOnTransient)
         .AddTask<OrderTaskArgs, SendConfirmationHandler>(OrderTasks.SendConfirmation, RetryOnTransient)

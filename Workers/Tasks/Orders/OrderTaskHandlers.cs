@@ -49,12 +49,23 @@ internal static class OrderSteps
     }
 }
 
-/// <summary><c>validate_inventory</c>: moves the order to processing and reserves its stock (all items or none).</summary>
-internal sealed class ValidateInventoryHandler(OrderServiceClient orders) : ITaskHandler<OrderTaskArgs>
+/// <summary>
+/// <c>validate_inventory</c>: checks the order's user where OrderService could not (UserService was unreachable when the
+/// order was placed), moves the order to processing and reserves its stock (all items or none). An unknown user fails
+/// the order with reason <c>unknown user</c> before any stock is taken; UserService still down is a transient error,
+/// retried by the task's policy until it answers.
+/// </summary>
+internal sealed class ValidateInventoryHandler(OrderServiceClient orders, UserServiceClient users) : ITaskHandler<OrderTaskArgs>
 {
     public async ValueTask<object?> HandleAsync(OrderTaskArgs args, TaskContext context, CancellationToken cancellationToken)
     {
         var order = await OrderSteps.GetLiveOrderAsync(orders, args.OrderId, cancellationToken);
+        if (!order.UserVerified && !await UserExistsAsync(order.UserId, cancellationToken))
+        {
+            // Nothing is reserved yet: fail the order without a release.
+            throw await OrderSteps.RejectAsync(orders, order.Id, OrderFailureReasons.UnknownUser, cancellationToken, releaseStock: false);
+        }
+
         if (order.Status == OrderStatuses.Pending)
         {
             order = await orders.ChangeStatusAsync(order.Id, OrderStatuses.Processing, null, cancellationToken);
@@ -68,6 +79,24 @@ internal sealed class ValidateInventoryHandler(OrderServiceClient orders) : ITas
         catch (ServiceRejectedException ex) when (ex.StatusCode == StatusCodes.Status409Conflict)
         {
             throw await OrderSteps.RejectAsync(orders, order.Id, "insufficient stock", cancellationToken);
+        }
+    }
+
+    /// <summary>404 (no such user) and 400 (an id that cannot name one) mean unknown; 5xx and transport errors throw.</summary>
+    private async Task<bool> UserExistsAsync(string userId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await users.GetUserAsync(userId, cancellationToken);
+            return true;
+        }
+        catch (ResourceNotFoundException)
+        {
+            return false;
+        }
+        catch (ServiceRejectedException ex) when (ex.StatusCode == StatusCodes.Status400BadRequest)
+        {
+            return false;
         }
     }
 }

@@ -86,8 +86,7 @@ internal sealed class CreateUserPreferencesHandler(UserServiceClient users, Noti
 {
     public async ValueTask<object?> HandleAsync(UserTaskArgs args, TaskContext context, CancellationToken cancellationToken)
     {
-        var current = await notifications.GetPreferencesAsync(args.UserId, cancellationToken);
-        await notifications.SetPreferencesAsync(args.UserId, current, cancellationToken);
+        await notifications.EnsurePreferencesAsync(args.UserId, cancellationToken);
         return await OnboardingStep.CompleteAsync(users, args.UserId, context, cancellationToken);
     }
 }
