@@ -60,7 +60,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     }
 
     // The Workers build output next to the Tests build, in the same configuration.
-    private static string WorkersAssemblyPath()
+    internal static string WorkersAssemblyPath()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testOutput.Name;
