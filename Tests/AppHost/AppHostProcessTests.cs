@@ -46,6 +46,65 @@ public sealed class AppHostProcessTests
     }
 
     [Fact]
+    public async Task PublishManifest_HasEveryServiceWorkerServerAndSecret_AndNothingOfTheLocalRun()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"onboarding-manifest-{Guid.NewGuid():N}");
+        var manifestPath = Path.Combine(output, "aspire-manifest.json");
+        try
+        {
+            var outcome = await AppHostProcess.RunAsync(
+                ["--publisher", "manifest", "--output-path", manifestPath],
+                environment: null,
+                TestContext.Current.CancellationToken);
+            Assert.True(outcome.ExitCode == 0, outcome.Output + outcome.Error);
+            var text = await File.ReadAllTextAsync(manifestPath, TestContext.Current.CancellationToken);
+            using var manifest = JsonDocument.Parse(text);
+            var resources = manifest.RootElement.GetProperty("resources").EnumerateObject()
+                .ToDictionary(r => r.Name, r => r.Value.GetProperty("type").GetString());
+
+            string[] projects = ["userservice", "orderservice", "notificationservice", "user-worker", "order-worker", "notification-worker"];
+            foreach (var project in projects)
+            {
+                Assert.Equal("project.v0", resources[project]);
+            }
+
+            Assert.Equal("container.v0", resources["rabbitmq"]);
+            Assert.Equal("container.v0", resources["redis"]);
+            foreach (var secret in (string[])["rabbitmq-password", "redis-password"])
+            {
+                Assert.Equal("parameter.v0", resources[secret]);
+                var inputs = manifest.RootElement.GetProperty("resources").GetProperty(secret).GetProperty("inputs").GetProperty("value");
+                Assert.True(inputs.GetProperty("secret").GetBoolean(), $"{secret} is a secret azd asks for or generates");
+            }
+
+            // Nothing else: no executable (this machine's servers), nothing unnamed.
+            Assert.All(resources.Values, type => Assert.Contains(type, (string[])["project.v0", "container.v0", "parameter.v0", "annotated.string", "value.v0"]));
+
+            // Every service and worker gets both connections from the published servers.
+            foreach (var project in projects)
+            {
+                var environment = manifest.RootElement.GetProperty("resources").GetProperty(project).GetProperty("env");
+                Assert.Equal("{rabbitmq.connectionString}", environment.GetProperty("ConnectionStrings__rabbitmq").GetString());
+                Assert.Equal("{redis.connectionString}", environment.GetProperty("ConnectionStrings__redis").GetString());
+            }
+
+            // Settings that only make sense on this machine, or in a local run, stay out of what azd deploys.
+            foreach (var local in (string[])["executable.v0", "/usr/lib/", "/usr/sbin/", ".data", "/tmp/", "Infrastructure", "RABBITMQ_NODENAME",
+                         "RABBITMQ_DIST_PORT", "Worker__ShutdownGracePeriod", "localhost", "127.0.0.1", "OTEL_EXPORTER_OTLP_ENDPOINT", "ASPIRE_"])
+            {
+                Assert.DoesNotContain(local, text, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(output))
+            {
+                Directory.Delete(output, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Run_StopsWithOneClearMessage_WhenNeitherContainersNorServersAreAvailable()
     {
         var outcome = await AppHostProcess.RunAsync(
