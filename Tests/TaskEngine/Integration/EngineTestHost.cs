@@ -45,7 +45,8 @@ internal sealed class EngineTestHost : IAsyncDisposable
         int concurrency = 2,
         string? queue = null,
         Action<IServiceCollection>? services = null,
-        TimeSpan? gracePeriod = null)
+        TimeSpan? gracePeriod = null,
+        string? redisConfiguration = null)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         queue ??= "test." + Guid.CreateVersion7().ToString("N")[^12..];
@@ -53,7 +54,7 @@ internal sealed class EngineTestHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:rabbitmq"] = fixture.RabbitMqConnectionString,
-            ["ConnectionStrings:redis"] = fixture.RedisConnectionString,
+            ["ConnectionStrings:redis"] = redisConfiguration ?? fixture.RedisConnectionString,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var engine = builder.AddTaskEngine(configure: o =>
