@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -17,6 +21,7 @@ namespace Microsoft.Extensions.Hosting;
 /// </remarks>
 internal sealed partial class OrchestratorLifetime(
     IHostApplicationLifetime lifetime,
+    IServiceProvider services,
     ILogger<OrchestratorLifetime> logger,
     int appHostProcessId) : BackgroundService
 {
@@ -43,6 +48,12 @@ internal sealed partial class OrchestratorLifetime(
         }
 
         AppHostEnded(logger, appHostProcessId);
+
+        // The dashboard that receives the telemetry ends with the AppHost. Flushing to it at exit would hold the process
+        // for up to 5 s per signal (traces, metrics, logs, one after the other) until the orchestrator kills it.
+        services.GetService<TracerProvider>()?.Shutdown(0);
+        services.GetService<MeterProvider>()?.Shutdown(0);
+        services.GetService<LoggerProvider>()?.Shutdown(0);
         lifetime.StopApplication();
     }
 

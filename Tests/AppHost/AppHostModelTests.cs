@@ -83,6 +83,22 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public async Task Build_TellsEveryProjectTheAppHostsProcess_OnlyWhenRunning()
+    {
+        var builder = await CreateBuilderAsync("executables");
+
+        // Projects stop themselves when the AppHost ends (the orchestrator's SIGTERM stops at `dotnet run`); a
+        // deployment has no AppHost process and keeps its platform's SIGTERM.
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            var running = await EnvironmentOfAsync(project, DistributedApplicationOperation.Run);
+            var published = await EnvironmentOfAsync(project, DistributedApplicationOperation.Publish);
+            Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), running["ONBOARDING_APPHOST_PID"]?.ToString());
+            Assert.False(published.ContainsKey("ONBOARDING_APPHOST_PID"));
+        }
+    }
+
+    [Fact]
     public async Task Build_UsesTheMachinesServers_WhenModeIsExecutables()
     {
         var builder = await CreateBuilderAsync("executables");

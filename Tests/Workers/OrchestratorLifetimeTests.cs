@@ -7,22 +7,26 @@ using Onboarding.Tests.Infrastructure;
 namespace Onboarding.Tests.Workers;
 
 /// <summary>
-/// A worker started by a local AppHost stops by itself, gracefully, when that AppHost ends: the orchestrator's SIGTERM
+/// A service or worker started by a local AppHost stops by itself, gracefully, when that AppHost ends: the orchestrator's SIGTERM
 /// never reaches an application started through <c>dotnet run</c>.
 /// </summary>
 [Collection(BrokerCollection.Name)]
 public sealed class OrchestratorLifetimeTests(BrokerFixture fixture)
 {
-    [Fact]
-    public async Task Worker_StopsGracefully_WhenTheAppHostProcessEnds()
+    [Theory]
+    [InlineData("Workers", "Worker consuming")]
+    [InlineData("UserService", "Application started")]
+    public async Task Project_StopsGracefully_WhenTheAppHostProcessEnds(string project, string readyLine)
     {
         // Stands in for the AppHost: any process whose end the worker can observe.
         using var appHost = Process.Start(new ProcessStartInfo("sleep", "600") { UseShellExecute = false })!;
         var lines = new ConcurrentQueue<string>();
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])[WorkerProcess.WorkersAssemblyPath(), "--queues", "orchestrator_lifetime_test"])
+        start.ArgumentList.Add(WorkerProcess.ProjectAssemblyPath(project));
+        if (project == "Workers")
         {
-            start.ArgumentList.Add(argument);
+            start.ArgumentList.Add("--queues");
+            start.ArgumentList.Add("orchestrator_lifetime_test");
         }
 
         start.Environment["ConnectionStrings__rabbitmq"] = fixture.RabbitMqConnectionString;
@@ -42,17 +46,17 @@ public sealed class OrchestratorLifetimeTests(BrokerFixture fixture)
         worker.BeginErrorReadLine();
         try
         {
-            await Eventually.UntilAsync(() => lines.Any(l => l.Contains("Worker consuming", StringComparison.Ordinal)) || worker.HasExited,
+            await Eventually.UntilAsync(() => lines.Any(l => l.Contains(readyLine, StringComparison.Ordinal)) || worker.HasExited,
                 TestTimeouts.StartAndHealthy, TestContext.Current.CancellationToken);
             Assert.False(worker.HasExited, string.Join('\n', lines));
 
             appHost.Kill();
             var stopwatch = Stopwatch.StartNew();
             await worker.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TestTimeouts.Stop, TestContext.Current.CancellationToken);
-            TestContext.Current.SendDiagnosticMessage($"worker exited {stopwatch.Elapsed.TotalSeconds:F1} s after the AppHost");
-
-            Assert.Equal(0, worker.ExitCode);
-            Assert.Contains(lines, l => l.Contains($"The AppHost (process {appHost.Id}) has ended; stopping", StringComparison.Ordinal));
+            var output = $"exited {stopwatch.Elapsed.TotalSeconds:F1} s after the AppHost:\n" + string.Join('\n', lines);
+            Assert.True(worker.ExitCode == 0, output);
+            Assert.True(lines.Any(l => l.Contains($"The AppHost (process {appHost.Id}) has ended; stopping", StringComparison.Ordinal)), output);
+            TestContext.Current.TestOutputHelper?.WriteLine(output);
         }
         finally
         {
