@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Onboarding.AppHost.Infrastructure;
 using Onboarding.Contracts;
@@ -84,6 +85,19 @@ if (!settings.Only)
             worker.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);
         }
     }
+}
+
+// In a local run every project stops itself as soon as this AppHost ends (Ctrl+C): the orchestrator's SIGTERM goes
+// to the `dotnet run` that started the project, which does not pass it on (ServiceDefaults' OrchestratorLifetime).
+foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+{
+    builder.CreateResourceBuilder(project).WithEnvironment(context =>
+    {
+        if (context.ExecutionContext.IsRunMode)
+        {
+            context.EnvironmentVariables["ONBOARDING_APPHOST_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        }
+    });
 }
 
 builder.Build().Run();

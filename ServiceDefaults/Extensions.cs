@@ -24,6 +24,11 @@ public static class Extensions
 
         builder.Services.AddServiceDiscovery();
 
+        if (OrchestratorLifetime.AppHostProcessId(builder.Configuration[OrchestratorLifetime.VariableName]) is { } appHost)
+        {
+            builder.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<OrchestratorLifetime>(services, appHost));
+        }
+
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             // Retries, timeouts and a circuit breaker on every HttpClient.

@@ -4,8 +4,15 @@ using Onboarding.Workers.Schedules;
 using Onboarding.Workers.Tasks;
 using Onboarding.Workers.Tasks.Users;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Configuration.AddCommandLine(WorkerCommandLine.Normalize(args), WorkerCommandLine.SwitchMappings);
+// --help and usage errors answer before the host exists, so neither connects to anything.
+var commandLine = WorkerCommandLine.Parse(args, Console.Out, Console.Error);
+if (commandLine.ExitCode is { } exitCode)
+{
+    return exitCode;
+}
+
+var builder = WebApplication.CreateBuilder([.. commandLine.HostArguments]);
+builder.Configuration.AddInMemoryCollection(commandLine.Configuration);
 
 builder.AddServiceDefaults();
 
@@ -33,4 +40,15 @@ var app = builder.Build();
 // A web host only for /health and /alive: the AppHost and container platforms probe workers like services.
 app.MapDefaultEndpoints();
 
-app.Run();
+// Taken before running: RunAsync disposes the host's services before its exception reaches the filter below.
+var stopping = app.Lifetime.ApplicationStopping;
+try
+{
+    await app.RunAsync();
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    // Stopped (Ctrl+C, SIGTERM) while still waiting for the broker at start: nothing ran, nothing to report.
+}
+
+return 0;

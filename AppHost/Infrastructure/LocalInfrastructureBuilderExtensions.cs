@@ -8,6 +8,9 @@ internal static class LocalInfrastructureBuilderExtensions
     public const string RabbitMQResourceName = "rabbitmq";
     public const string RedisResourceName = "redis";
 
+    // The stock RabbitMQ resource's AMQP endpoint (its constant is internal to the integration).
+    private const string StockRabbitMQAmqpEndpoint = "tcp";
+
     public static (IResourceBuilder<IResourceWithConnectionString> RabbitMQ, IResourceBuilder<IResourceWithConnectionString> Redis)
         AddMessagingInfrastructure(this IDistributedApplicationBuilder builder, InfrastructureSettings settings, InfrastructureMode mode)
     {
@@ -16,13 +19,20 @@ internal static class LocalInfrastructureBuilderExtensions
             // The stock integrations; the manifest for azd always describes these.
             var rabbitContainer = builder.AddRabbitMQ(RabbitMQResourceName)
                 .WithDataVolume()
+                .WithAmqpUrlFirst(StockRabbitMQAmqpEndpoint)
                 .WithQueueCommands(settings.RabbitMQCtlPath);
             if (settings.RabbitMQManagement || builder.ExecutionContext.IsPublishMode)
             {
-                rabbitContainer.WithManagementPlugin();
+                // The plugin first (it refuses tags it does not know), then the tested line's management image.
+                rabbitContainer.WithManagementPlugin().WithImageTag(ServerImageTags.RabbitMQWithManagement);
+            }
+            else
+            {
+                rabbitContainer.WithImageTag(ServerImageTags.RabbitMQ);
             }
 
             var redisContainer = builder.AddRedis(RedisResourceName)
+                .WithImageTag(ServerImageTags.Redis)
                 .WithDataVolume()
                 .WithPersistence(TimeSpan.FromMinutes(1));
             return (rabbitContainer, redisContainer);

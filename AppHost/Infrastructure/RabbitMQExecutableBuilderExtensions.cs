@@ -28,6 +28,7 @@ internal static class RabbitMQExecutableBuilderExtensions
             .WithEndpoint(name: RabbitMQExecutableResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
             // Erlang distribution defaults to the AMQP port + 20000, which may be taken or out of range.
             .WithEndpoint(name: RabbitMQExecutableResource.DistributionEndpointName, scheme: "tcp", isProxied: false)
+            .WithAmqpUrlFirst(RabbitMQExecutableResource.PrimaryEndpointName, RabbitMQExecutableResource.DistributionEndpointName)
             .WithEnvironment(context =>
             {
                 var variables = context.EnvironmentVariables;

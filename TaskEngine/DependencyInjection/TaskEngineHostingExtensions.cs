@@ -49,6 +49,9 @@ public static class TaskEngineHostingExtensions
                 factory.NetworkRecoveryInterval = TimeSpan.FromSeconds(2);
                 factory.ClientProvidedName = "onboarding-taskengine";
             });
+
+            // A host started before its broker waits for it instead of failing to start.
+            BrokerStartGate.Register(services);
         }
 
         if (!services.Any(d => d.ServiceType == typeof(IConnectionMultiplexer) && !d.IsKeyedService))

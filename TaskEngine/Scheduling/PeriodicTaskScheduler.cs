@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Diagnostics;
 using StackExchange.Redis;
 
 namespace Onboarding.TaskEngine.Scheduling;
@@ -82,11 +83,15 @@ internal sealed class PeriodicTaskScheduler(
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _leaseRenewedAt;
     private bool _leader;
+    private long _polls;
 
     /// <summary>Signals that the scheduler loop runs (it may still be a standby).</summary>
     public Task Started => _started.Task;
 
     public bool IsLeader => _leader;
+
+    /// <summary>Polls done so far (lease checks, due-tick checks), for tests that need the scheduler to have been busy.</summary>
+    internal long Polls => Interlocked.Read(ref _polls);
 
     private string LeaseKey => _beat.KeyPrefix + "-lease";
 
@@ -115,7 +120,8 @@ internal sealed class PeriodicTaskScheduler(
             {
                 try
                 {
-                    if (await HoldLeaseAsync().ConfigureAwait(false))
+                    // Polls leave no trace (see UnrecordedScope): only a fired task's send is traced.
+                    if (await UnrecordedScope.RunAsync(HoldLeaseAsync).ConfigureAwait(false))
                     {
                         foreach (var definition in definitions)
                         {
@@ -128,6 +134,8 @@ internal sealed class PeriodicTaskScheduler(
                     PeriodicTaskLog.SchedulerError(logger, ex);
                     _leader = false;
                 }
+
+                Interlocked.Increment(ref _polls);
             }
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
@@ -143,7 +151,8 @@ internal sealed class PeriodicTaskScheduler(
                 try
                 {
                     // Hand over at once rather than after the lease expires.
-                    await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [LeaseKey], [_owner]).ConfigureAwait(false);
+                    await UnrecordedScope.RunAsync(() => redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [LeaseKey], [_owner]))
+                        .ConfigureAwait(false);
                 }
                 catch (RedisException ex)
                 {
@@ -194,27 +203,13 @@ internal sealed class PeriodicTaskScheduler(
     {
         var database = redis.GetDatabase();
         var key = TickKey(definition.Name);
-        var stored = await database.StringGetAsync(key).ConfigureAwait(false);
-        DateTimeOffset? lastFired = stored.TryParse(out long storedMs) ? DateTimeOffset.FromUnixTimeMilliseconds(storedMs) : null;
-        if (DueTick(definition.Schedule, lastFired, baseline, timeProvider.GetUtcNow()) is not { } tick)
+        if (await UnrecordedScope.RunAsync(() => ClaimDueTickAsync(database, key, definition, baseline)).ConfigureAwait(false)
+            is not ({ } tick, var lastFired))
         {
             return;
         }
 
         var tickMs = tick.ToUnixTimeMilliseconds();
-        var claimed = (long)await database.ScriptEvaluateAsync(FireScript, [key, LeaseKey],
-            [_owner, tickMs, (long)_beat.TickMemory.TotalMilliseconds]).ConfigureAwait(false);
-        if (claimed < 0)
-        {
-            _leader = false;
-            PeriodicTaskLog.LeaseLost(logger, _owner);
-            return;
-        }
-
-        if (claimed == 0)
-        {
-            return;
-        }
 
         // The claimed tick is sent even when stopping: a send cancelled after the broker took the message (while
         // waiting for its confirm) would look failed, be un-claimed, and be fired again by the next leader.
@@ -235,9 +230,31 @@ internal sealed class PeriodicTaskScheduler(
         catch (Exception ex)
         {
             PeriodicTaskLog.PeriodicTaskFailed(logger, ex, definition.Name, tick);
-            await database.ScriptEvaluateAsync(UnfireScript, [key],
-                [tickMs, lastFired is { } previous ? previous.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : string.Empty])
+            await UnrecordedScope.RunAsync(() => database.ScriptEvaluateAsync(UnfireScript, [key],
+                [tickMs, lastFired is { } previous ? previous.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : string.Empty]))
                 .ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The due tick of an entry, claimed for this replica; no tick when none is due or another has it.</summary>
+    private async Task<(DateTimeOffset? Tick, DateTimeOffset? LastFired)> ClaimDueTickAsync(
+        IDatabase database, string key, PeriodicTaskDefinition definition, DateTimeOffset baseline)
+    {
+        var stored = await database.StringGetAsync(key).ConfigureAwait(false);
+        DateTimeOffset? lastFired = stored.TryParse(out long storedMs) ? DateTimeOffset.FromUnixTimeMilliseconds(storedMs) : null;
+        if (DueTick(definition.Schedule, lastFired, baseline, timeProvider.GetUtcNow()) is not { } tick)
+        {
+            return (null, lastFired);
+        }
+
+        var claimed = (long)await database.ScriptEvaluateAsync(FireScript, [key, LeaseKey],
+            [_owner, tick.ToUnixTimeMilliseconds(), (long)_beat.TickMemory.TotalMilliseconds]).ConfigureAwait(false);
+        if (claimed < 0)
+        {
+            _leader = false;
+            PeriodicTaskLog.LeaseLost(logger, _owner);
+        }
+
+        return (claimed > 0 ? tick : null, lastFired);
     }
 }

@@ -99,6 +99,22 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public async Task Build_TellsEveryProjectTheAppHostsProcess_OnlyWhenRunning()
+    {
+        var builder = await CreateBuilderAsync("executables");
+
+        // Projects stop themselves when the AppHost ends (the orchestrator's SIGTERM stops at `dotnet run`); a
+        // deployment has no AppHost process and keeps its platform's SIGTERM.
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            var running = await EnvironmentOfAsync(project, DistributedApplicationOperation.Run);
+            var published = await EnvironmentOfAsync(project, DistributedApplicationOperation.Publish);
+            Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), running["ONBOARDING_APPHOST_PID"]?.ToString());
+            Assert.False(published.ContainsKey("ONBOARDING_APPHOST_PID"));
+        }
+    }
+
+    [Fact]
     public async Task Build_UsesTheMachinesServers_WhenModeIsExecutables()
     {
         var builder = await CreateBuilderAsync("executables");
@@ -122,6 +138,48 @@ public sealed class AppHostModelTests
         Assert.Contains(rabbit.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "list-queues");
     }
 
+    [Theory]
+    [InlineData("executables")]
+    [InlineData("containers")]
+    public async Task Build_ShowsTheAmqpUrlFirstAndNoErlangPort_OnTheBrokersResource(string mode)
+    {
+        var builder = await TestAppHost.CreateBuilderAsync(
+            TestAppHost.Arguments(infrastructureOnly: false, $"--Infrastructure:Mode={mode}", "--Infrastructure:RabbitMQManagement=true"),
+            TestContext.Current.CancellationToken);
+        var rabbit = (IResourceWithEndpoints)builder.Resources.Single(r => r.Name == "rabbitmq");
+
+        var urls = await DashboardUrlsAsync(rabbit);
+
+        var first = urls[0];
+        Assert.Equal("AMQP", first.DisplayText);
+        Assert.StartsWith("amqp://localhost:", first.Url, StringComparison.Ordinal);
+        Assert.Equal("tcp", first.Endpoint?.EndpointName);
+        Assert.Contains(urls, u => u.DisplayText == "Management UI" || u.Endpoint?.EndpointName == "management");
+        Assert.DoesNotContain(urls, u => u.Endpoint?.EndpointName == "dist");
+    }
+
+    [Theory]
+    [InlineData(DistributedApplicationOperation.Run, true, "3.10-management")]
+    [InlineData(DistributedApplicationOperation.Run, false, "3.10")]
+    [InlineData(DistributedApplicationOperation.Publish, false, "3.10-management")]
+    public async Task Build_PinsTheServerImagesToTheTestedLines_WhenContainers(
+        DistributedApplicationOperation operation, bool management, string rabbitTag)
+    {
+        string[] arguments = operation == DistributedApplicationOperation.Publish
+            ? ["--publisher", "manifest", "--output-path", Path.Combine(Path.GetTempPath(), "unused-manifest.json")]
+            : [];
+        var builder = await TestAppHost.CreateBuilderAsync(
+            TestAppHost.Arguments(infrastructureOnly: false, ["--Infrastructure:Mode=containers", $"--Infrastructure:RabbitMQManagement={management}", .. arguments]),
+            TestContext.Current.CancellationToken);
+
+        var rabbit = builder.Resources.Single(r => r.Name == "rabbitmq").Annotations.OfType<ContainerImageAnnotation>().Single();
+        var redis = builder.Resources.Single(r => r.Name == "redis").Annotations.OfType<ContainerImageAnnotation>().Single();
+
+        // Debian 12's RabbitMQ 3.10 and Redis 7.0 are what every test runs against (see the README's "Versions").
+        Assert.Equal(("library/rabbitmq", rabbitTag), (rabbit.Image, rabbit.Tag));
+        Assert.Equal(("library/redis", "7.0"), (redis.Image, redis.Tag));
+    }
+
     [Fact]
     public async Task Build_DeclaresOnlyTheServers_WhenInfrastructureOnly()
     {
@@ -132,6 +190,30 @@ public sealed class AppHostModelTests
         Assert.Empty(builder.Resources.OfType<ProjectResource>());
         Assert.Contains(builder.Resources, r => r.Name == "rabbitmq");
         Assert.Contains(builder.Resources, r => r.Name == "redis");
+    }
+
+    /// <summary>The URLs the dashboard lists for a resource, in its order: allocated endpoints, then the URL callbacks.</summary>
+    private static async Task<List<ResourceUrlAnnotation>> DashboardUrlsAsync(IResourceWithEndpoints resource)
+    {
+        var port = 20000;
+        var urls = resource.Annotations.OfType<EndpointAnnotation>()
+            .Select(endpoint => new ResourceUrlAnnotation
+            {
+                Url = $"{endpoint.UriScheme}://localhost:{port++}",
+                Endpoint = new EndpointReference(resource, endpoint.Name),
+            })
+            .ToList();
+        var context = new ResourceUrlsCallbackContext(
+            new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), resource, urls, TestContext.Current.CancellationToken);
+        foreach (var annotation in resource.Annotations.OfType<ResourceUrlsCallbackAnnotation>())
+        {
+            await annotation.Callback(context);
+        }
+
+        // The dashboard puts the highest display order first; equal ones keep their order.
+#pragma warning disable CS0618 // still the field the dashboard sorts by
+        return [.. urls.OrderByDescending(u => u.DisplayOrder ?? 0)];
+#pragma warning restore CS0618
     }
 
     private static async Task<IReadOnlyList<string?>> ArgumentsOfAsync(IResource resource)

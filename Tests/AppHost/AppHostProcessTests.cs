@@ -9,6 +9,69 @@ public sealed class AppHostProcessTests
     [Fact]
     public async Task PublishManifest_DescribesRabbitMQAndRedisAsContainers_OnAMachineWithoutDocker()
     {
+        using var manifest = JsonDocument.Parse(await PublishManifestAsync());
+        var resources = manifest.RootElement.GetProperty("resources");
+
+        var rabbit = resources.GetProperty("rabbitmq");
+        Assert.Equal("container.v0", rabbit.GetProperty("type").GetString());
+        Assert.Contains("rabbitmq", rabbit.GetProperty("image").GetString(), StringComparison.Ordinal);
+        Assert.True(rabbit.GetProperty("bindings").TryGetProperty("management", out _), "the management UI is published");
+
+        var redis = resources.GetProperty("redis");
+        Assert.Equal("container.v0", redis.GetProperty("type").GetString());
+        Assert.Contains("redis", redis.GetProperty("image").GetString(), StringComparison.Ordinal);
+
+        foreach (var project in (string[])["userservice", "orderservice", "notificationservice", "user-worker", "order-worker", "notification-worker"])
+        {
+            Assert.Equal("project.v0", resources.GetProperty(project).GetProperty("type").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task PublishManifest_HasEveryServiceWorkerServerAndSecret_AndNothingOfTheLocalRun()
+    {
+        var text = await PublishManifestAsync();
+        using var manifest = JsonDocument.Parse(text);
+        var resources = manifest.RootElement.GetProperty("resources").EnumerateObject()
+            .ToDictionary(r => r.Name, r => r.Value.GetProperty("type").GetString());
+
+        string[] projects = ["userservice", "orderservice", "notificationservice", "user-worker", "order-worker", "notification-worker"];
+        foreach (var project in projects)
+        {
+            Assert.Equal("project.v0", resources[project]);
+        }
+
+        Assert.Equal("container.v0", resources["rabbitmq"]);
+        Assert.Equal("container.v0", resources["redis"]);
+        foreach (var secret in (string[])["rabbitmq-password", "redis-password"])
+        {
+            Assert.Equal("parameter.v0", resources[secret]);
+            var inputs = manifest.RootElement.GetProperty("resources").GetProperty(secret).GetProperty("inputs").GetProperty("value");
+            Assert.True(inputs.GetProperty("secret").GetBoolean(), $"{secret} is a secret azd asks for or generates");
+        }
+
+        // Nothing else: no executable (this machine's servers), nothing unnamed.
+        Assert.All(resources.Values, type => Assert.Contains(type, (string[])["project.v0", "container.v0", "parameter.v0", "annotated.string", "value.v0"]));
+
+        // Every service and worker gets both connections from the published servers.
+        foreach (var project in projects)
+        {
+            var environment = manifest.RootElement.GetProperty("resources").GetProperty(project).GetProperty("env");
+            Assert.Equal("{rabbitmq.connectionString}", environment.GetProperty("ConnectionStrings__rabbitmq").GetString());
+            Assert.Equal("{redis.connectionString}", environment.GetProperty("ConnectionStrings__redis").GetString());
+        }
+
+        // Settings that only make sense on this machine, or in a local run, stay out of what azd deploys.
+        foreach (var local in (string[])["executable.v0", "/usr/lib/", "/usr/sbin/", ".data", "/tmp/", "Infrastructure", "RABBITMQ_NODENAME",
+                     "RABBITMQ_DIST_PORT", "Worker__ShutdownGracePeriod", "localhost", "127.0.0.1", "OTEL_EXPORTER_OTLP_ENDPOINT", "ASPIRE_"])
+        {
+            Assert.DoesNotContain(local, text, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Runs the AppHost as azd does and returns the manifest it wrote.</summary>
+    private static async Task<string> PublishManifestAsync()
+    {
         var output = Path.Combine(Path.GetTempPath(), $"onboarding-manifest-{Guid.NewGuid():N}");
         var manifestPath = Path.Combine(output, "aspire-manifest.json");
         try
@@ -17,24 +80,8 @@ public sealed class AppHostProcessTests
                 ["--publisher", "manifest", "--output-path", manifestPath],
                 environment: null,
                 TestContext.Current.CancellationToken);
-
             Assert.True(outcome.ExitCode == 0, outcome.Output + outcome.Error);
-            using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(manifestPath, TestContext.Current.CancellationToken));
-            var resources = manifest.RootElement.GetProperty("resources");
-
-            var rabbit = resources.GetProperty("rabbitmq");
-            Assert.Equal("container.v0", rabbit.GetProperty("type").GetString());
-            Assert.Contains("rabbitmq", rabbit.GetProperty("image").GetString(), StringComparison.Ordinal);
-            Assert.True(rabbit.GetProperty("bindings").TryGetProperty("management", out _), "the management UI is published");
-
-            var redis = resources.GetProperty("redis");
-            Assert.Equal("container.v0", redis.GetProperty("type").GetString());
-            Assert.Contains("redis", redis.GetProperty("image").GetString(), StringComparison.Ordinal);
-
-            foreach (var project in (string[])["userservice", "orderservice", "notificationservice", "user-worker", "order-worker", "notification-worker"])
-            {
-                Assert.Equal("project.v0", resources.GetProperty(project).GetProperty("type").GetString());
-            }
+            return await File.ReadAllTextAsync(manifestPath, TestContext.Current.CancellationToken);
         }
         finally
         {

@@ -60,12 +60,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
     }
 
     // The Workers build output next to the Tests build, in the same configuration.
-    private static string WorkersAssemblyPath()
+    internal static string WorkersAssemblyPath() => ProjectAssemblyPath("Workers");
+
+    /// <summary>A project's build output next to the Tests build, in the same configuration.</summary>
+    internal static string ProjectAssemblyPath(string project)
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testOutput.Name;
         var configuration = testOutput.Parent!.Name;
-        var path = Path.Combine(Projects.AppHost.ProjectPath, "..", "Workers", "bin", configuration, framework, "Workers.dll");
-        return File.Exists(path) ? Path.GetFullPath(path) : throw new FileNotFoundException("Build the Workers project first.", path);
+        var path = Path.Combine(Projects.AppHost.ProjectPath, "..", project, "bin", configuration, framework, project + ".dll");
+        return File.Exists(path) ? Path.GetFullPath(path) : throw new FileNotFoundException($"Build the {project} project first.", path);
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
@@ -9,6 +10,7 @@ using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.Scheduling;
 using Onboarding.Tests.Infrastructure;
 using Onboarding.Tests.TaskEngine.Integration;
+using StackExchange.Redis;
 
 namespace Onboarding.Tests.TaskEngine.Scheduling;
 
@@ -86,6 +88,42 @@ public sealed class PeriodicTaskSchedulerTests(BrokerFixture fixture)
         AssertEachTickOnce(minimum: 4);
     }
 
+    [Fact]
+    public async Task Scheduler_RecordsNoRedisActivity_WhileNothingIsDue()
+    {
+        // This host's Redis commands go to their own database, so the activities of other tests' hosts are told apart
+        // by the database index the instrumentation tags them with.
+        const int Database = 11;
+        var recorded = new ConcurrentQueue<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name.Contains("StackExchangeRedis", StringComparison.Ordinal),
+            // No opinion: whether an activity is recorded stays the host's tracer's decision, as in production.
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
+            ActivityStopped = activity =>
+            {
+                if (activity.Recorded && Equals(activity.GetTagItem("db.redis.database_index"), Database))
+                {
+                    recorded.Enqueue(activity.DisplayName);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var host = await StartSchedulerAsync("unused", Schedule.Every(TimeSpan.FromDays(1)), $"{fixture.RedisConnectionString},defaultDatabase={Database}");
+        var scheduler = host.Services.GetRequiredService<PeriodicTaskScheduler>();
+        // Lease taken, renewed (every third of its 5 s), and many idle polls.
+        await Eventually.UntilAsync(() => scheduler.IsLeader && scheduler.Polls >= 25, Wait, Token);
+        // The control: a command outside any activity is recorded, so the instrumentation is on and would have seen the polls.
+        Assert.Null(Activity.Current);
+        await host.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase().StringLengthAsync(_prefix + "-control");
+        // Stopping releases the lease (still unrecorded) and disposing flushes what the instrumentation holds.
+        await host.StopAsync();
+        await host.DisposeAsync();
+
+        Assert.Equal(["STRLEN"], recorded);
+    }
+
     /// <summary>
     /// Every run had its own tick, each a whole second. (Gaps are allowed: under load a poll may come more than a
     /// second late, and then only the latest due tick fires, by design.)
@@ -147,14 +185,17 @@ public sealed class PeriodicTaskSchedulerTests(BrokerFixture fixture)
             tasks: engine => engine.AddTask<NoArgs, RecordTickHandler>(TaskName),
             services: services => services.AddSingleton(_ledger));
 
-    private async Task<EngineTestHost> StartSchedulerAsync(string queue, TimeProvider? time = null)
+    private Task<EngineTestHost> StartSchedulerAsync(string queue, TimeProvider? time = null) =>
+        StartSchedulerAsync(queue, Schedule.Every(TimeSpan.FromSeconds(1)), redisConfiguration: null, time);
+
+    private async Task<EngineTestHost> StartSchedulerAsync(string queue, Schedule schedule, string? redisConfiguration, TimeProvider? time = null)
     {
-        var host = await EngineTestHost.StartAsync(fixture, worker: false,
+        var host = await EngineTestHost.StartAsync(fixture, worker: false, redisConnectionString: redisConfiguration,
             tasks: engine => engine.AddPeriodicTask(new PeriodicTaskDefinition
             {
                 Name = "tick",
                 TaskName = TaskName,
-                Schedule = Schedule.Every(TimeSpan.FromSeconds(1)),
+                Schedule = schedule,
                 Queue = queue,
             }),
             services: services =>
