@@ -1,7 +1,7 @@
 """Builds Celery's own monitor state (celery.events.state.State, what Flower uses) from the live event stream.
 
-Usage: event_state.py <seconds> <node> [task_id ...]
-Listens on the celeryev exchange until every given task is in a ready state (SUCCESS, FAILURE, REVOKED) on the
+Usage: event_state.py <seconds> <node> [task_id ... | -]
+With "-" the task ids are read from the first line of stdin (sent once the tasks exist). Listens on the celeryev exchange until every given task is in a ready state (SUCCESS, FAILURE, REVOKED) on the
 worker <node> and that worker has sent at least two heartbeats, or until <seconds> pass; prints "ready" on stderr
 once it listens, then one JSON line: the workers and the tasks as State reconstructed them.
 """
@@ -21,6 +21,15 @@ def main():
     seconds = float(sys.argv[1])
     node = sys.argv[2]
     wanted = sys.argv[3:]
+    from_stdin = wanted == ["-"]
+    if from_stdin:
+        wanted = None
+
+        def read_ids():
+            nonlocal wanted
+            wanted = sys.stdin.readline().split()
+
+        threading.Thread(target=read_ids, daemon=True).start()
     state = State()
     heartbeats = {}
     deadline = time.monotonic() + seconds
@@ -31,6 +40,8 @@ def main():
             heartbeats[event["hostname"]] = heartbeats.get(event["hostname"], 0) + 1
 
     def done():
+        if wanted is None:
+            return False
         tasks_ready = all(t in state.tasks and state.tasks[t].state in READY for t in wanted)
         return tasks_ready and heartbeats.get(node, 0) >= 2
 
