@@ -68,8 +68,8 @@ internal sealed class EngineHost : IAsyncDisposable
         }
         else
         {
-            // The executor profile runs the diagnostics tasks without a consumer; W1E's monitor reads events.
-            engine.AddDiagnosticTasks().AddWorkerControl();
+            // The executor profile runs the diagnostics tasks without a consumer.
+            engine.AddDiagnosticTasks();
         }
 
         var host = builder.Build();
