@@ -87,6 +87,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<RedisResultBackend>();
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
+        services.TryAddSingleton<IBrokerQueues, RabbitMqBrokerQueues>();
         services.TryAddSingleton<RunningTasks>();
         services.TryAddSingleton<RevocationCache>();
         services.TryAddSingleton<TaskExecutor>();
