@@ -18,6 +18,10 @@ catch (InfrastructureUnavailableException ex)
 }
 
 var (rabbitmq, redis) = builder.AddMessagingInfrastructure(settings, mode);
+if (builder.ExecutionContext.IsRunMode && ConnectionStateFile.PathFor(settings) is { } stateFile)
+{
+    ConnectionStateFile.WriteWhenReady(builder, rabbitmq, redis, stateFile);
+}
 
 if (!settings.Only)
 {
