@@ -59,6 +59,12 @@ public sealed class TaskEngineOptions
     /// <summary>The AMQP URI (from <c>ConnectionStrings:rabbitmq</c>), for the raw reader of unreadable messages.</summary>
     internal string? RabbitMqConnectionString { get; set; }
 
+    /// <summary>
+    /// Publish a <c>task-sent</c> event to <c>celeryev</c> for every task this process sends (Celery's
+    /// <c>task_send_sent_event</c>), so monitors see tasks before a worker receives them.
+    /// </summary>
+    public bool SendSentEvents { get; set; }
+
     /// <summary>The origin header (<c>gen&lt;pid&gt;@&lt;host&gt;</c> in Python).</summary>
     public string? Origin { get; set; }
 }

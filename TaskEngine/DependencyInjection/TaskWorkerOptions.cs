@@ -26,6 +26,19 @@ public sealed class TaskWorkerOptions
     /// <summary>Also run the periodic task scheduler (<c>--beat</c>); safe on every replica (one holds the lease).</summary>
     public bool Beat { get; set; }
 
+    /// <summary>
+    /// The worker's Celery node name (<c>-n/--hostname</c>), unique in the fleet: remote control addresses it and events
+    /// carry it. Default <c>celery@&lt;host name&gt;</c>; a name without <c>@</c> gets the <c>celery@</c> prefix; <c>%h</c>
+    /// expands to the host name, <c>%n</c> to its first label, <c>%d</c> to its domain and <c>%%</c> to <c>%</c>, as in Celery.
+    /// </summary>
+    public string? Hostname { get; set; }
+
+    /// <summary>
+    /// Send task events (<c>-E/--events</c>, Celery's <c>worker_send_task_events</c>); <c>control enable_events</c>
+    /// turns them on at run time too. Worker events (online, heartbeat, offline) are always sent.
+    /// </summary>
+    public bool Events { get; set; }
+
     public IReadOnlyList<string> GetQueues() =>
         Queues.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
