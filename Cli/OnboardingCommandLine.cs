@@ -20,11 +20,14 @@ internal static class OnboardingCommandLine
         root.Options.Add(context.RabbitMq);
         root.Options.Add(context.Redis);
         root.Options.Add(context.Json);
+        root.Subcommands.Add(WorkersCommand.Create(context));
+        root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(CallCommand.Create(context));
         root.Subcommands.Add(ResultCommand.Create(context));
         root.Subcommands.Add(RevokeCommand.Create(context));
         root.Subcommands.Add(PurgeCommand.Create(context));
         root.Subcommands.Add(DeadLettersCommand.Create(context));
+        root.Subcommands.Add(EventsCommand.Create(context));
         return root;
     }
 

@@ -1,9 +1,14 @@
 using System.CommandLine;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Control;
 
 namespace Onboarding.Cli.Commands;
 
-/// <summary><c>revoke</c>: revokes tasks by id, as <c>celery control revoke</c> does.</summary>
+/// <summary>
+/// <c>revoke</c>: revokes tasks by id, as <c>celery control revoke</c> does. The revocation is stored in Redis (our
+/// workers check it on receipt and before start, also those that start later) and broadcast to every worker, Python
+/// Celery's included, which remember it in memory; <c>--terminate</c> also stops the ones running now.
+/// </summary>
 internal static class RevokeCommand
 {
     public static Command Create(CliContext context)
@@ -11,29 +16,51 @@ internal static class RevokeCommand
         var ids = new Argument<string[]>("id") { Description = "The task ids", Arity = ArgumentArity.OneOrMore };
         var terminate = new Option<bool>("--terminate")
         {
-            Description = "Also stop the task if it is running now (its handler's cancellation token; a Celery worker kills the process)",
+            Description = "Also stop the task where it is running now (our workers cancel the handler and store REVOKED; Celery's signal the pool process)",
         };
+        var control = new ControlOptionsBinder();
         var command = new Command("revoke", "Revoke tasks: workers skip them, and with --terminate stop them while running") { ids, terminate };
+        control.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var taskIds = parseResult.GetRequiredValue(ids);
+            var kill = parseResult.GetValue(terminate);
+            var options = control.Get(parseResult);
             var output = context.Output(parseResult);
             await using var session = context.OpenSession(parseResult);
             var client = session.Get<ITaskClient>();
-            var rows = new List<(string Id, string State)>();
             foreach (var taskId in taskIds)
             {
                 await client.RevokeAsync(taskId, cancellationToken);
-                rows.Add((taskId, (await client.GetResult(taskId).GetStateAsync(cancellationToken)).ToWireName()));
+            }
+
+            var replies = await session.Get<IWorkerControl>().RevokeAsync(taskIds, kill, signal: null, options, cancellationToken);
+            var states = new List<(string Id, string State)>();
+            foreach (var taskId in taskIds)
+            {
+                states.Add((taskId, (await client.GetResult(taskId).GetStateAsync(cancellationToken)).ToWireName()));
             }
 
             if (output.Json)
             {
-                output.WriteJson(rows.Select(r => new { id = r.Id, state = r.State, revoked = true }));
+                output.WriteJson(new
+                {
+                    revoked = states.Select(s => new { id = s.Id, state = s.State }),
+                    terminate = kill,
+                    replies = replies.ToDictionary(r => r.Node, r => r.Raw, StringComparer.Ordinal),
+                });
+                return ExitCodes.Success;
             }
-            else
+
+            output.WriteTable(["id", "state now"], states.Select(s => (IReadOnlyList<string?>)[s.Id, s.State]));
+            foreach (var reply in replies.OrderBy(r => r.Node, StringComparer.Ordinal))
             {
-                output.WriteTable(["id", "revoked", "state now"], rows.Select(r => (IReadOnlyList<string?>)[r.Id, "yes", r.State]));
+                output.WriteNote($"{reply.Node}: {reply.Error ?? reply.Value?.Message}");
+            }
+
+            if (replies.Count == 0)
+            {
+                output.WriteNote("No worker replied; the revocation is stored, and our workers check it before they run a task.");
             }
 
             return ExitCodes.Success;

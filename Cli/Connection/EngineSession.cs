@@ -49,7 +49,7 @@ internal sealed class EngineSession : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         // The command's own output says what happened; library logs would only interleave with it.
         builder.Logging.ClearProviders();
-        builder.AddTaskEngine(configure: options => options.PublishRetries = 1);
+        builder.AddTaskEngine(configure: options => options.PublishRetries = 1).AddWorkerControl();
         return new EngineSession(builder.Build(), connection);
     }
 
