@@ -30,7 +30,9 @@ internal sealed class EventDump
     {
         var type = evt.Type.ToLowerInvariant();
         var human = HumanTypes.GetValueOrDefault(type) ?? type.Replace('-', ' ');
-        var time = evt.Timestamp.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+        // Python's str(datetime): microseconds only when there are any.
+        var utc = evt.Timestamp.UtcDateTime;
+        var time = utc.ToString(utc.Ticks % TimeSpan.TicksPerSecond == 0 ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
         var skip = new HashSet<string>(Header, StringComparer.Ordinal);
         string? task = null;
         if (type.StartsWith("task-", StringComparison.Ordinal))
