@@ -3,9 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Control;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Workflows;
@@ -91,6 +93,17 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<RunningTasks>();
         services.TryAddSingleton<RevocationCache>();
         services.TryAddSingleton<TaskExecutor>();
+        services.TryAddSingleton<WorkerState>();
+        services.TryAddSingleton<RabbitMqMailbox>();
+        services.TryAddSingleton<RabbitMqEventTransport>();
+        services.TryAddSingleton<TaskEvents>();
+        if (!services.Any(d => d.ServiceType == typeof(EventDispatcher)))
+        {
+            // Registered before any worker service: hosted services stop in reverse order, so it stops last and sends
+            // what the others sent while stopping (a worker's last task events and its worker-offline).
+            services.AddSingleton<EventDispatcher>();
+            services.AddHostedService(sp => sp.GetRequiredService<EventDispatcher>());
+        }
         services.AddWorkflows();
         services.TryAddSingleton<UnreadableMessageRescue>();
         services.AddTaskEngineEvents();
@@ -119,8 +132,14 @@ public static class TaskEngineHostingExtensions
         }
 
         optionsBuilder.ValidateDataAnnotations().ValidateOnStart();
+        // The node starts before the worker loop (events carry its name from the first task on) and stops after it
+        // (worker-offline follows the drain); the mailbox listens once the worker consumes.
+        builder.Services.TryAddSingleton<WorkerNode>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerNode>());
         builder.Services.TryAddSingleton<TaskWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
+        builder.Services.TryAddSingleton<ControlCommands>();
+        builder.Services.AddHostedService<PidboxService>();
         builder.Services.AddPeriodicTaskScheduler();
         return builder.AddDiagnosticTasks().AddWorkflowTasks();
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Redis;
@@ -17,10 +18,12 @@ internal sealed class TaskClient(
     TaskRouter router,
     TaskRegistry registry,
     IOptions<TaskEngineOptions> options,
+    TaskEvents events,
     TimeProvider timeProvider) : ITaskClient
 {
     private static readonly IReadOnlyDictionary<string, JsonElement> NoKwargs = new Dictionary<string, JsonElement>();
     private readonly string _origin = options.Value.Origin ?? $"gen{Environment.ProcessId}@{Environment.MachineName}";
+    private readonly bool _sendSentEvents = options.Value.SendSentEvents;
 
     public async Task<TaskResult> SendAsync(
         string taskName,
@@ -72,6 +75,10 @@ internal sealed class TaskClient(
         try
         {
             await broker.PublishAsync(message, queue, cancellationToken).ConfigureAwait(false);
+            if (_sendSentEvents)
+            {
+                events.Sent(message, exchange: string.Empty, routingKey: queue, queue);
+            }
         }
         catch (Exception ex)
         {

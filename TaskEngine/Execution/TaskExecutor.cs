@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Redis;
@@ -35,6 +37,8 @@ internal sealed class TaskExecutor(
     RunningTasks running,
     IWorkflowCoordinator workflow,
     RevocationCache revocations,
+    WorkerState state,
+    TaskEvents events,
     IServiceScopeFactory scopeFactory,
     TimeProvider timeProvider,
     ILogger<TaskExecutor> logger)
@@ -42,7 +46,35 @@ internal sealed class TaskExecutor(
     /// <summary>Messages due within this much are run, not delayed again.</summary>
     internal static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(1 << RabbitMqBroker.MinDelayExponent);
 
-    private readonly Dictionary<string, TokenBucket> _buckets = CreateBuckets(registry, timeProvider);
+    private readonly ConcurrentDictionary<string, TokenBucket> _buckets = CreateBuckets(registry, timeProvider);
+
+    // Time limits set at run time (remote control's time_limit); they replace the registered ones.
+    private readonly ConcurrentDictionary<string, (TimeSpan? Soft, TimeSpan? Hard)> _timeLimits = new(StringComparer.Ordinal);
+
+    /// <summary>Replaces a task's rate limit in this worker (null removes it), as remote control's <c>rate_limit</c>.</summary>
+    public void SetRateLimit(string taskName, RateLimit? limit)
+    {
+        if (limit is { } rate)
+        {
+            _buckets[taskName] = new TokenBucket(rate, timeProvider);
+        }
+        else
+        {
+            _buckets.TryRemove(taskName, out _);
+        }
+    }
+
+    /// <summary>The rate limit in force for a task, or null.</summary>
+    public RateLimit? RateLimitOf(string taskName) => _buckets.TryGetValue(taskName, out var bucket) ? bucket.Limit : null;
+
+    /// <summary>Replaces a task's soft and hard time limits in this worker, as remote control's <c>time_limit</c>.</summary>
+    public void SetTimeLimits(string taskName, TimeSpan? soft, TimeSpan? hard) => _timeLimits[taskName] = (soft, hard);
+
+    /// <summary>The time limits in force for a task.</summary>
+    public (TimeSpan? Soft, TimeSpan? Hard) TimeLimitsOf(string taskName) =>
+        _timeLimits.TryGetValue(taskName, out var limits)
+            ? limits
+            : registry.OptionsFor(taskName) is { } options ? (options.SoftTimeLimit, options.TimeLimit) : (null, null);
 
     public async Task<DeliveryOutcome> ExecuteAsync(TaskDelivery delivery, Func<Task> ackEarly, CancellationToken abortToken)
     {
@@ -73,14 +105,16 @@ internal sealed class TaskExecutor(
 
         var tags = TaskEngineDiagnostics.TaskTags(message.Name, delivery.Queue);
         TaskEngineDiagnostics.Received.Add(1, tags);
+        events.Received(message);
         using var activity = StartProcessActivity(message, delivery);
 
         if (!registry.TryGet(message.Name, out var registration))
         {
             await DeadLetterAsync(delivery, message.Id, "not-registered", $"Task '{message.Name}' is not registered in this worker.")
                 .ConfigureAwait(false);
-            await StoreAsync(message, TaskState.Failure, ExceptionInfo.Create("NotRegistered", "celery.exceptions", message.Name), null)
-                .ConfigureAwait(false);
+            var notRegistered = ExceptionInfo.Create("NotRegistered", "celery.exceptions", message.Name);
+            events.Failed(message.Id, notRegistered, null);
+            await StoreAsync(message, TaskState.Failure, notRegistered, null).ConfigureAwait(false);
             activity?.SetStatus(ActivityStatusCode.Error, "not registered");
             return DeliveryOutcome.Ack;
         }
@@ -158,14 +192,17 @@ internal sealed class TaskExecutor(
         CancellationToken abortToken)
     {
         var options = registration.Options;
-        var soft = message.SoftTimeLimit is { } softSeconds ? TimeSpan.FromSeconds(softSeconds) : options.SoftTimeLimit;
-        var hard = message.TimeLimit is { } hardSeconds ? TimeSpan.FromSeconds(hardSeconds) : options.TimeLimit;
+        var limits = _timeLimits.TryGetValue(message.Name, out var changed) ? changed : (Soft: options.SoftTimeLimit, Hard: options.TimeLimit);
+        var soft = message.SoftTimeLimit is { } softSeconds ? TimeSpan.FromSeconds(softSeconds) : limits.Soft;
+        var hard = message.TimeLimit is { } hardSeconds ? TimeSpan.FromSeconds(hardSeconds) : limits.Hard;
 
         using var revoke = new CancellationTokenSource();
         using var softLimit = soft is { } softDelay ? new CancellationTokenSource(softDelay, timeProvider) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(abortToken, revoke.Token, softLimit.Token);
         var context = new TaskContext(message, delivery.Queue, delivery.Redelivered);
         running.Add(message.Id, revoke);
+        state.Start(message, delivery, acknowledged: !options.AcksLate);
+        events.Started(message.Id);
         var started = timeProvider.GetTimestamp();
         // Only a possible duplicate asks (another copy may finish first); asked now so that the round trip overlaps
         // the run. A message published once and delivered once has no Redis round trip before its next chain step.
@@ -180,6 +217,7 @@ internal sealed class TaskExecutor(
             TaskEngineDiagnostics.Duration.Record(seconds, tags);
             TaskEngineDiagnostics.Succeeded.Add(1, tags);
             TaskEngineLog.TaskSucceeded(logger, message.Name, message.Id, seconds);
+            events.Succeeded(message.Id, value, seconds);
             // Workflow: callbacks and the next chain step go out before the result is stored, then the chord part returns.
             var children = await workflow.OnSucceededAsync(message, value, rerunCheck, CancellationToken.None).ConfigureAwait(false);
             if (!message.IgnoreResult && !options.IgnoreResult)
@@ -199,8 +237,9 @@ internal sealed class TaskExecutor(
             TaskEngineLog.HardTimeLimit(logger, message.Name, message.Id, limit.TotalSeconds);
             TaskEngineDiagnostics.Failed.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Error, "TimeLimitExceeded");
-            await StoreAsync(message, TaskState.Failure,
-                ExceptionInfo.Create("TimeLimitExceeded", "billiard.exceptions", limit.TotalSeconds), null).ConfigureAwait(false);
+            var exceeded = ExceptionInfo.Create("TimeLimitExceeded", "billiard.exceptions", limit.TotalSeconds);
+            events.Failed(message.Id, exceeded, null);
+            await StoreAsync(message, TaskState.Failure, exceeded, null).ConfigureAwait(false);
             return DeliveryOutcome.Ack;
         }
         catch (OperationCanceledException) when (abortToken.IsCancellationRequested && !run.IsCompleted)
@@ -232,6 +271,7 @@ internal sealed class TaskExecutor(
         finally
         {
             running.Remove(message.Id);
+            state.Finish(message.Id);
             // Not awaited when the task failed: its error (Redis away) is observed here.
             _ = rerunCheck?.ContinueWith(
                 static check => _ = check.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
@@ -263,7 +303,9 @@ internal sealed class TaskExecutor(
             await broker.PublishAsync(next, delivery.Queue, CancellationToken.None).ConfigureAwait(false);
             TaskEngineDiagnostics.Retried.Add(1, tags);
             TaskEngineLog.TaskRetrying(logger, message.Name, message.Id, next.Retries, delay);
-            await StoreAsync(message, TaskState.Retry, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
+            var retried = ExceptionInfo.FromException(cause);
+            events.Retried(message.Id, retried, cause.ToString());
+            await StoreAsync(message, TaskState.Retry, retried, cause.ToString()).ConfigureAwait(false);
             return DeliveryOutcome.Ack;
         }
 
@@ -274,7 +316,9 @@ internal sealed class TaskExecutor(
             await DeadLetterAsync(delivery, message.Id, "retries-exhausted", RabbitMqBroker.Describe(cause)).ConfigureAwait(false);
         }
 
-        await StoreAsync(message, TaskState.Failure, ExceptionInfo.FromException(cause), cause.ToString()).ConfigureAwait(false);
+        var failed = ExceptionInfo.FromException(cause);
+        events.Failed(message.Id, failed, cause.ToString());
+        await StoreAsync(message, TaskState.Failure, failed, cause.ToString()).ConfigureAwait(false);
         return DeliveryOutcome.Ack;
     }
 
@@ -315,6 +359,7 @@ internal sealed class TaskExecutor(
     {
         TaskEngineDiagnostics.Revoked.Add(1, TaskEngineDiagnostics.TaskTags(message.Name, string.Empty));
         TaskEngineLog.TaskRevoked(logger, message.Name, message.Id, reason);
+        events.Revoked(message.Id, terminated: reason == "terminated", expired: reason == "expired");
         await StoreAsync(message, TaskState.Revoked, ExceptionInfo.Create("TaskRevokedError", "celery.exceptions", reason), null)
             .ConfigureAwait(false);
         return DeliveryOutcome.Ack;
@@ -323,6 +368,11 @@ internal sealed class TaskExecutor(
     private async Task DeadLetterAsync(TaskDelivery delivery, string? taskId, string reason, string detail)
     {
         TaskEngineLog.DeadLettered(logger, taskId, delivery.Queue, reason);
+        if (taskId is not null && reason != "not-registered")
+        {
+            events.Rejected(taskId, requeue: false);
+        }
+
         await broker.DeadLetterAsync(delivery, reason, detail, CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -400,9 +450,9 @@ internal sealed class TaskExecutor(
         return activity;
     }
 
-    private static Dictionary<string, TokenBucket> CreateBuckets(TaskRegistry registry, TimeProvider timeProvider)
+    private static ConcurrentDictionary<string, TokenBucket> CreateBuckets(TaskRegistry registry, TimeProvider timeProvider)
     {
-        var buckets = new Dictionary<string, TokenBucket>(StringComparer.Ordinal);
+        var buckets = new ConcurrentDictionary<string, TokenBucket>(StringComparer.Ordinal);
         foreach (var registration in registry.All)
         {
             if (registration.RateLimit is { } limit)

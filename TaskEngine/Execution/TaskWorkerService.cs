@@ -26,6 +26,7 @@ internal sealed class TaskWorkerService(
     RedisResultBackend backend,
     RevocationCache revocations,
     UnreadableMessageRescue rescue,
+    WorkerState state,
     IOptions<TaskWorkerOptions> options,
     TimeProvider timeProvider,
     ILogger<TaskWorkerService> logger) : BackgroundService
@@ -37,6 +38,17 @@ internal sealed class TaskWorkerService(
     private readonly Channel<bool> _rescueRequests = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private volatile bool _draining;
+
+    // Live changes from remote control: the queues consumed, the execution loops (concurrency) and the prefetch.
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _consumersLock = new(1, 1);
+    private readonly List<string> _queues = [];
+    private readonly Dictionary<string, string> _consumerTags = new(StringComparer.Ordinal);
+    private readonly List<Task> _loops = [];
+    private ChannelAcknowledger? _acks;
+    private int _concurrency;
+    private int _retiring;
+    private ushort _prefetch;
 
     /// <summary>Signals that the consumers are up (for tests and health).</summary>
     public Task Started => _started.Task;
@@ -50,22 +62,29 @@ internal sealed class TaskWorkerService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var queues = _options.GetQueues();
+        lock (_gate)
+        {
+            _queues.AddRange(queues);
+            _concurrency = _options.Concurrency;
+        }
+
         await broker.DeclareTopologyAsync(queues, stoppingToken).ConfigureAwait(false);
         await backend.Subscriber.SubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
         await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
         var syncLoop = SyncRevocationsAsync(stoppingToken);
 
-        var loops = new Task[_options.Concurrency];
-        for (var i = 0; i < loops.Length; i++)
+        lock (_gate)
         {
-            loops[i] = LoopAsync();
+            for (var i = 0; i < _options.Concurrency; i++)
+            {
+                _loops.Add(LoopAsync());
+            }
         }
 
-        var prefetch = (ushort)Math.Clamp(_options.Concurrency * _options.PrefetchMultiplier, 1, ushort.MaxValue);
+        var prefetch = _prefetch = PrefetchFor(_options.Concurrency);
         broker.Connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
         var rescueLoop = RescueLoopAsync(queues, prefetch + 64, stoppingToken);
         ChannelAcknowledger? acks = null;
-        var consumerTags = new List<string>();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -73,7 +92,7 @@ internal sealed class TaskWorkerService(
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 try
                 {
-                    acks = await OpenConsumerChannelAsync(queues, prefetch, closed, consumerTags, stoppingToken).ConfigureAwait(false);
+                    acks = await OpenConsumerChannelAsync(prefetch, closed, stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
                 {
@@ -83,9 +102,10 @@ internal sealed class TaskWorkerService(
                     continue;
                 }
 
-                TaskEngineLog.WorkerStarted(logger, string.Join(',', queues), _options.Concurrency, prefetch);
+                TaskEngineLog.WorkerStarted(logger, string.Join(',', Queues), Concurrency, prefetch);
                 _started.TrySetResult();
                 await closed.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                Volatile.Write(ref _acks, null);
                 await acks.Channel.DisposeAsync().ConfigureAwait(false);
                 acks = null;
             }
@@ -99,7 +119,174 @@ internal sealed class TaskWorkerService(
         _rescueRequests.Writer.TryComplete();
         await rescueLoop.ConfigureAwait(false);
         await syncLoop.ConfigureAwait(false);
-        await DrainAsync(acks, consumerTags, loops).ConfigureAwait(false);
+        await DrainAsync(acks).ConfigureAwait(false);
+    }
+
+    /// <summary>The queues consumed now.</summary>
+    public IReadOnlyList<string> Queues
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _queues];
+            }
+        }
+    }
+
+    /// <summary>Whether the broker connection is up (a channel closed meanwhile is the broker's doing).</summary>
+    public bool IsConnectionOpen => broker.Connection.IsOpen;
+
+    /// <summary>Tasks run at once now.</summary>
+    public int Concurrency => Volatile.Read(ref _concurrency);
+
+    /// <summary>The per-consumer prefetch now.</summary>
+    public ushort Prefetch => _prefetch;
+
+    /// <summary>
+    /// Starts consuming a queue (declared first), as remote control's <c>add_consumer</c>; false when already consumed.
+    /// </summary>
+    public async Task<bool> AddQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        await _consumersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_gate)
+            {
+                if (_queues.Contains(queue, StringComparer.Ordinal) || _draining)
+                {
+                    return false;
+                }
+            }
+
+            await broker.DeclareTopologyAsync([queue], cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _queues.Add(queue);
+            }
+
+            // A channel opened later consumes every queue of the list; an open one gets a consumer now.
+            if (Volatile.Read(ref _acks) is { Channel.IsOpen: true } acks)
+            {
+                await ConsumeAsync(acks, queue, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        finally
+        {
+            _consumersLock.Release();
+        }
+    }
+
+    /// <summary>Stops consuming a queue, as remote control's <c>cancel_consumer</c>; false when it was not consumed.</summary>
+    public async Task<bool> CancelQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        await _consumersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_gate)
+            {
+                if (!_queues.Remove(queue))
+                {
+                    return false;
+                }
+            }
+
+            if (Volatile.Read(ref _acks) is { Channel.IsOpen: true } acks && _consumerTags.Remove(queue, out var tag))
+            {
+                // Messages already delivered from it stay ours until they are acked.
+                await acks.Channel.BasicCancelAsync(tag, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        finally
+        {
+            _consumersLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Changes how many tasks run at once by <paramref name="delta"/> (remote control's <c>pool_grow</c> and
+    /// <c>pool_shrink</c>; never below one) and the prefetch with it. Returns the new concurrency. A loop asked to
+    /// retire finishes the task it runs first; the consumers are re-registered so that the new prefetch applies.
+    /// </summary>
+    public async Task<int> ResizeAsync(int delta, CancellationToken cancellationToken)
+    {
+        int concurrency;
+        lock (_gate)
+        {
+            if (_draining)
+            {
+                return _concurrency;
+            }
+
+            concurrency = Math.Clamp(_concurrency + delta, 1, 10_000);
+            var change = concurrency - _concurrency;
+            for (var i = 0; i < change; i++)
+            {
+                _loops.Add(LoopAsync());
+            }
+
+            if (change < 0)
+            {
+                Interlocked.Add(ref _retiring, -change);
+            }
+
+            _concurrency = concurrency;
+        }
+
+        await _consumersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _prefetch = PrefetchFor(concurrency);
+            if (Volatile.Read(ref _acks) is { Channel.IsOpen: true } acks)
+            {
+                // basic.qos with global=false applies to consumers created after it: re-register each consumer.
+                // Unacked deliveries belong to the channel, so they stay valid across the swap.
+                await acks.Channel.BasicQosAsync(0, _prefetch, global: false, cancellationToken).ConfigureAwait(false);
+                foreach (var queue in Queues)
+                {
+                    if (_consumerTags.Remove(queue, out var tag))
+                    {
+                        await acks.Channel.BasicCancelAsync(tag, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await ConsumeAsync(acks, queue, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _consumersLock.Release();
+        }
+
+        TaskEngineLog.WorkerStarted(logger, string.Join(',', Queues), concurrency, _prefetch);
+        return concurrency;
+    }
+
+    private bool TryRetire()
+    {
+        int current;
+        while ((current = Volatile.Read(ref _retiring)) > 0)
+        {
+            if (Interlocked.CompareExchange(ref _retiring, current - 1, current) == current)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private ushort PrefetchFor(int concurrency) => (ushort)Math.Clamp(concurrency * _options.PrefetchMultiplier, 1, ushort.MaxValue);
+
+    private async Task ConsumeAsync(ChannelAcknowledger acks, string queue, CancellationToken cancellationToken)
+    {
+        var consumer = new AsyncEventingBasicConsumer(acks.Channel);
+        consumer.ReceivedAsync += (_, args) => OnReceivedAsync(acks, queue, args);
+        _consumerTags[queue] = await acks.Channel.BasicConsumeAsync(queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
     }
 
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)
@@ -159,9 +346,7 @@ internal sealed class TaskWorkerService(
         }
     }
 
-    private async Task<ChannelAcknowledger> OpenConsumerChannelAsync(
-        IReadOnlyList<string> queues, ushort prefetch, TaskCompletionSource closed, List<string> consumerTags,
-        CancellationToken stoppingToken)
+    private async Task<ChannelAcknowledger> OpenConsumerChannelAsync(ushort prefetch, TaskCompletionSource closed, CancellationToken stoppingToken)
     {
         var channel = await broker.Connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
         try
@@ -181,12 +366,20 @@ internal sealed class TaskWorkerService(
             await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
             // A quarter of the prefetch window waits for a multiple-ack at most, so the broker keeps delivering.
             var acks = new ChannelAcknowledger(channel, Math.Max(1, prefetch / 4));
-            consumerTags.Clear();
-            foreach (var queue in queues)
+            await _consumersLock.WaitAsync(stoppingToken).ConfigureAwait(false);
+            try
             {
-                var consumer = new AsyncEventingBasicConsumer(channel);
-                consumer.ReceivedAsync += (_, args) => OnReceivedAsync(acks, queue, args);
-                consumerTags.Add(await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false));
+                _consumerTags.Clear();
+                foreach (var queue in Queues)
+                {
+                    await ConsumeAsync(acks, queue, stoppingToken).ConfigureAwait(false);
+                }
+
+                Volatile.Write(ref _acks, acks);
+            }
+            finally
+            {
+                _consumersLock.Release();
             }
 
             return acks;
@@ -198,15 +391,21 @@ internal sealed class TaskWorkerService(
         }
     }
 
-    private async Task DrainAsync(ChannelAcknowledger? acks, List<string> consumerTags, Task[] loops)
+    private async Task DrainAsync(ChannelAcknowledger? acks)
     {
         var channel = acks?.Channel;
-        _draining = true;
+        Task[] loops;
+        lock (_gate)
+        {
+            _draining = true;
+            loops = [.. _loops];
+        }
+
         _drainingSignal.TrySetResult();
         TaskEngineLog.WorkerDraining(logger, running.Count, _options.ShutdownGracePeriod);
         if (channel is { IsOpen: true })
         {
-            foreach (var tag in consumerTags)
+            foreach (var tag in _consumerTags.Values)
             {
                 try
                 {
@@ -280,8 +479,10 @@ internal sealed class TaskWorkerService(
         };
 
         acks.Delivered(delivery.DeliveryTag);
+        state.Reserve(delivery);
         if (_draining || !_buffer.Writer.TryWrite(new WorkItem(delivery, acks)))
         {
+            state.Unreserve(delivery);
             await acks.SettleNowAsync(delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
         }
     }
@@ -292,6 +493,19 @@ internal sealed class TaskWorkerService(
         var requeued = 0;
         await foreach (var item in _buffer.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            if (TryRetire())
+            {
+                // pool_shrink: this loop ends; the item goes back for another loop (the buffer is unbounded).
+                if (!_buffer.Writer.TryWrite(item))
+                {
+                    state.Unreserve(item.Delivery);
+                    await item.Acks.SettleNowAsync(item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+                }
+
+                break;
+            }
+
+            state.Unreserve(item.Delivery);
             if (_draining)
             {
                 await item.Acks.SettleNowAsync(item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);

@@ -285,9 +285,11 @@ internal sealed class RedisResultBackend(
 
     /// <summary>
     /// Persists a revocation: a key per id with a TTL, an entry in the <c>onboarding-revoked</c> index (scored by
-    /// expiry, so workers can load the live ones at start), and a PUBLISH so running workers learn at once.
+    /// expiry, so workers can load the live ones at start), and a PUBLISH so running workers learn at once (and stop
+    /// the task if they run it). <paramref name="notify"/> false leaves the PUBLISH out: remote control's revoke without
+    /// terminate reaches every worker itself and must not stop a running task.
     /// </summary>
-    public async Task RevokeAsync(string taskId, CancellationToken cancellationToken)
+    public async Task RevokeAsync(string taskId, CancellationToken cancellationToken, bool notify = true)
     {
         var now = timeProvider.GetUtcNow();
         var expiresAt = (now + _options.RevokeExpires).ToUnixTimeMilliseconds();
@@ -297,7 +299,7 @@ internal sealed class RedisResultBackend(
         var add = transaction.SortedSetAddAsync(index, taskId, expiresAt);
         var trim = transaction.SortedSetRemoveRangeByScoreAsync(index, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
         var expire = transaction.KeyExpireAsync(index, _options.RevokeExpires);
-        var publish = transaction.PublishAsync(RevokeChannel, taskId);
+        var publish = notify ? transaction.PublishAsync(RevokeChannel, taskId) : Task.FromResult(0L);
         await transaction.ExecuteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(set, add, trim, expire, publish).ConfigureAwait(false);
     }

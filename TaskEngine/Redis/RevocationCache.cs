@@ -17,6 +17,16 @@ internal sealed class RevocationCache(RedisResultBackend backend, TimeProvider t
 
     public int Count => _revoked.Count;
 
+    /// <summary>The ids known as revoked and not yet expired (remote control's <c>inspect revoked</c>).</summary>
+    public IReadOnlyList<string> Ids
+    {
+        get
+        {
+            var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            return [.. _revoked.Where(entry => entry.Value > now).Select(entry => entry.Key)];
+        }
+    }
+
     public void Add(string taskId) =>
         _revoked[taskId] = (timeProvider.GetUtcNow() + backend.RevokeExpires).ToUnixTimeMilliseconds();
 

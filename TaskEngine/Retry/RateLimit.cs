@@ -53,6 +53,8 @@ internal sealed class TokenBucket(RateLimit limit, TimeProvider timeProvider)
     private double _tokens = Math.Max(1, limit.Tokens);
     private long _last = timeProvider.GetTimestamp();
 
+    public RateLimit Limit => limit;
+
     /// <summary>Takes a token if one is there; otherwise returns how long until the next one.</summary>
     public bool TryTake(out TimeSpan wait)
     {

@@ -4,6 +4,7 @@ using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
 
@@ -19,6 +20,7 @@ internal sealed class WorkflowPublisher(
     TaskRouter router,
     TaskRegistry registry,
     IOptions<TaskEngineOptions> options,
+    TaskEvents events,
     TimeProvider timeProvider)
 {
     /// <summary>This step's own compensating signature (from the <c>compensation</c> option), as Celery dict JSON.</summary>
@@ -31,6 +33,7 @@ internal sealed class WorkflowPublisher(
     public const string CompensationOption = "compensation";
 
     private readonly string _origin = options.Value.Origin ?? $"gen{Environment.ProcessId}@{Environment.MachineName}";
+    private readonly bool _sendSentEvents = options.Value.SendSentEvents;
 
     public async Task PublishAsync(
         PublishPlan plan,
@@ -133,6 +136,10 @@ internal sealed class WorkflowPublisher(
 
         using var activity = RabbitMqBroker.StartPublishActivity(message.Name, message.Id, queue, headers);
         await broker.PublishAsync(message, queue, cancellationToken).ConfigureAwait(false);
+        if (_sendSentEvents)
+        {
+            events.Sent(message, exchange: string.Empty, routingKey: queue, queue);
+        }
         TaskEngineDiagnostics.Published.Add(1, TaskEngineDiagnostics.TaskTags(message.Name, queue));
     }
 
