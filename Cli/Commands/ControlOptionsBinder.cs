@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Onboarding.Cli.Output;
 using Onboarding.TaskEngine.Control;
 
 namespace Onboarding.Cli.Commands;
@@ -38,6 +39,18 @@ internal sealed class ControlOptionsBinder
         Timeout = TimeoutOption.Get(parseResult, Timeout),
         Destination = GetDestination(parseResult),
     };
+
+    /// <summary>
+    /// Node names must be unique in a fleet (Celery warns with DuplicateNodenameWarning): replies of two workers with
+    /// one name cannot be told apart, and one would hide the other in JSON keyed by node.
+    /// </summary>
+    public static void WarnAboutDuplicates(CommandOutput output, IEnumerable<string> nodes)
+    {
+        foreach (var node in nodes.GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key))
+        {
+            output.WriteNote($"warning: several workers answer as {node}; give each its own --hostname (e.g. --hostname worker1@%h).");
+        }
+    }
 
     /// <summary>Celery's own words when nobody answered; exit code 1.</summary>
     public static CommandFailedException NoReplies(ControlOptions options) => new(

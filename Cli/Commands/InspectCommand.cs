@@ -58,9 +58,10 @@ internal static class InspectCommand
                 throw ControlOptionsBinder.NoReplies(options);
             }
 
+            ControlOptionsBinder.WarnAboutDuplicates(output, replies.Select(r => r.Node));
             if (output.Json)
             {
-                output.WriteJson(replies.ToDictionary(r => r.Node, r => r.Raw, StringComparer.Ordinal));
+                output.WriteJson(replies.GroupBy(r => r.Node, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Raw, StringComparer.Ordinal));
                 return ExitCodes.Success;
             }
 

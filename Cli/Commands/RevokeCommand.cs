@@ -47,7 +47,7 @@ internal static class RevokeCommand
                 {
                     revoked = states.Select(s => new { id = s.Id, state = s.State }),
                     terminate = kill,
-                    replies = replies.ToDictionary(r => r.Node, r => r.Raw, StringComparer.Ordinal),
+                    replies = replies.GroupBy(r => r.Node, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Raw, StringComparer.Ordinal),
                 });
                 return ExitCodes.Success;
             }

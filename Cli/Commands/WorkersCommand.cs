@@ -24,29 +24,36 @@ internal static class WorkersCommand
             var pingTask = workers.PingAsync(options, cancellationToken);
             var statsTask = workers.StatsAsync(options, cancellationToken);
             var pings = await pingTask;
-            var stats = (await statsTask).ToDictionary(r => r.Node, StringComparer.Ordinal);
+            var stats = await statsTask;
             if (pings.Count == 0 && stats.Count == 0)
             {
                 throw ControlOptionsBinder.NoReplies(options);
             }
 
-            var nodes = pings.Select(p => p.Node).Union(stats.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            var rows = nodes.Select(node =>
-            {
-                var ping = pings.FirstOrDefault(p => p.Node == node);
-                var stat = stats.GetValueOrDefault(node)?.Value;
-                return new
+            ControlOptionsBinder.WarnAboutDuplicates(output, pings.Select(p => p.Node));
+            // Paired by node name, and by order among workers that (wrongly) share one.
+            var rows = pings.Select(p => p.Node).Union(stats.Select(s => s.Node), StringComparer.Ordinal).Order(StringComparer.Ordinal)
+                .SelectMany(node =>
                 {
-                    node,
-                    ping = ping is null ? "no reply" : ping.Error ?? ping.Value?.Message,
-                    pid = stat?.Pid,
-                    concurrency = stat?.MaxConcurrency,
-                    prefetch = stat?.PrefetchCount,
-                    processed = stat?.Total.Values.Sum(),
-                    uptime = stat?.Uptime,
-                    stats = stats.GetValueOrDefault(node)?.Raw,
-                };
-            }).ToList();
+                    var nodePings = pings.Where(p => p.Node == node).ToList();
+                    var nodeStats = stats.Where(s => s.Node == node).ToList();
+                    return Enumerable.Range(0, Math.Max(nodePings.Count, nodeStats.Count)).Select(i =>
+                    {
+                        var ping = i < nodePings.Count ? nodePings[i] : null;
+                        var stat = i < nodeStats.Count ? nodeStats[i] : null;
+                        return new
+                        {
+                            node,
+                            ping = ping is null ? "no reply" : ping.Error ?? ping.Value?.Message,
+                            pid = stat?.Value?.Pid,
+                            concurrency = stat?.Value?.MaxConcurrency,
+                            prefetch = stat?.Value?.PrefetchCount,
+                            processed = stat?.Value?.Total.Values.Sum(),
+                            uptime = stat?.Value?.Uptime,
+                            stats = stat?.Raw,
+                        };
+                    });
+                }).ToList();
             if (output.Json)
             {
                 output.WriteJson(rows);
@@ -60,7 +67,7 @@ internal static class WorkersCommand
                         r.node, r.ping, Number(r.pid), Number(r.concurrency), Number(r.prefetch), Number(r.processed),
                         r.uptime is { } seconds ? Uptime(seconds) : null,
                     ]));
-                output.WriteNote($"{nodes.Count} node(s) online.");
+                output.WriteNote($"{rows.Count} node(s) online.");
             }
 
             return ExitCodes.Success;
