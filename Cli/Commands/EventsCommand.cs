@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Onboarding.TaskEngine.Control;
 using Onboarding.TaskEngine.Monitoring;
 
 namespace Onboarding.Cli.Commands;
@@ -19,9 +20,13 @@ internal static class EventsCommand
             DefaultValueFactory = _ => "#",
         };
         var noHeartbeats = new Option<bool>("--no-heartbeats") { Description = "Leave out worker-heartbeat events (one per worker every 2 s)" };
+        var enable = new Option<bool>("--enable")
+        {
+            Description = "First ask every worker to send task events (control enable_events), as Flower does; workers started without --events send only worker events",
+        };
         var command = new Command("events", "Print the workers' events as they happen (like `celery events --dump`) until Ctrl+C")
         {
-            pattern, noHeartbeats,
+            pattern, noHeartbeats, enable,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -29,6 +34,12 @@ internal static class EventsCommand
             var skipHeartbeats = parseResult.GetValue(noHeartbeats);
             await using var session = context.OpenSession(parseResult);
             var reader = session.Get<ICeleryEventReader>();
+            if (parseResult.GetValue(enable))
+            {
+                var replies = await session.Get<IWorkerControl>().EnableEventsAsync(cancellationToken: cancellationToken);
+                output.WriteNote($"-> Task events enabled on {replies.Count(r => r.IsSuccess)} worker(s).");
+            }
+
             var dump = new EventDump();
             output.WriteNote("-> Listening for events; Ctrl+C to stop.");
             try

@@ -25,23 +25,14 @@ internal sealed class CommandOutput
     private static readonly JsonSerializerOptions JsonLineOptions = new(JsonOptions) { WriteIndented = false };
 
     private readonly CliConsole _console;
-    private readonly IAnsiConsole _ansi;
+    private readonly int _width;
 
     public CommandOutput(CliConsole console, bool json)
     {
         _console = console;
         Json = json;
-        _ansi = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(console.Out),
-            Ansi = console.OutputIsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = console.OutputIsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        if (!console.OutputIsTerminal)
-        {
-            _ansi.Profile.Width = RedirectedWidth;
-        }
+        // A terminal's own width (tables wrap long cells to fit); redirected output is cut by nobody.
+        _width = console.OutputIsTerminal ? AnsiConsole.Profile.Width : RedirectedWidth;
     }
 
     /// <summary>Print JSON instead of tables.</summary>
@@ -58,10 +49,11 @@ internal sealed class CommandOutput
 
     public void WriteTable(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)
     {
-        var table = new Table().Border(TableBorder.Simple);
+        // Columns as kubectl and docker print them: no frame, two spaces apart, easy to read and to cut.
+        var table = new Table().Border(TableBorder.None);
         foreach (var header in headers)
         {
-            table.AddColumn(new TableColumn(new Text(header, new Style(decoration: Decoration.Bold))));
+            table.AddColumn(new TableColumn(new Text(header.ToUpperInvariant())) { Padding = new Padding(0, 0, 2, 0) });
         }
 
         foreach (var row in rows)
@@ -69,7 +61,23 @@ internal sealed class CommandOutput
             table.AddRow(row.Select(cell => (IRenderable)new Text(cell ?? string.Empty)).ToArray());
         }
 
-        _ansi.Write(table);
+        using var rendered = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(rendered),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = _width;
+        console.Write(table);
+        foreach (var line in rendered.ToString().Split('\n'))
+        {
+            if (line.Trim().Length > 0)
+            {
+                _console.Out.WriteLine(line.TrimEnd());
+            }
+        }
     }
 
     /// <summary>Name/value lines for one object (a result, a dead letter); multi-line values are indented.</summary>

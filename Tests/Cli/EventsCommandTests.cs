@@ -16,10 +16,11 @@ public sealed class EventsCommandTests(BrokerFixture fixture)
     [InlineData(true)]
     public async Task Events_PrintsTheWorkersTaskEvents_UntilInterrupted(bool json)
     {
-        var (host, node) = await ControlTestHost.StartAsync(fixture, events: true);
+        // The JSON run also turns task events on itself (--enable): its worker starts without them.
+        var (host, node) = await ControlTestHost.StartAsync(fixture, events: !json);
         await using var _ = host;
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        string[] args = json ? ["events", "--no-heartbeats", "--json"] : ["events", "--no-heartbeats"];
+        string[] args = json ? ["events", "--no-heartbeats", "--json", "--enable"] : ["events", "--no-heartbeats"];
         var (exit, output, _) = CliRunner.Start(CliRunner.Environment(fixture, host), args, interrupt.Token);
 
         // The listener binds its queue asynchronously: send until one task's events have been seen whole.
