@@ -43,8 +43,11 @@ internal static class ResultView
         ]);
     }
 
+    // An exception's message is its args list, as in Python; one string argument reads best bare.
     private static string ResultText(ResultMeta meta) => meta.Exception is { } exception
-        ? $"{exception.Type}: {CommandOutput.Compact(exception.Message)}"
+        ? exception.Message is { ValueKind: JsonValueKind.Array } args && args.GetArrayLength() == 1 && args[0].ValueKind == JsonValueKind.String
+            ? $"{exception.Type}: {args[0].GetString()}"
+            : $"{exception.Type}: {CommandOutput.Compact(exception.Message)}"
         : CommandOutput.Compact(meta.Result);
 
     /// <summary>

@@ -29,12 +29,14 @@ internal static class RevokeCommand
             var output = context.Output(parseResult);
             await using var session = context.OpenSession(parseResult);
             var client = session.Get<ITaskClient>();
+            // The broadcast first: the stored revocation also cancels our running tasks, and a node whose task is
+            // already gone would then answer "tasks unknown" to --terminate.
+            var replies = await session.Get<IWorkerControl>().RevokeAsync(taskIds, kill, signal: null, options, cancellationToken);
             foreach (var taskId in taskIds)
             {
                 await client.RevokeAsync(taskId, cancellationToken);
             }
 
-            var replies = await session.Get<IWorkerControl>().RevokeAsync(taskIds, kill, signal: null, options, cancellationToken);
             var states = new List<(string Id, string State)>();
             foreach (var taskId in taskIds)
             {

@@ -15,10 +15,10 @@ internal static class ConnectionFailure
             {
                 case BrokerUnreachableException or ConnectFailureException or AuthenticationFailureException:
                     return $"Cannot connect to RabbitMQ at {connection?.RabbitMqForDisplay ?? "the broker"} " +
-                        $"(settings from {connection?.Source ?? "unknown"}): {Innermost(current).Message}";
+                        $"(from {connection?.RabbitMqSource ?? "unknown"}): {Innermost(current).Message}";
                 case RedisConnectionException or RedisTimeoutException:
                     return $"Cannot connect to Redis at {connection?.RedisForDisplay ?? "the server"} " +
-                        $"(settings from {connection?.Source ?? "unknown"}): {FirstLine(current.Message)}";
+                        $"(from {connection?.RedisSource ?? "unknown"}): {FirstLine(current.Message)}";
                 case SocketException socket:
                     return $"Cannot connect: {socket.Message}";
                 default:
@@ -39,5 +39,7 @@ internal static class ConnectionFailure
         return exception;
     }
 
-    private static string FirstLine(string text) => text.Split('\n')[0].Trim();
+    // StackExchange.Redis appends its whole diagnostic state after " - "; the first part says what happened.
+    private static string FirstLine(string text) =>
+        text.Split('\n')[0].Split(" - ", 2, StringSplitOptions.None)[0].Trim();
 }

@@ -12,21 +12,21 @@ internal static class ConnectionResolver
 
     public static BrokerConnection Resolve(string? rabbitMqOption, string? redisOption, CliConsole console)
     {
-        var rabbitMq = rabbitMqOption ?? console.GetEnvironmentVariable(RabbitMqVariable);
-        var redis = redisOption ?? console.GetEnvironmentVariable(RedisVariable);
-        var source = rabbitMqOption is not null || redisOption is not null ? "options" : "environment";
-        if (rabbitMq is not null && redis is not null)
+        var (rabbitMq, rabbitMqSource) = FromOptionOrEnvironment(rabbitMqOption, RabbitMqVariable, console);
+        var (redis, redisSource) = FromOptionOrEnvironment(redisOption, RedisVariable, console);
+        string? problem = null;
+        if (rabbitMq is null || redis is null)
         {
-            return new BrokerConnection(rabbitMq, redis, source);
+            var path = AppHostStateFile.PathFor(console);
+            (var stateRabbitMq, var stateRedis, problem) = AppHostStateFile.Read(path);
+            var appHost = $"the running AppHost ({path})";
+            (rabbitMq, rabbitMqSource) = rabbitMq is null ? (stateRabbitMq, appHost) : (rabbitMq, rabbitMqSource);
+            (redis, redisSource) = redis is null ? (stateRedis, appHost) : (redis, redisSource);
         }
 
-        var path = AppHostStateFile.PathFor(console);
-        var (stateRabbitMq, stateRedis, problem) = AppHostStateFile.Read(path);
-        rabbitMq ??= stateRabbitMq;
-        redis ??= stateRedis;
         if (rabbitMq is not null && redis is not null)
         {
-            return new BrokerConnection(rabbitMq, redis, $"the running AppHost ({path})");
+            return new BrokerConnection(rabbitMq, redis, rabbitMqSource!, redisSource!);
         }
 
         var missing = rabbitMq is null && redis is null ? "RabbitMQ and Redis" : rabbitMq is null ? "RabbitMQ" : "Redis";
@@ -36,4 +36,9 @@ internal static class ConnectionResolver
             $"resources' connection strings), or set {RabbitMqVariable} and {RedisVariable}, or start the app with " +
             "`dotnet run --project AppHost` on this machine.");
     }
+
+    private static (string? Value, string? Source) FromOptionOrEnvironment(string? option, string variable, CliConsole console) =>
+        option is not null ? (option, "--" + variable[(variable.IndexOf("__", StringComparison.Ordinal) + 2)..])
+            : console.GetEnvironmentVariable(variable) is { } value ? (value, variable)
+            : (null, null);
 }

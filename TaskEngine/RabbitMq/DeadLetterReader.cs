@@ -43,7 +43,7 @@ internal static class DeadLetterReader
         null => null,
         byte[] bytes => Encoding.UTF8.GetString(bytes),
         IDictionary<string, object?> table => "{" + string.Join(", ", table.Select(p => $"{p.Key}: {Describe(p.Value)}")) + "}",
-        IEnumerable list and not string => "[" + string.Join(", ", list.Cast<object?>().Select(Describe)) + "]",
+        IEnumerable list and not string => "[" + string.Join(", ", list.Cast<object?>().Select(item => Describe(item) ?? "None")) + "]",
         AmqpTimestamp timestamp => DateTimeOffset.FromUnixTimeSeconds(timestamp.UnixTime).ToString("O", CultureInfo.InvariantCulture),
         _ => TaskEnvelope.AsString(value),
     };
