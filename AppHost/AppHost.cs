@@ -19,6 +19,10 @@ catch (InfrastructureUnavailableException ex)
 }
 
 var (rabbitmq, redis) = builder.AddMessagingInfrastructure(settings, mode);
+if (builder.ExecutionContext.IsRunMode && ConnectionStateFile.PathFor(settings) is { } stateFile)
+{
+    ConnectionStateFile.WriteWhenReady(builder, rabbitmq, redis, stateFile);
+}
 
 if (!settings.Only)
 {
@@ -70,6 +74,9 @@ if (!settings.Only)
             // Framework code (ReadyToRun) is promoted to tier 1 after a 100 ms pause in JIT activity, which a busy
             // worker rarely has; without the pause the hot path is fully optimized within its first seconds.
             .WithEnvironment("DOTNET_TC_CallCountingDelayMs", "0")
+            // A Celery node name of its own (user-worker@<host>): remote control addresses workers by it, and workers
+            // sharing one would share one control queue, so only one of them would answer.
+            .WithEnvironment("Worker__Hostname", $"{name}@%h")
             .WithEnvironment(context =>
             {
                 // DCP stops a run with SIGTERM and SIGKILLs 6 s later: within 4 s running tasks finish or are requeued

@@ -33,6 +33,12 @@ internal sealed record InfrastructureSettings
     /// <summary>Where persistent data of the local executables lives; defaults to <c>.data</c> beside the AppHost.</summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>
+    /// Where the connection settings for command-line tools are written: unset, a default per-user file for runs with
+    /// persistent data and none otherwise; empty, none.
+    /// </summary>
+    public string? StateFile { get; init; }
+
     public string RabbitMQServerPath { get; init; } = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 
     public string RabbitMQCtlPath { get; init; } = "/usr/lib/rabbitmq/bin/rabbitmqctl";
@@ -57,6 +63,7 @@ internal sealed record InfrastructureSettings
             Only = section.GetValue("Only", defaults.Only),
             RedisAppendOnly = section.GetValue<bool?>("RedisAppendOnly"),
             DataDirectory = section["DataDirectory"],
+            StateFile = section["StateFile"],
             RabbitMQServerPath = section["RabbitMQServerPath"] ?? defaults.RabbitMQServerPath,
             RabbitMQCtlPath = section["RabbitMQCtlPath"] ?? defaults.RabbitMQCtlPath,
             RedisServerPath = section["RedisServerPath"] ?? defaults.RedisServerPath,

@@ -98,6 +98,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<ResultStoreRetry>();
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
+        services.TryAddSingleton<IBrokerQueues, RabbitMqBrokerQueues>();
         services.TryAddSingleton<RunningTasks>();
         services.TryAddSingleton<RevocationCache>();
         services.TryAddSingleton<TaskExecutor>();

@@ -25,6 +25,12 @@ public sealed record ResultMeta
 
     public string? ParentId { get; init; }
 
+    /// <summary>
+    /// What the task sent while it ran, as Celery stores it: result tuples, <c>[[id, parent], null]</c> for a task and
+    /// <c>[[group id, parent], [member, ...]]</c> for a group. Undefined when it sent nothing.
+    /// </summary>
+    public JsonElement Children { get; init; }
+
     /// <summary>The stored exception when the state is FAILURE, RETRY or REVOKED and the result has exc_type.</summary>
     public ExceptionInfo? Exception =>
         Result.ValueKind == JsonValueKind.Object && Result.TryGetProperty("exc_type", out var type)
@@ -51,6 +57,9 @@ public sealed record ResultMeta
                 && CeleryTime.TryParse(done.GetString(), out var parsed) ? parsed : null,
             GroupId = root.TryGetProperty("group_id", out var group) && group.ValueKind == JsonValueKind.String ? group.GetString() : null,
             ParentId = root.TryGetProperty("parent_id", out var parent) && parent.ValueKind == JsonValueKind.String ? parent.GetString() : null,
+            // Most tasks send nothing: an empty list costs no copy on the result-wait path.
+            Children = root.TryGetProperty("children", out var children) && children.ValueKind == JsonValueKind.Array
+                && children.GetArrayLength() > 0 ? children.Clone() : default,
         };
     }
 }

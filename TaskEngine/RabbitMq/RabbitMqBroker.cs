@@ -4,6 +4,7 @@ using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
@@ -193,18 +194,18 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     /// that were there when it started (and <paramref name="maxMessages"/>), so such a message is not taken again.
     /// </summary>
     /// <returns>The number of messages delivered to their destination.</returns>
-    public async Task<int> ReplayDeadLettersAsync(int maxMessages, CancellationToken cancellationToken)
+    public Task<int> ReplayDeadLettersAsync(int maxMessages, CancellationToken cancellationToken) =>
+        ReplayDeadLettersAsync(DeadLetterSelector.All, maxMessages, cancellationToken);
+
+    /// <summary>The same for the dead letters <paramref name="selector"/> matches; the others keep their place.</summary>
+    public async Task<int> ReplayDeadLettersAsync(DeadLetterSelector selector, int maxMessages, CancellationToken cancellationToken)
     {
-        await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
-        await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        var pending = await channel.MessageCountAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
         var moved = 0;
-        for (long taken = 0; taken < maxMessages && taken < pending; taken++)
+        await PassOverDeadLettersAsync(maxMessages, async result =>
         {
-            var result = await channel.BasicGetAsync(_options.DeadLetterQueue, autoAck: false, cancellationToken).ConfigureAwait(false);
-            if (result is null)
+            if (!Selects(selector, result))
             {
-                break;
+                return false;
             }
 
             var properties = new BasicProperties(result.BasicProperties);
@@ -236,10 +237,82 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
                     .ConfigureAwait(false);
             }
 
-            await channel.BasicAckAsync(result.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
-        }
-
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
         return moved;
+    }
+
+    /// <summary>Deletes the dead letters <paramref name="selector"/> matches; returns how many.</summary>
+    public async Task<int> DiscardDeadLettersAsync(DeadLetterSelector selector, CancellationToken cancellationToken)
+    {
+        var discarded = 0;
+        await PassOverDeadLettersAsync(int.MaxValue, result =>
+        {
+            var selected = Selects(selector, result);
+            discarded += selected ? 1 : 0;
+            return Task.FromResult(selected);
+        }, cancellationToken).ConfigureAwait(false);
+        return discarded;
+    }
+
+    /// <summary>Reads up to <paramref name="maxMessages"/> dead letters from the head of the queue and leaves them there.</summary>
+    public async Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(int maxMessages, CancellationToken cancellationToken)
+    {
+        var letters = new List<DeadLetter>();
+        await PassOverDeadLettersAsync(maxMessages, result =>
+        {
+            letters.Add(DeadLetterReader.Read(result.BasicProperties, result.Body));
+            return Task.FromResult(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return letters;
+    }
+
+    private static bool Selects(DeadLetterSelector selector, BasicGetResult result) =>
+        selector == DeadLetterSelector.All || selector.Matches(DeadLetterReader.Read(result.BasicProperties, result.Body));
+
+    /// <summary>
+    /// One pass over the dead-letter queue on a channel of its own: <paramref name="handle"/> sees each message and
+    /// says whether it is done with it (acked) or not. Messages it leaves stay unacknowledged until the pass ends, so
+    /// the next get moves on to the next message, and are then returned all at once, which puts them back where
+    /// they were. At most the messages there when the pass started: what a handler sends back to the tail is not
+    /// seen twice.
+    /// </summary>
+    private async Task PassOverDeadLettersAsync(
+        int maxMessages, Func<BasicGetResult, Task<bool>> handle, CancellationToken cancellationToken)
+    {
+        await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
+        await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var pending = await channel.MessageCountAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
+        ulong? lastLeft = null;
+        try
+        {
+            for (long taken = 0; taken < maxMessages && taken < pending; taken++)
+            {
+                var result = await channel.BasicGetAsync(_options.DeadLetterQueue, autoAck: false, cancellationToken).ConfigureAwait(false);
+                if (result is null)
+                {
+                    break;
+                }
+
+                if (await handle(result).ConfigureAwait(false))
+                {
+                    await channel.BasicAckAsync(result.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    lastLeft = result.DeliveryTag;
+                }
+            }
+        }
+        finally
+        {
+            // Closing the channel would return them too; the explicit nack keeps a failed pass from holding them
+            // until the channel's disposal.
+            if (lastLeft is { } tag && channel.IsOpen)
+            {
+                await channel.BasicNackAsync(tag, multiple: true, requeue: true, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>

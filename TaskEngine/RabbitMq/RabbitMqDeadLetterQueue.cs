@@ -8,4 +8,13 @@ internal sealed class RabbitMqDeadLetterQueue(RabbitMqBroker broker) : IDeadLett
 
     public Task<int> ReplayAsync(int maxMessages = int.MaxValue, CancellationToken cancellationToken = default) =>
         broker.ReplayDeadLettersAsync(maxMessages, cancellationToken);
+
+    public Task<IReadOnlyList<DeadLetter>> ListAsync(int maxMessages = 100, CancellationToken cancellationToken = default) =>
+        broker.ListDeadLettersAsync(maxMessages, cancellationToken);
+
+    public Task<int> ReplayAsync(DeadLetterSelector selector, CancellationToken cancellationToken = default) =>
+        broker.ReplayDeadLettersAsync(selector, int.MaxValue, cancellationToken);
+
+    public Task<int> DiscardAsync(DeadLetterSelector selector, CancellationToken cancellationToken = default) =>
+        broker.DiscardDeadLettersAsync(selector, cancellationToken);
 }
