@@ -37,11 +37,7 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
         using var store = new OutcomeStoreCounters(BlipProbe.TaskName);
         var errbackId = Guid.CreateVersion7().ToString();
 
-        var result = await host.Services.GetRequiredService<IWorkflowClient>().ApplyAsync(
-            Signature.Create(BlipProbe.TaskName).OnError(Signature.Create(BlipProbe.ErrbackName).WithTaskId(errbackId)), Token);
-        await probe.Gate.Started.Task.WaitAsync(Wait, Token);
-        await redis.StopAsync();
-        probe.Gate.Release.SetResult();
+        var result = await FinishWhileRedisIsDownAsync(host, redis, probe, errbackId);
         // The handler returned and its SUCCESS write failed at least once: the write is pending while Redis is away.
         await Eventually.UntilAsync(() => store.Retries > 0, Wait, Token);
         await redis.StartAsync(Token);
@@ -65,11 +61,7 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
         using var store = new OutcomeStoreCounters(BlipProbe.TaskName);
         var errbackId = Guid.CreateVersion7().ToString();
 
-        var result = await host.Services.GetRequiredService<IWorkflowClient>().ApplyAsync(
-            Signature.Create(BlipProbe.TaskName).OnError(Signature.Create(BlipProbe.ErrbackName).WithTaskId(errbackId)), Token);
-        await probe.Gate.Started.Task.WaitAsync(Wait, Token);
-        await redis.StopAsync();
-        probe.Gate.Release.SetResult();
+        var result = await FinishWhileRedisIsDownAsync(host, redis, probe, errbackId);
         await Eventually.UntilAsync(() => store.GaveUp > 0, Wait, Token);
         await redis.StartAsync(Token);
 
@@ -141,6 +133,17 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
         Assert.Equal(5, (await result.GetAsync(Wait, Token)).GetInt32());
         await Eventually.UntilAsync(async () => (await health.CheckHealthAsync(Token)).Status == HealthStatus.Healthy, Wait, Token);
         Assert.Equal(1, logs.Count("Redis answers after"));
+    }
+
+    // Sends the gated task with an errback and lets its handler return only once Redis is down.
+    private static async Task<WorkflowResult> FinishWhileRedisIsDownAsync(EngineTestHost host, PrivateRedisServer redis, BlipProbe probe, string errbackId)
+    {
+        var result = await host.Services.GetRequiredService<IWorkflowClient>().ApplyAsync(
+            Signature.Create(BlipProbe.TaskName).OnError(Signature.Create(BlipProbe.ErrbackName).WithTaskId(errbackId)), Token);
+        await probe.Gate.Started.Task.WaitAsync(Wait, Token);
+        await redis.StopAsync();
+        probe.Gate.Release.SetResult();
+        return result;
     }
 
     private Task<EngineTestHost> StartAsync(PrivateRedisServer redis, BlipProbe probe, TimeSpan retryTimeout) =>
