@@ -40,6 +40,21 @@ internal sealed record FaultOutcome
     /// <summary>The scenario could not run to the end (its exception is in <see cref="Notes"/>).</summary>
     public bool Failed { get; init; }
 
+    /// <summary>The row of a scenario that could not run to its end.</summary>
+    public static FaultOutcome Unfinished(string scenario, string notes) => new()
+    {
+        Scenario = scenario,
+        Sent = 0,
+        Succeeded = 0,
+        Lost = 0,
+        RunTwice = 0,
+        WronglyFailed = 0,
+        DeadLettered = 0,
+        WorkerExits = 0,
+        Notes = notes,
+        Failed = true,
+    };
+
     /// <summary>What must hold in every scenario: nothing lost, nothing wrongly failed, one callback, no worker exit,
     /// no malformed message run as valid.</summary>
     public bool Holds => !Failed && Lost == 0 && WronglyFailed == 0 && DuplicateCallbacks == 0 && WorkerExits == 0 && Mishandled == 0;

@@ -34,37 +34,13 @@ internal static class FaultSuite
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // Ctrl+C or the script's time limit: report what ran; the scenario's disposal stopped its workers.
-                outcomes.Add(new FaultOutcome
-                {
-                    Scenario = scenario.Id,
-                    Sent = 0,
-                    Succeeded = 0,
-                    Lost = 0,
-                    RunTwice = 0,
-                    WronglyFailed = 0,
-                    DeadLettered = 0,
-                    WorkerExits = 0,
-                    Notes = "stopped (Ctrl+C or time limit)",
-                    Failed = true,
-                });
+                outcomes.Add(FaultOutcome.Unfinished(scenario.Id, "stopped (Ctrl+C or time limit)"));
                 break;
             }
             catch (Exception ex)
             {
                 await run.Log.WriteLineAsync($"{scenario.Id} failed: {ex}").ConfigureAwait(false);
-                outcomes.Add(new FaultOutcome
-                {
-                    Scenario = scenario.Id,
-                    Sent = 0,
-                    Succeeded = 0,
-                    Lost = 0,
-                    RunTwice = 0,
-                    WronglyFailed = 0,
-                    DeadLettered = 0,
-                    WorkerExits = 0,
-                    Notes = $"the scenario itself failed: {ex.GetType().Name}: {ex.Message}",
-                    Failed = true,
-                });
+                outcomes.Add(FaultOutcome.Unfinished(scenario.Id, $"the scenario itself failed: {ex.GetType().Name}: {ex.Message}"));
             }
         }
 
