@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Http.Resilience;
 using Onboarding.Contracts.Events;
 using Onboarding.OrderService.Apis;
 using Onboarding.OrderService.Application;
@@ -25,17 +24,7 @@ builder.Services.AddSingleton<RedisInventory>();
 builder.Services.AddSingleton<RedisPayments>();
 builder.Services.AddSingleton<IOrderWorkflows, OrderWorkflows>();
 // Asks UserService whether an order's user exists, over service discovery (the AppHost's WithReference(userservice)).
-builder.Services.AddHttpClient<UserDirectory>(http => http.BaseAddress = new Uri(UserDirectory.ServiceAddress));
-// A creation request waits on this check: give up within seconds (and accept the order unverified) rather than the
-// standard handler's 30 s; the circuit breaker then answers at once while UserService stays down. The standard
-// handler ServiceDefaults adds names its options "<client name>-standard"; a typed client is named after its type.
-builder.Services.Configure<HttpStandardResilienceOptions>($"{nameof(UserDirectory)}-standard", options =>
-{
-    options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(2);
-    options.Retry.MaxRetryAttempts = 2;
-    options.Retry.Delay = TimeSpan.FromMilliseconds(200);
-    options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(5);
-});
+builder.Services.AddUserDirectory();
 
 var app = builder.Build();
 

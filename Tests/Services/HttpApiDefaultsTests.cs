@@ -1,8 +1,12 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
 using Onboarding.Contracts.Http;
 using Onboarding.OrderService.Application;
+using Onboarding.OrderService.Infrastructure;
 using Onboarding.ServiceDefaults.HttpApi;
 
 namespace Onboarding.Tests.Services;
@@ -65,6 +69,24 @@ public sealed class HttpApiDefaultsTests
     [InlineData(HttpStatusCode.Unauthorized, CustomerCheck.Unreachable)]
     internal void FromStatus_RefusesOnlyWhatUserServiceSaysDoesNotExist(HttpStatusCode status, CustomerCheck expected) =>
         Assert.Equal(expected, CustomerChecks.FromStatus(status));
+
+    [Fact]
+    public void AddUserDirectory_ShortensTheStandardHandlersLimits_ForTheUserCheck()
+    {
+        var services = new ServiceCollection();
+        services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
+        services.AddUserDirectory();
+        using var provider = services.BuildServiceProvider();
+
+        // The standard handler reads its options under the name it gives its pipeline: the check's limits are the
+        // ones it runs with.
+        Assert.Equal(UserDirectory.ResilienceOptionsName,
+            new ServiceCollection().AddHttpClient<UserDirectory>().AddStandardResilienceHandler().PipelineName);
+        var options = provider.GetRequiredService<IOptionsMonitor<HttpStandardResilienceOptions>>().Get(UserDirectory.ResilienceOptionsName);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.TotalRequestTimeout.Timeout);
+        Assert.Equal(2, options.Retry.MaxRetryAttempts);
+        Assert.NotNull(provider.GetRequiredService<UserDirectory>());
+    }
 
     /// <summary>What the framework throws when a body does not deserialize: the JsonException inside.</summary>
     private static BadHttpRequestException BindingFailure(string json, Type bodyType)
