@@ -14,7 +14,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static WorkerProcess Start(BrokerFixture fixture, string queues, int concurrency)
+    /// <summary>Whether the process has ended, and with which code.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    /// <summary>Starts the worker; <paramref name="arguments"/> are added to its command line (e.g. <c>--Worker:Events=true</c>).</summary>
+    public static WorkerProcess Start(BrokerFixture fixture, string queues, int concurrency, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -22,7 +26,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in (string[])[WorkersAssemblyPath(), "--queues", queues, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        foreach (var argument in (string[])[WorkersAssemblyPath(), "--queues", queues, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments])
         {
             start.ArgumentList.Add(argument);
         }
@@ -41,6 +45,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         return new WorkerProcess(process);
     }
+
+    /// <summary>Waits until the process ends by itself.</summary>
+    public Task WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _process.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
 
     /// <summary>SIGKILL: no shutdown hook runs, no message is acked or requeued by the worker.</summary>
     public async Task KillAsync()

@@ -59,6 +59,18 @@ internal static class PythonCelery
         return JsonDocument.Parse(lines[^1]).RootElement.Clone();
     }
 
+    /// <summary>Runs Debian's <c>celery</c> command line (<c>python3 -m celery -A interop_app …</c>) to its end.</summary>
+    public static async Task<CeleryCommandResult> RunCeleryAsync(
+        Dictionary<string, string> environment, CancellationToken cancellationToken, params string[] arguments)
+    {
+        var start = NewProcess(environment, ["-m", "celery", "-A", "interop_app", .. arguments]);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        return new CeleryCommandResult(process.ExitCode, await output, await error);
+    }
+
     public static ProcessStartInfo NewProcess(Dictionary<string, string> environment, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(Python)
@@ -81,5 +93,44 @@ internal static class PythonCelery
         }
 
         return start;
+    }
+}
+
+/// <summary>What a <c>celery</c> command printed and its exit code.</summary>
+public sealed record CeleryCommandResult(int ExitCode, string Output, string Error)
+{
+    /// <summary>The <c>--json</c> output: the last line that parses as JSON.</summary>
+    public JsonElement Json
+    {
+        get
+        {
+            foreach (var line in Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Reverse())
+            {
+                if (line.StartsWith('{') || line.StartsWith('['))
+                {
+                    return JsonDocument.Parse(line).RootElement.Clone();
+                }
+            }
+
+            throw new InvalidOperationException($"No JSON in the celery output ({ExitCode}): {Output} {Error}");
+        }
+    }
+
+    /// <summary>
+    /// One node's reply: <c>inspect --json</c> prints <c>{node: reply}</c>, <c>control --json</c> a list of such objects.
+    /// </summary>
+    public JsonElement ReplyOf(string node)
+    {
+        var json = Json;
+        IEnumerable<JsonElement> replies = json.ValueKind == JsonValueKind.Array ? [.. json.EnumerateArray()] : [json];
+        foreach (var reply in replies)
+        {
+            if (reply.TryGetProperty(node, out var value))
+            {
+                return value;
+            }
+        }
+
+        throw new InvalidOperationException($"No reply from {node}: {Output} {Error}");
     }
 }

@@ -22,15 +22,19 @@ internal sealed class PythonCeleryWorker : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a worker on <paramref name="queues"/>; <paramref name="nodeName"/> (default a random <c>py-…@localhost</c>)
+    /// and <paramref name="events"/> (<c>-E</c>, with heartbeats on) make it a visible member of an operated fleet.
+    /// </summary>
     public static async Task<PythonCeleryWorker> StartAsync(
-        Dictionary<string, string> environment, string queues, CancellationToken cancellationToken)
+        Dictionary<string, string> environment, string queues, CancellationToken cancellationToken, string? nodeName = null, bool events = false)
     {
         var start = PythonCelery.NewProcess(environment,
         [
             "-m", "celery", "-A", "interop_app", "worker",
             "-Q", queues, "-c", "2", "-P", "threads", "--loglevel", "INFO",
-            "-n", $"py-{Guid.NewGuid():N}@localhost",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "-n", nodeName ?? $"py-{Guid.NewGuid():N}@localhost",
+            "--without-gossip", "--without-mingle", .. (events ? (string[])["-E"] : ["--without-heartbeat"]),
         ]);
         var process = Process.Start(start) ?? throw new InvalidOperationException("celery worker did not start.");
         var worker = new PythonCeleryWorker(process);

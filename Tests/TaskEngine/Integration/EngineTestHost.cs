@@ -69,6 +69,8 @@ internal sealed class EngineTestHost : IAsyncDisposable
             {
                 o.Queues = queue;
                 o.Concurrency = concurrency;
+                // One Celery node per test host: remote control addresses them apart.
+                o.Hostname = queue + "@%h";
                 o.ShutdownGracePeriod = gracePeriod ?? TimeSpan.FromSeconds(5);
             });
         }

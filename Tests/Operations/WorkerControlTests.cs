@@ -1,0 +1,182 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Control;
+using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.Monitoring;
+using Onboarding.Tests.Infrastructure;
+using Onboarding.Tests.TaskEngine.Integration;
+using RabbitMQ.Client.Exceptions;
+
+namespace Onboarding.Tests.Operations;
+
+/// <summary>
+/// The .NET operations API against real workers on the real broker: <see cref="IWorkerControl"/> from a service that
+/// is not a worker, and <see cref="ICeleryEventReader"/> following a worker's events.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class WorkerControlTests(BrokerFixture fixture)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task PingAsync_AnswersFromTheWorker_UnderItsNodeName()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture);
+        await using var client = await StartClientAsync();
+        var node = NodeOf(worker);
+
+        var replies = await Control(client).PingAsync(new ControlOptions { Destination = [node] }, Token);
+
+        var reply = Assert.Single(replies);
+        Assert.Equal(node, reply.Node);
+        Assert.Equal(new ControlResult(true, "pong"), reply.Value);
+    }
+
+    [Fact]
+    public async Task StatsAndActiveQueuesAsync_DescribeTheWorker()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture, concurrency: 3);
+        await using var client = await StartClientAsync();
+        var only = new ControlOptions { Destination = [NodeOf(worker)] };
+        await (await worker.Client.SendAsync(DiagnosticTasks.Add, Args(1, 2), cancellationToken: Token)).GetAsync<int>(Wait, Token);
+
+        var stats = Assert.Single(await Control(client).StatsAsync(only, Token)).Value!;
+        var queues = Assert.Single(await Control(client).ActiveQueuesAsync(only, Token)).Value!;
+
+        Assert.Equal(3, stats.MaxConcurrency);
+        Assert.Equal(1, stats.Total[DiagnosticTasks.Add]);
+        Assert.Equal(worker.Queue, Assert.Single(queues).Name);
+    }
+
+    [Fact]
+    public async Task RevokeAsync_WithTerminate_CancelsTheRunningHandler_AndStoresRevoked()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture);
+        await using var client = await StartClientAsync();
+        var only = new ControlOptions { Destination = [NodeOf(worker)] };
+        var sleep = await worker.Client.SendAsync(DiagnosticTasks.Sleep, Args(120), cancellationToken: Token);
+        await Eventually.UntilAsync(async () =>
+            Assert.Single(await Control(client).ActiveAsync(only, Token)).Value!.Any(r => r.Id == sleep.Id), Wait, Token, TimeSpan.FromMilliseconds(200));
+
+        var reply = Assert.Single(await Control(client).RevokeAsync([sleep.Id], terminate: true, options: only, cancellationToken: Token));
+
+        Assert.Equal($"terminate: {sleep.Id}", reply.Value!.Message);
+        var failure = await Assert.ThrowsAsync<TaskFailedException>(() => sleep.GetAsync<double>(Wait, Token));
+        Assert.Equal(TaskState.Revoked, failure.State);
+        Assert.Contains(sleep.Id, Assert.Single(await Control(client).RevokedAsync(only, Token)).Value!);
+    }
+
+    [Fact]
+    public async Task PoolGrowAsync_ChangesConcurrency_ShownByStats()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture, concurrency: 1);
+        await using var client = await StartClientAsync();
+        var only = new ControlOptions { Destination = [NodeOf(worker)] };
+
+        Assert.True(Assert.Single(await Control(client).PoolGrowAsync(2, only, Token)).IsSuccess);
+
+        await Eventually.UntilAsync(async () => Assert.Single(await Control(client).StatsAsync(only, Token)).Value!.MaxConcurrency == 3, Wait, Token);
+        // The grown slots run: three sleeps at once.
+        var sleeps = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => worker.Client.SendAsync(DiagnosticTasks.Sleep, Args(30), cancellationToken: Token)));
+        await Eventually.UntilAsync(async () => Assert.Single(await Control(client).ActiveAsync(only, Token)).Value!.Count == 3, Wait, Token);
+        await Control(client).RevokeAsync(sleeps.Select(s => s.Id), terminate: true, options: only, cancellationToken: Token);
+    }
+
+    [Fact]
+    public async Task BroadcastAsync_ReturnsTheRawReply_ForACommandTheApiDoesNotModel()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture);
+        await using var client = await StartClientAsync();
+
+        var reply = Assert.Single(await Control(client).BroadcastAsync("clock", options: new ControlOptions { Destination = [NodeOf(worker)] }, cancellationToken: Token));
+        var unknown = Assert.Single(await Control(client).BroadcastAsync("no_such_command", options: new ControlOptions { Destination = [NodeOf(worker)] }, cancellationToken: Token));
+
+        Assert.True(reply.Raw.GetProperty("clock").GetInt64() > 0);
+        Assert.Equal("KeyError('no_such_command')", unknown.Error);
+    }
+
+    [Fact]
+    public async Task ReadAsync_StreamsTheTaskEventsOfAWorker_WithTaskEventsOn()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture);
+        await using var client = await StartClientAsync(sentEvents: true);
+        await using var enumerator = client.Services.GetRequiredService<ICeleryEventReader>().ReadAsync("#", Token).GetAsyncEnumerator(Token);
+        var node = NodeOf(worker);
+        Assert.True(Assert.Single(await Control(client).EnableEventsAsync(new ControlOptions { Destination = [node] }, Token)).IsSuccess);
+        // The stream is bound once the first event (a heartbeat, every 2 s) arrives.
+        Assert.True(await enumerator.MoveNextAsync().AsTask().WaitAsync(Wait, Token));
+
+        var sent = await client.Services.GetRequiredService<ITaskClient>().SendAsync(DiagnosticTasks.Add, Args(20, 22), options: new TaskSendOptions { Queue = worker.Queue }, cancellationToken: Token);
+        await sent.GetAsync<int>(Wait, Token);
+
+        var seen = new List<CeleryEvent>();
+        while (!seen.Any(e => e.Type == CeleryEventTypes.TaskSucceeded && e.TaskId == sent.Id) && await enumerator.MoveNextAsync().AsTask().WaitAsync(Wait, Token))
+        {
+            seen.Add(enumerator.Current);
+        }
+
+        while (!seen.Any(e => e.Type == CeleryEventTypes.TaskSent && e.TaskId == sent.Id) && await enumerator.MoveNextAsync().AsTask().WaitAsync(Wait, Token))
+        {
+            seen.Add(enumerator.Current);
+        }
+
+        // The client's task-sent and the worker's batch come from two publishers, so only the worker's order is fixed.
+        var fromWorker = seen.Where(e => e.TaskId == sent.Id && e.Hostname == node).ToList();
+        Assert.Equal([CeleryEventTypes.TaskReceived, CeleryEventTypes.TaskStarted, CeleryEventTypes.TaskSucceeded], fromWorker.Select(e => e.Type));
+        Assert.Equal("(20, 22)", fromWorker[0].GetString("args"));
+        Assert.Equal(DiagnosticTasks.Add, fromWorker[0].GetString("name"));
+        Assert.Equal("42", fromWorker[2].GetString("result"));
+        Assert.True(fromWorker[2].GetDouble("runtime") >= 0);
+        var sentEvent = Assert.Single(seen, e => e.TaskId == sent.Id && e.Type == CeleryEventTypes.TaskSent);
+        Assert.Equal(worker.Queue, sentEvent.GetString("queue"));
+        Assert.Equal(worker.Queue, sentEvent.GetString("routing_key"));
+    }
+
+    [Fact]
+    public async Task NodeQueue_ExpiresAfterItsWorkerDied_AsKombusDoes()
+    {
+        var node = $"expiring-{Guid.NewGuid():N}@localhost";
+        await using var client = await StartClientAsync();
+        await using var worker = WorkerProcess.Start(fixture, $"expiry.{Guid.NewGuid():N}", 1, $"--Worker:Hostname={node}");
+        await Eventually.UntilAsync(async () => (await Control(client).PingAsync(new ControlOptions { Destination = [node] }, Token)).Count == 1,
+            TimeSpan.FromSeconds(90), Token, TimeSpan.FromMilliseconds(500));
+        Assert.True(await QueueExistsAsync(client, node + ".celery.pidbox"));
+
+        await worker.KillAsync();
+
+        await Eventually.UntilAsync(async () => !await QueueExistsAsync(client, node + ".celery.pidbox"), TimeSpan.FromSeconds(60), Token, TimeSpan.FromSeconds(1));
+    }
+
+    private static JsonElement[] Args(params int[] values) => [.. values.Select(v => JsonSerializer.SerializeToElement(v))];
+
+    private static IWorkerControl Control(EngineTestHost host) => host.Services.GetRequiredService<IWorkerControl>();
+
+    private static string NodeOf(EngineTestHost worker) => worker.Services.GetRequiredService<WorkerNode>().Name;
+
+    private Task<EngineTestHost> StartClientAsync(bool sentEvents = false) =>
+        EngineTestHost.StartAsync(fixture, tasks: engine => engine.AddWorkerControl(), worker: false, services: services =>
+        {
+            if (sentEvents)
+            {
+                services.Configure<global::Onboarding.TaskEngine.DependencyInjection.TaskEngineOptions>(o => o.SendSentEvents = true);
+            }
+        });
+
+    private static async Task<bool> QueueExistsAsync(EngineTestHost host, string queue)
+    {
+        await using var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token);
+        try
+        {
+            await channel.QueueDeclarePassiveAsync(queue, Token);
+            return true;
+        }
+        catch (OperationInterruptedException)
+        {
+            return false;
+        }
+    }
+}
