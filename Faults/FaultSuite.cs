@@ -40,7 +40,7 @@ internal static class FaultSuite
             catch (Exception ex)
             {
                 await run.Log.WriteLineAsync($"{scenario.Id} failed: {ex}").ConfigureAwait(false);
-                outcomes.Add(FaultOutcome.Unfinished(scenario.Id, $"the scenario itself failed: {ex.GetType().Name}: {ex.Message}"));
+                outcomes.Add(FaultOutcome.Unfinished(scenario.Id, $"the scenario itself failed: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}"));
             }
         }
 

@@ -128,6 +128,28 @@ internal sealed class ScenarioContext : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until <paramref name="worker"/> has finished a task (its execution log exists) and returns how long that
+    /// took from <paramref name="since"/>; null after two minutes.
+    /// </summary>
+    public async Task<TimeSpan?> WaitForFirstExecutionAsync(FaultWorker worker, System.Diagnostics.Stopwatch since, CancellationToken cancellationToken)
+    {
+        while (!HasExecuted(worker))
+        {
+            if (since.Elapsed > TimeSpan.FromMinutes(2) || worker.ExitedByItself)
+            {
+                return null;
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        return since.Elapsed;
+    }
+
+    /// <summary>Whether this worker process has finished at least one recorded task.</summary>
+    public bool HasExecuted(FaultWorker worker) => File.Exists($"{Setup.ExecutionLog}.{worker.Id}");
+
     /// <summary>How many times each task id's handler finished, from every worker process's execution log.</summary>
     public IReadOnlyDictionary<string, int> Executions()
     {
@@ -185,11 +207,20 @@ internal sealed class ScenarioContext : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes every message out of the scenario's dead-letter queue.</summary>
+    /// <summary>
+    /// Takes every message out of the scenario's dead-letter queue, on a connection of its own: a <c>too-large</c>
+    /// dead letter is over the engine's message size limit, which closes the engine client's connection.
+    /// </summary>
     public async Task<IReadOnlyList<DeadLetter>> DrainDeadLettersAsync(CancellationToken cancellationToken)
     {
         var letters = new List<DeadLetter>();
-        await using var channel = await Connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var factory = new ConnectionFactory
+        {
+            Uri = new Uri(Servers.RabbitMqConnectionString),
+            MaxInboundMessageBodySize = 512 * 1024 * 1024,
+        };
+        await using var connection = await factory.CreateConnectionAsync("faults-dead-letters", cancellationToken).ConfigureAwait(false);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
             await channel.QueueDeclarePassiveAsync(Setup.DeadLetterQueue, cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,7 @@ using Onboarding.TaskEngine.Diagnostics;
 namespace Onboarding.Faults.Scenarios;
 
 /// <summary>
-/// The shape of the load scenarios: two workers (concurrency 8), a Python Celery client sending
+/// The shape of the load scenarios: two workers (or more; concurrency 8 each), a Python Celery client sending
 /// <c>diagnostics.record</c> tasks with results, and a fault injected once a share of them has succeeded.
 /// </summary>
 internal static class LoadScenario
@@ -15,11 +15,12 @@ internal static class LoadScenario
     public delegate Task<(TimeSpan? Recover, string Notes)> Fault(ScenarioContext context, ResultMonitor monitor, List<FaultWorker> workers, CancellationToken cancellationToken);
 
     public static async Task<FaultOutcome> RunAsync(
-        FaultRun run, string id, string name, int tasks, double taskSeconds, double startAt, Fault fault, CancellationToken cancellationToken)
+        FaultRun run, string id, string name, int tasks, double taskSeconds, double startAt, Fault fault, CancellationToken cancellationToken,
+        int workerCount = Workers)
     {
         await using var context = await run.StartScenarioAsync(id, cancellationToken).ConfigureAwait(false);
-        var workers = Enumerable.Range(0, Workers).Select(_ => context.StartWorker()).ToList();
-        await context.WaitForConsumersAsync(Workers, cancellationToken).ConfigureAwait(false);
+        var workers = Enumerable.Range(0, workerCount).Select(_ => context.StartWorker()).ToList();
+        await context.WaitForConsumersAsync(workerCount, cancellationToken).ConfigureAwait(false);
 
         var ids = ScenarioContext.NewIds(tasks);
         await using var monitor = new ResultMonitor(context.Driver.Redis, ids);
