@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
+using Onboarding.Cli.Output;
 using Onboarding.TaskEngine.Abstractions;
 
 namespace Onboarding.Cli.Commands;
@@ -52,7 +52,7 @@ internal static class DeadLettersCommand
             {
                 output.WriteTable(
                     ["id", "task", "reason", "origin", "dead-lettered", "error"],
-                    letters.Select(l => (IReadOnlyList<string?>)[l.Id, l.Task, l.Reason, l.Origin, Time(l.DeadLetteredAt), Shorten(l.Exception)]));
+                    letters.Select(l => (IReadOnlyList<string?>)[l.Id, l.Task, l.Reason, l.Origin, CommandOutput.Time(l.DeadLetteredAt), Shorten(l.Exception)]));
             }
 
             if (total > letters.Count)
@@ -99,7 +99,7 @@ internal static class DeadLettersCommand
                     ("task", letter.Task),
                     ("reason", letter.Reason),
                     ("origin", letter.Origin),
-                    ("dead-lettered", Time(letter.DeadLetteredAt)),
+                    ("dead-lettered", CommandOutput.Time(letter.DeadLetteredAt)),
                     ("error", letter.Exception),
                     ("content type", letter.ContentType),
                     ("headers", string.Join('\n', letter.Headers.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}: {h.Value}"))),
@@ -190,8 +190,6 @@ internal static class DeadLettersCommand
         letter.DeadLetteredAt,
     };
 
-    private static string? Time(DateTimeOffset? value) =>
-        value?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static string? Shorten(string? text)
     {

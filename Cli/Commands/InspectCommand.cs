@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Onboarding.Cli.Output;
 using Onboarding.TaskEngine.Control;
 
@@ -17,14 +16,14 @@ internal static class InspectCommand
         var command = new Command("inspect", "Ask the workers what they run, hold and know");
         command.Subcommands.Add(Create(context, "active", "Tasks each worker is running now",
             (w, o, c) => w.ActiveAsync(o, c), ["id", "task", "args", "kwargs", "started", "queue"],
-            t => [t.Id, t.Name, CommandOutput.Compact(t.Args), CommandOutput.Compact(t.Kwargs), Time(t.TimeStart), t.RoutingKey]));
+            t => [t.Id, t.Name, CommandOutput.Compact(t.Args), CommandOutput.Compact(t.Kwargs), CommandOutput.Time(t.TimeStart), t.RoutingKey]));
         command.Subcommands.Add(Create(context, "reserved", "Tasks each worker has received but not started",
             (w, o, c) => w.ReservedAsync(o, c), ["id", "task", "args", "kwargs", "queue"],
             t => [t.Id, t.Name, CommandOutput.Compact(t.Args), CommandOutput.Compact(t.Kwargs), t.RoutingKey]));
         command.Subcommands.Add(Create(context, "scheduled",
             "Tasks each worker holds until their ETA (our workers hold none: delays wait in the broker)",
             (w, o, c) => w.ScheduledAsync(o, c), ["id", "task", "eta", "args"],
-            s => [s.Request.Id, s.Request.Name, Time(s.Eta), CommandOutput.Compact(s.Request.Args)]));
+            s => [s.Request.Id, s.Request.Name, CommandOutput.Time(s.Eta), CommandOutput.Compact(s.Request.Args)]));
         command.Subcommands.Add(Create(context, "registered", "The tasks each worker can run",
             (w, o, c) => w.RegisteredAsync(o, c), ["task"], name => [name]));
         command.Subcommands.Add(Create(context, "queues", "The queues each worker consumes (Celery's active_queues)",
@@ -90,6 +89,4 @@ internal static class InspectCommand
         return command;
     }
 
-    private static string? Time(DateTimeOffset? value) =>
-        value?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -101,6 +101,10 @@ internal sealed class CommandOutput
     /// <summary>A remark about the result, on standard error.</summary>
     public void WriteNote(string text) => _console.Error.WriteLine(text);
 
+    /// <summary>A time in UTC, to the second, for a table cell.</summary>
+    public static string? Time(DateTimeOffset? value) =>
+        value?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>A JSON value as compact text for a table cell.</summary>
     public static string Compact(JsonElement value) => value.ValueKind switch
     {

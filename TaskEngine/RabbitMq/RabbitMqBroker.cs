@@ -306,8 +306,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         }
         finally
         {
-            // Closing the channel would return them too; the explicit nack keeps a failed pass from holding them
-            // until the channel's disposal.
+            // One nack for all that were left, in delivery order: the broker puts them back at their old places.
             if (lastLeft is { } tag && channel.IsOpen)
             {
                 await channel.BasicNackAsync(tag, multiple: true, requeue: true, CancellationToken.None).ConfigureAwait(false);
