@@ -151,7 +151,8 @@ public sealed class ServicesTests(AppFixture fixture)
 
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var order = (await ReadJsonAsync(created, ct)).GetProperty("order");
-        Assert.Equal(OrderStatuses.Pending, order.GetProperty("status").GetString());
+        // The answer shows the order as stored after its chain was sent: a fast worker may have taken it already.
+        Assert.Contains(order.GetProperty("status").GetString(), (string[])[OrderStatuses.Pending, OrderStatuses.Processing]);
         var orderId = order.GetProperty("id").GetString()!;
 
         var confirmed = await PollAsync(orders, $"/api/orders/{orderId}",
