@@ -85,7 +85,11 @@ public static class DiagnosticTasks
         public async ValueTask<object?> HandleAsync(SleepArgs args, TaskContext context, CancellationToken cancellationToken)
         {
             await Task.Delay(TimeSpan.FromSeconds(args.Seconds), timeProvider, cancellationToken).ConfigureAwait(false);
-            return args.Seconds;
+            // The argument as the caller wrote it, as Python returns it: sleep(2) gives 2, sleep(1.0) gives 1.0.
+            var message = context.Message;
+            return message.Args.Count > 0 ? message.Args[0]
+                : message.Kwargs.TryGetValue("seconds", out var named) ? named
+                : args.Seconds;
         }
     }
 

@@ -302,6 +302,20 @@ internal sealed class TaskExecutor(
     private async Task<bool> RetryStoreAsync(string name, string id, string what, byte[] json, Exception failure, CancellationToken abortToken) =>
         await storeRetry.RetryAsync(what, name, id, failure, () => StoreAsync(id, json), abortToken).ConfigureAwait(false);
 
+    // Off the success path (which inlines the same, to spare a state machine per task): false when the retries gave up.
+    private async Task<bool> StoreOrRetryAsync(string name, string id, string what, byte[] json, CancellationToken abortToken)
+    {
+        try
+        {
+            await StoreAsync(id, json).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+        {
+            return await RetryStoreAsync(name, id, what, json, ex, abortToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task<SentChildren?> RetryChildrenAsync(TaskMessage message, object? value, Exception failure, CancellationToken abortToken)
     {
         string? children = null;
@@ -395,16 +409,9 @@ internal sealed class TaskExecutor(
             var json = ResultMetaWriter.Exception(
                 failedId, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", ex.Message),
                 null, timeProvider.GetUtcNow(), null, null);
-            try
+            if (!await StoreOrRetryAsync(ex.TaskName ?? "unknown", failedId, "FAILURE", json, abortToken).ConfigureAwait(false))
             {
-                await StoreAsync(failedId, json).ConfigureAwait(false);
-            }
-            catch (Exception error) when (ResultStoreRetry.IsTransient(error))
-            {
-                if (!await RetryStoreAsync(ex.TaskName ?? "unknown", failedId, "FAILURE", json, error, abortToken).ConfigureAwait(false))
-                {
-                    return DeliveryOutcome.Requeue;
-                }
+                return DeliveryOutcome.Requeue;
             }
         }
 
@@ -469,16 +476,9 @@ internal sealed class TaskExecutor(
         {
             var json = ResultMetaWriter.Exception(
                 message.Id, state, exception, traceback, timeProvider.GetUtcNow(), message.GroupId, message.ParentId);
-            try
+            if (!await StoreOrRetryAsync(message.Name, message.Id, state.ToWireName(), json, abortToken).ConfigureAwait(false))
             {
-                await StoreAsync(message.Id, json).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
-            {
-                if (!await RetryStoreAsync(message.Name, message.Id, state.ToWireName(), json, ex, abortToken).ConfigureAwait(false))
-                {
-                    return DeliveryOutcome.Requeue;
-                }
+                return DeliveryOutcome.Requeue;
             }
         }
 

@@ -36,6 +36,7 @@ internal sealed class TaskWorkerService(
 
     /// <summary>While the worker waits for Redis at start, one log line per this interval.</summary>
     internal static readonly TimeSpan RedisWaitLogInterval = TimeSpan.FromSeconds(10);
+
     private readonly TaskWorkerOptions _options = options.Value;
     private readonly CancellationTokenSource _abort = new();
     private readonly Channel<WorkItem> _buffer = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleWriter = false });

@@ -37,11 +37,7 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
         using var store = new OutcomeStoreCounters(BlipProbe.TaskName);
         var errbackId = Guid.CreateVersion7().ToString();
 
-        var result = await host.Services.GetRequiredService<IWorkflowClient>().ApplyAsync(
-            Signature.Create(BlipProbe.TaskName).OnError(Signature.Create(BlipProbe.ErrbackName).WithTaskId(errbackId)), Token);
-        await probe.Gate.Started.Task.WaitAsync(Wait, Token);
-        await redis.StopAsync();
-        probe.Gate.Release.SetResult();
+        var result = await FinishWhileRedisIsDownAsync(host, redis, probe, errbackId);
         // The handler returned and its SUCCESS write failed at least once: the write is pending while Redis is away.
         await Eventually.UntilAsync(() => store.Retries > 0, Wait, Token);
         await redis.StartAsync(Token);
@@ -65,11 +61,7 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
         using var store = new OutcomeStoreCounters(BlipProbe.TaskName);
         var errbackId = Guid.CreateVersion7().ToString();
 
-        var result = await host.Services.GetRequiredService<IWorkflowClient>().ApplyAsync(
-            Signature.Create(BlipProbe.TaskName).OnError(Signature.Create(BlipProbe.ErrbackName).WithTaskId(errbackId)), Token);
-        await probe.Gate.Started.Task.WaitAsync(Wait, Token);
-        await redis.StopAsync();
-        probe.Gate.Release.SetResult();
+        var result = await FinishWhileRedisIsDownAsync(host, redis, probe, errbackId);
         await Eventually.UntilAsync(() => store.GaveUp > 0, Wait, Token);
         await redis.StartAsync(Token);
 
@@ -82,6 +74,30 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
         Assert.Equal(0u, await host.MessageCountAsync(host.Queue));
         Assert.Equal(0u, await host.MessageCountAsync(host.DeadLetterQueue));
         Assert.False(await host.Redis.KeyExistsAsync("celery-task-meta-" + errbackId));
+    }
+
+    [Fact]
+    public async Task Worker_StoresFailureAndRunsTheErrbackOnce_WhenRedisRestartsWhileTheFailureIsStored()
+    {
+        await using var redis = await PrivateRedisServer.StartNewAsync(Token);
+        var probe = new BlipProbe();
+        await using var host = await StartAsync(redis, probe, retryTimeout: TimeSpan.FromMinutes(2));
+        using var store = new OutcomeStoreCounters(BlipProbe.FailingTaskName);
+        var errbackId = Guid.CreateVersion7().ToString();
+
+        var result = await FinishWhileRedisIsDownAsync(host, redis, probe, errbackId, BlipProbe.FailingTaskName);
+        await Eventually.UntilAsync(() => store.Retries > 0, Wait, Token);
+        // Nothing a failure sets off has run while its FAILURE is not stored.
+        Assert.Equal(0, probe.ErrbackRuns);
+        await redis.StartAsync(Token);
+
+        var ex = await Assert.ThrowsAsync<TaskFailedException>(() => result.GetAsync(Wait, Token));
+        Assert.Equal("InvalidOperationException", ex.ExcType);
+        await Eventually.UntilAsync(async () => await host.Redis.KeyExistsAsync("celery-task-meta-" + errbackId), Wait, Token);
+        await host.StopAsync();
+        Assert.Equal(1, probe.Runs);
+        Assert.Equal(1, probe.ErrbackRuns);
+        Assert.Equal(0, store.GaveUp);
     }
 
     [Fact]
@@ -143,11 +159,24 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
         Assert.Equal(1, logs.Count("Redis answers after"));
     }
 
+    // Sends the gated task with an errback and lets its handler return only once Redis is down.
+    private static async Task<WorkflowResult> FinishWhileRedisIsDownAsync(
+        EngineTestHost host, PrivateRedisServer redis, BlipProbe probe, string errbackId, string? taskName = null)
+    {
+        var result = await host.Services.GetRequiredService<IWorkflowClient>().ApplyAsync(
+            Signature.Create(taskName ?? BlipProbe.TaskName).OnError(Signature.Create(BlipProbe.ErrbackName).WithTaskId(errbackId)), Token);
+        await probe.Gate.Started.Task.WaitAsync(Wait, Token);
+        await redis.StopAsync();
+        probe.Gate.Release.SetResult();
+        return result;
+    }
+
     private Task<EngineTestHost> StartAsync(PrivateRedisServer redis, BlipProbe probe, TimeSpan retryTimeout) =>
         EngineTestHost.StartAsync(
             fixture,
             tasks: engine => engine
                 .AddTask<NoArgs, BlipProbe.GatedHandler>(BlipProbe.TaskName)
+                .AddTask<NoArgs, BlipProbe.GatedFailingHandler>(BlipProbe.FailingTaskName, o => o.MaxRetries = 0)
                 .AddTask<ErrbackArgs, BlipProbe.ErrbackHandler>(BlipProbe.ErrbackName)
                 .AddTask<CollectArgs, BlipProbe.SumHandler>(BlipProbe.SumName),
             services: services => services
@@ -168,6 +197,7 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
     {
         // Unique per test run, so the counters of other tests' workers in this process do not mix in.
         public static readonly string TaskName = "tests.redis_blip." + Guid.CreateVersion7().ToString("N")[^8..];
+        public static readonly string FailingTaskName = TaskName + ".fails";
         public const string ErrbackName = "tests.redis_blip_errback";
         public const string SumName = "tests.redis_blip_body";
 
@@ -191,6 +221,17 @@ public sealed class RedisRestartTests(BrokerFixture fixture)
                 probe.Gate.Started.TrySetResult();
                 await probe.Gate.Release.Task.WaitAsync(cancellationToken);
                 return "finished";
+            }
+        }
+
+        internal sealed class GatedFailingHandler(BlipProbe probe) : ITaskHandler<NoArgs>
+        {
+            public async ValueTask<object?> HandleAsync(NoArgs args, TaskContext context, CancellationToken cancellationToken)
+            {
+                Interlocked.Increment(ref probe._runs);
+                probe.Gate.Started.TrySetResult();
+                await probe.Gate.Release.Task.WaitAsync(cancellationToken);
+                throw new InvalidOperationException("failed while Redis was away");
             }
         }
 
