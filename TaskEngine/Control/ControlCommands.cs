@@ -15,7 +15,7 @@ using Onboarding.TaskEngine.Retry;
 namespace Onboarding.TaskEngine.Control;
 
 /// <summary>
-/// The worker's answers to Celery's remote control commands, in Celery 5.2's reply shapes (<c>celery/worker/control.py</c>):
+/// The worker's answers to Celery's remote control commands, in Celery 5.2's reply shapes (listed in docs/operations-protocol.md):
 /// control commands answer <c>{"ok": …}</c> or <c>{"error": …}</c>, inspect commands answer their value. Each handler
 /// writes its reply straight to JSON; a command this worker does not know answers as Celery's does, with the
 /// <c>KeyError</c> the lookup raised.

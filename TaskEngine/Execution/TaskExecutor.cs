@@ -451,6 +451,8 @@ internal sealed class TaskExecutor(
         await DeadLetterAsync(delivery, ex.TaskId, ex.Reason, ex.Message).ConfigureAwait(false);
         if (ex.TaskId is { } failedId)
         {
+            // A message the worker refuses is Celery's reject (requeue=False).
+            events.Rejected(failedId, requeue: false);
             var json = ResultMetaWriter.Exception(
                 failedId, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", ex.Message),
                 null, timeProvider.GetUtcNow(), null, null);
@@ -508,11 +510,6 @@ internal sealed class TaskExecutor(
     private async Task DeadLetterAsync(TaskDelivery delivery, string? taskId, string reason, string detail)
     {
         TaskEngineLog.DeadLettered(logger, taskId, delivery.Queue, reason);
-        if (taskId is not null && reason != "not-registered")
-        {
-            events.Rejected(taskId, requeue: false);
-        }
-
         await broker.DeadLetterAsync(delivery, reason, detail, CancellationToken.None).ConfigureAwait(false);
     }
 

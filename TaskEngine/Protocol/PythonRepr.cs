@@ -73,6 +73,11 @@ internal static class PythonRepr
     /// <summary>A result value (anything JSON-serializable).</summary>
     public static string Value(object? value)
     {
+        if (value is null)
+        {
+            return "None";
+        }
+
         var builder = new StringBuilder();
         Append(builder, value is JsonElement element ? element : JsonSerializer.SerializeToElement(value, TaskJson.Options));
         return Cut(builder);
