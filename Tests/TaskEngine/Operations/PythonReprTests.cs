@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 
 namespace Onboarding.Tests.TaskEngine.Operations;
