@@ -33,9 +33,9 @@ public sealed class ConnectionSettingsTests(BrokerFixture fixture)
     {
         var stateFile = Path.Combine(Path.GetTempPath(), $"onboarding-apphost-{Guid.NewGuid():N}.json");
         using var gone = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
-        var startedAt = gone.StartTime;
         await gone.WaitForExitAsync(TestContext.Current.CancellationToken);
-        await WriteStateAsync(stateFile, gone.Id, startedAt);
+        // An exited process has no start time to read; the pid alone no longer names a running process.
+        await WriteStateAsync(stateFile, gone.Id, DateTime.Now);
         try
         {
             var run = await CliRunner.RunAsync(
