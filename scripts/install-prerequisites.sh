@@ -3,7 +3,8 @@
 #  - RabbitMQ and Redis servers from the OS packages, unless a container runtime answers (then the AppHost uses the
 #    stock containers instead);
 #  - with --tests (or --celery), Debian's python3-celery, which the interop tests run as real Celery clients and
-#    workers and the benchmarks as the Celery reference.
+#    workers and the benchmarks as the Celery reference, and Debian's chromium, which the operations console's
+#    browser tests drive through Playwright (Playwright never downloads a browser here).
 # Safe to run again: each step is skipped when its result is present.
 set -euo pipefail
 
@@ -32,6 +33,9 @@ if [[ "${Infrastructure__Mode:-auto}" != "containers" ]] && { [[ "${Infrastructu
 fi
 if $want_celery && ! /usr/bin/python3 -c 'import celery, redis' >/dev/null 2>&1; then
     packages+=(python3-celery python3-redis)
+fi
+if $want_celery && ! command -v chromium >/dev/null 2>&1; then
+    packages+=(chromium)
 fi
 
 if ((${#packages[@]} > 0)); then
