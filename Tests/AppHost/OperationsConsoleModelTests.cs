@@ -46,10 +46,13 @@ public sealed class OperationsConsoleModelTests
             var environment = await EnvironmentOfAsync(worker);
             Assert.Equal("true", environment["Worker__Events"]?.ToString());
             Assert.Equal("true", environment["TaskEngine__SendSentEvents"]?.ToString());
-            names.Add(environment["Worker__Hostname"]?.ToString());
+            // An interpolated value is a reference expression; these have nothing to resolve.
+            names.Add(environment["Worker__Hostname"] is ReferenceExpression expression
+                ? await expression.GetValueAsync(TestContext.Current.CancellationToken)
+                : environment["Worker__Hostname"]?.ToString());
         }
 
-        Assert.Equal(3, names.Distinct().Count());
+        Assert.Equal(["notification-worker@%h", "order-worker@%h", "user-worker@%h"], names.Order());
     }
 
     private static Task<IDistributedApplicationTestingBuilder> CreateBuilderAsync(params string[] extra) =>
