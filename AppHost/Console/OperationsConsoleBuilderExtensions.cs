@@ -19,7 +19,7 @@ internal static class OperationsConsoleBuilderExtensions
 
     /// <summary>
     /// Adds the console with a generated password (parameter <c>console-password</c>, kept in the AppHost's user
-    /// secrets like the servers' passwords, shown masked on the dashboard). It stays internal in a published manifest
+    /// secrets like the servers' passwords, listed masked among the dashboard's parameters). It stays internal in a published manifest
     /// unless <c>Console:External=true</c>: it purges queues and kills tasks.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddOperationsConsole(
@@ -27,7 +27,9 @@ internal static class OperationsConsoleBuilderExtensions
         IResourceBuilder<IResourceWithConnectionString> rabbitmq,
         IResourceBuilder<IResourceWithConnectionString> redis)
     {
-        var password = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{ResourceName}-password", special: false);
+        // A parameter resource (not only a value), so the dashboard lists it, masked, as it shows its own token.
+        var password = builder.AddParameter($"{ResourceName}-password",
+            new GenerateParameterDefault { MinLength = 22, Special = false }, secret: true, persist: true);
         var console = builder.AddProject<Projects.Console>(ResourceName)
             .WithReference(rabbitmq).WaitFor(rabbitmq)
             .WithReference(redis).WaitFor(redis)
@@ -47,7 +49,7 @@ internal static class OperationsConsoleBuilderExtensions
         builder.Eventing.Subscribe<ResourceReadyEvent>(console.Resource, async (e, ct) =>
         {
             var url = console.Resource.GetEndpoint("http").Url;
-            var secret = await password.GetValueAsync(ct).ConfigureAwait(false);
+            var secret = await password.Resource.GetValueAsync(ct).ConfigureAwait(false);
             e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Onboarding.AppHost.Console")
                 .LogInformation("Log in to the operations console at {Url}/login?t={Password}", url, secret);
         });

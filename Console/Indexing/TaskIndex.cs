@@ -253,7 +253,8 @@ public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOp
 
         var timeline = f.Where(e => e.Key.StartsWith("at:", StringComparison.Ordinal))
             .Select(e => new TaskTimelineEntry(e.Key[3..], Time(e.Value) ?? DateTimeOffset.MinValue))
-            .OrderBy(e => e.At).ToList();
+            // The client's task-sent is stamped after its publish was confirmed, often after the worker received it.
+            .OrderBy(e => e.Event == CeleryEventTypes.TaskSent ? 0 : 1).ThenBy(e => e.At).ToList();
         return new TaskRecord
         {
             Id = id,

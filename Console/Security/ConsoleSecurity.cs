@@ -34,7 +34,7 @@ internal static class ConsoleSecurity
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.LoginPath = "/login";
             o.SlidingExpiration = true;
-            // The API answers 401/403 instead of redirecting to a login page a script cannot use.
+            // The API and its document answer 401/403 instead of redirecting to a login page a script cannot use.
             o.Events.OnRedirectToLogin = context => Reject(context, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = context => Reject(context, StatusCodes.Status403Forbidden);
         });
@@ -46,7 +46,7 @@ internal static class ConsoleSecurity
 
     private static Task Reject(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
-        if (context.Request.Path.StartsWithSegments("/api"))
+        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/openapi"))
         {
             context.Response.StatusCode = status;
         }
