@@ -34,6 +34,8 @@ internal static class OperationsConsoleBuilderExtensions
             .WithReference(rabbitmq).WaitFor(rabbitmq)
             .WithReference(redis).WaitFor(redis)
             .WithEnvironment("Console__Password", password)
+            // Its Retry sends tasks too: their sent event gives the index their queue.
+            .WithEnvironment("TaskEngine__SendSentEvents", "true")
             .WithHttpHealthCheck("/health");
         foreach (var (path, name) in Pages)
         {
