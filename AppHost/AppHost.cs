@@ -74,9 +74,8 @@ if (!settings.Only)
             // Framework code (ReadyToRun) is promoted to tier 1 after a 100 ms pause in JIT activity, which a busy
             // worker rarely has; without the pause the hot path is fully optimized within its first seconds.
             .WithEnvironment("DOTNET_TC_CallCountingDelayMs", "0")
-            // A Celery node name of its own (user-worker@<host>): remote control addresses workers by it, and workers
-            // sharing one would share one control queue, so only one of them would answer.
-            .WithEnvironment("Worker__Hostname", $"{name}@%h")
+            // A Celery node name of its own (remote control addresses nodes by name): <resource>@<host>.
+            .WithEnvironment("Worker__Hostname", name + "@%h")
             // Task events (Celery's -E) for the operations console.
             .WithEnvironment("Worker__Events", "true")
             .WithEnvironment("TaskEngine__SendSentEvents", "true")

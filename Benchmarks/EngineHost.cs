@@ -41,7 +41,7 @@ internal sealed class EngineHost : IAsyncDisposable
     public static string NewQueueName(string workload) => $"bench.{workload.ToLowerInvariant()}.{Guid.CreateVersion7().ToString("N")[^8..]}";
 
     public static async Task<EngineHost> StartAsync(
-        BenchmarkInfrastructure infrastructure, string queue, bool worker, int concurrency, CancellationToken cancellationToken)
+        BenchmarkInfrastructure infrastructure, string queue, bool worker, int concurrency, CancellationToken cancellationToken, bool events = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -63,6 +63,7 @@ internal sealed class EngineHost : IAsyncDisposable
                 o.Queues = queue;
                 o.Concurrency = concurrency;
                 o.ShutdownGracePeriod = TimeSpan.FromSeconds(5);
+                o.Events = events;
             });
         }
         else

@@ -3,7 +3,7 @@
 # AppHost (Infrastructure:Only=true) unless ONBOARDING_BENCH_RABBITMQ and ONBOARDING_BENCH_REDIS name running ones,
 # runs the workloads and prints a markdown table. Arguments go to the benchmark program:
 #   --quick                  10x smaller counts (CI smoke, development)
-#   --only W1,W2,W3,W4,W5,CELERY,RSS,PROFILE   (CELERY: W4 and W5 on real Celery, same broker and Redis)
+#   --only W1,W1E,W2,W3,W4,W5,CELERY,RSS,PROFILE   (W1E: W1 with Celery task events on; CELERY: W4 and W5 on real Celery, same broker and Redis)
 #   --json out.json          the results as JSON as well
 #   --concurrency N --publishers N --iterations N
 set -euo pipefail

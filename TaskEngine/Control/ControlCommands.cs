@@ -15,7 +15,7 @@ using Onboarding.TaskEngine.Retry;
 namespace Onboarding.TaskEngine.Control;
 
 /// <summary>
-/// The worker's answers to Celery's remote control commands, in Celery 5.2's reply shapes (<c>celery/worker/control.py</c>):
+/// The worker's answers to Celery's remote control commands, in Celery 5.2's reply shapes (listed in docs/operations-protocol.md):
 /// control commands answer <c>{"ok": …}</c> or <c>{"error": …}</c>, inspect commands answer their value. Each handler
 /// writes its reply straight to JSON; a command this worker does not know answers as Celery's does, with the
 /// <c>KeyError</c> the lookup raised.
@@ -171,7 +171,7 @@ internal sealed class ControlCommands(
                 break;
             case "hello":
                 // Mingle: a Python worker starting up asks its peers for their revoked ids.
-                Hello(w, String(arguments, "from_node"));
+                Hello(w, String(arguments, "from_node"), arguments);
                 break;
             default:
                 throw new KeyNotFoundException(method);
@@ -439,7 +439,7 @@ internal sealed class ControlCommands(
         w.WriteEndObject();
     }
 
-    private void Hello(Utf8JsonWriter w, string? fromNode)
+    private void Hello(Utf8JsonWriter w, string? fromNode, JsonElement arguments)
     {
         if (fromNode == node.Name)
         {
@@ -447,13 +447,26 @@ internal sealed class ControlCommands(
             return;
         }
 
-        // Celery's LimitedSet as JSON: id → expiry timestamp.
+        // The starting peer's revoked ids count here too, as Celery's mingle merges them.
+        if (arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty("revoked", out var theirs) && theirs.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var id in theirs.EnumerateObject())
+            {
+                revocations.Add(id.Name);
+            }
+        }
+
+        // Celery sends its LimitedSet's data: id -> [insertion time on the monotonic clock, id]. The receiver insists on a
+        // float (a JSON number with a fraction) and keeps the id for its own expiry from that time, so "now" it is.
+        var now = (Environment.TickCount64 / 1000.0).ToString("0.000", CultureInfo.InvariantCulture);
         w.WriteStartObject();
         w.WriteStartObject("revoked");
-        var expires = (timeProvider.GetUtcNow() + backend.RevokeExpires).ToUnixTimeMilliseconds() / 1000.0;
         foreach (var id in revocations.Ids)
         {
-            w.WriteNumber(id, expires);
+            w.WriteStartArray(id);
+            w.WriteRawValue(now);
+            w.WriteStringValue(id);
+            w.WriteEndArray();
         }
 
         w.WriteEndObject();

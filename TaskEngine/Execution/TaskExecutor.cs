@@ -90,6 +90,12 @@ internal sealed class TaskExecutor(
             await DeadLetterAsync(delivery, ex.TaskId, ex.Reason, ex.Message).ConfigureAwait(false);
             if (ex.TaskId is not null)
             {
+                // A message the worker refuses is Celery's reject (requeue=False).
+                events.Rejected(ex.TaskId, requeue: false);
+            }
+
+            if (ex.TaskId is not null)
+            {
                 await StoreAsync(ex.TaskId, ResultMetaWriter.Exception(
                     ex.TaskId, TaskState.Failure, ExceptionInfo.Create("InvalidTaskError", "celery.exceptions", ex.Message),
                     null, timeProvider.GetUtcNow(), null, null)).ConfigureAwait(false);
@@ -368,11 +374,6 @@ internal sealed class TaskExecutor(
     private async Task DeadLetterAsync(TaskDelivery delivery, string? taskId, string reason, string detail)
     {
         TaskEngineLog.DeadLettered(logger, taskId, delivery.Queue, reason);
-        if (taskId is not null && reason != "not-registered")
-        {
-            events.Rejected(taskId, requeue: false);
-        }
-
         await broker.DeadLetterAsync(delivery, reason, detail, CancellationToken.None).ConfigureAwait(false);
     }
 

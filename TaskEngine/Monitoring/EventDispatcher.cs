@@ -22,6 +22,13 @@ internal sealed class EventDispatcher : IHostedService, IAsyncDisposable
     public const int BatchLimit = 24;
 
     private const int Capacity = 16_384;
+
+    // A worker that is busy sends events in bursts: waiting this long after the first of a burst lets a batch fill,
+    // so the broker takes one message for up to 24 events instead of one per event (Celery flushes once per loop turn).
+    private static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(2);
+
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? _threadWriter;
     private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(10);
     private const string TaskMulti = "task.multi";
 
@@ -32,6 +39,7 @@ internal sealed class EventDispatcher : IHostedService, IAsyncDisposable
     private readonly int _pid = Environment.ProcessId;
     private Task? _loop;
     private long _dropped;
+    private long _published;
     private volatile bool _taskEvents;
 
     public EventDispatcher(RabbitMqEventTransport transport, TimeProvider timeProvider, ILogger<EventDispatcher> logger)
@@ -62,30 +70,34 @@ internal sealed class EventDispatcher : IHostedService, IAsyncDisposable
     /// <summary>Events dropped since start because the buffer was full or a publish failed.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Events published since start.</summary>
+    public long Published => Interlocked.Read(ref _published);
+
     /// <summary>
     /// Queues one event: <paramref name="writeFields"/> writes its own fields between the common ones
     /// (hostname, utcoffset, pid, clock, uuid … timestamp, type, in Celery's order).
     /// </summary>
     public void Send<TState>(string type, string? taskId, TState state, Action<Utf8JsonWriter, TState>? writeFields)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // One writer per thread, reused: an event costs its JSON bytes and nothing else.
+        var (buffer, writer) = _threadWriter ??= (new ArrayBufferWriter<byte>(512), new Utf8JsonWriter(Stream.Null));
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteString("hostname", Hostname);
+        writer.WriteNumber("utcoffset", UtcOffsetHours());
+        writer.WriteNumber("pid", _pid);
+        writer.WriteNumber("clock", Clock.Forward());
+        if (taskId is not null)
         {
-            writer.WriteStartObject();
-            writer.WriteString("hostname", Hostname);
-            writer.WriteNumber("utcoffset", UtcOffsetHours());
-            writer.WriteNumber("pid", _pid);
-            writer.WriteNumber("clock", Clock.Forward());
-            if (taskId is not null)
-            {
-                writer.WriteString("uuid", taskId);
-            }
-
-            writeFields?.Invoke(writer, state);
-            writer.WriteNumber("timestamp", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
-            writer.WriteString("type", type);
-            writer.WriteEndObject();
+            writer.WriteString("uuid", taskId);
         }
+
+        writeFields?.Invoke(writer, state);
+        writer.WriteNumber("timestamp", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
+        writer.WriteString("type", type);
+        writer.WriteEndObject();
+        writer.Flush();
 
         // A worker buffers its task events; a client publishes task-sent at once, on task.sent (Celery's client
         // dispatcher has no buffer group).
@@ -129,6 +141,11 @@ internal sealed class EventDispatcher : IHostedService, IAsyncDisposable
         long reported = 0;
         while (await _buffer.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            if (_buffer.Reader.Count < BatchLimit)
+            {
+                await Task.Delay(FlushDelay, _timeProvider).ConfigureAwait(false);
+            }
+
             while (_buffer.Reader.TryRead(out var pending))
             {
                 if (pending.RoutingKey is { } routingKey)
@@ -193,6 +210,7 @@ internal sealed class EventDispatcher : IHostedService, IAsyncDisposable
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _timeProvider);
             await _transport.PublishAsync(Hostname, routingKey, body, timeout.Token).ConfigureAwait(false);
+            Interlocked.Add(ref _published, count);
         }
         catch (Exception ex)
         {

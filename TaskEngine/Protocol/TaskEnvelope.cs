@@ -17,7 +17,6 @@ internal static class TaskEnvelope
 {
     public const string ContentType = "application/json";
     public const string ContentEncoding = "utf-8";
-    private const int ReprLimit = 1024;
 
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
@@ -325,61 +324,7 @@ internal static class TaskEnvelope
     private static JsonElement? ReadOptional(JsonElement embed, string name) =>
         embed.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.Clone() : null;
 
-    /// <summary>An approximation of Python's <c>repr(tuple(args))</c> for logs and Flower.</summary>
-    internal static string ArgsRepr(IReadOnlyList<JsonElement> args)
-    {
-        if (args.Count == 0)
-        {
-            return "()";
-        }
+    internal static string ArgsRepr(IReadOnlyList<JsonElement> args) => PythonRepr.Args(args);
 
-        var builder = new StringBuilder("(");
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (i > 0)
-            {
-                builder.Append(", ");
-            }
-
-            builder.Append(args[i].GetRawText());
-            if (builder.Length > ReprLimit)
-            {
-                break;
-            }
-        }
-
-        builder.Append(args.Count == 1 ? ",)" : ")");
-        return Truncate(builder);
-    }
-
-    internal static string KwargsRepr(IReadOnlyDictionary<string, JsonElement> kwargs)
-    {
-        if (kwargs.Count == 0)
-        {
-            return "{}";
-        }
-
-        var builder = new StringBuilder("{");
-        var first = true;
-        foreach (var (key, value) in kwargs)
-        {
-            if (!first)
-            {
-                builder.Append(", ");
-            }
-
-            first = false;
-            builder.Append('\'').Append(key).Append("': ").Append(value.GetRawText());
-            if (builder.Length > ReprLimit)
-            {
-                break;
-            }
-        }
-
-        builder.Append('}');
-        return Truncate(builder);
-    }
-
-    private static string Truncate(StringBuilder builder) =>
-        builder.Length <= ReprLimit ? builder.ToString() : builder.ToString(0, ReprLimit);
+    internal static string KwargsRepr(IReadOnlyDictionary<string, JsonElement> kwargs) => PythonRepr.Kwargs(kwargs);
 }

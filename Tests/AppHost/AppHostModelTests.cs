@@ -83,6 +83,18 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public async Task Build_GivesEachWorkerItsOwnCeleryNodeName()
+    {
+        var builder = await CreateBuilderAsync("executables");
+
+        foreach (var worker in builder.Resources.OfType<ProjectResource>().Where(p => p.Name.EndsWith("-worker", StringComparison.Ordinal)))
+        {
+            var environment = await EnvironmentOfAsync(worker);
+            Assert.Equal($"{worker.Name}@%h", environment["Worker__Hostname"]?.ToString());
+        }
+    }
+
+    [Fact]
     public async Task Build_UsesTheMachinesServers_WhenModeIsExecutables()
     {
         var builder = await CreateBuilderAsync("executables");

@@ -137,6 +137,53 @@ public sealed class WorkerControlTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task ReadAsync_StreamsRetriedFailedAndRejectedEvents_WithTheirCeleryFields()
+    {
+        await using var worker = await EngineTestHost.StartAsync(
+            fixture,
+            tasks: e => e.AddTask<FlakyArgs, FlakyHandler>("tests.flaky", o =>
+            {
+                o.MaxRetries = 1;
+                o.RetryOnException<TransientException>();
+                o.RetryBackoff = TimeSpan.FromMilliseconds(100);
+                o.RetryJitter = false;
+            }),
+            services: s => s.AddSingleton(new Recorder()));
+        await using var client = await StartClientAsync();
+        await using var events = client.Services.GetRequiredService<ICeleryEventReader>().ReadAsync("task.#", Token).GetAsyncEnumerator(Token);
+        var node = NodeOf(worker);
+        Assert.True(Assert.Single(await Control(client).EnableEventsAsync(new ControlOptions { Destination = [node] }, Token)).IsSuccess);
+        // The stream binds its queue on the first read: probe tasks until one of their events arrives.
+        var first = events.MoveNextAsync().AsTask();
+        await Eventually.UntilAsync(async () =>
+        {
+            await (await worker.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token)).GetAsync(Wait, Token);
+            return first.IsCompleted;
+        }, Wait, Token, TimeSpan.FromMilliseconds(200));
+        Assert.True(await first);
+
+        var flaky = await worker.Client.SendAsync("tests.flaky", new FlakyArgs(5), cancellationToken: Token);
+        await Assert.ThrowsAsync<TaskFailedException>(() => flaky.GetAsync(Wait, Token));
+        await worker.PublishRawAsync("not json"u8.ToArray(), new Dictionary<string, object?> { ["id"] = "bad-body", ["task"] = DiagnosticTasks.Add });
+
+        var seen = new List<CeleryEvent>();
+        while (!(seen.Any(e => e.Type == CeleryEventTypes.TaskFailed && e.TaskId == flaky.Id) && seen.Any(e => e.Type == CeleryEventTypes.TaskRejected))
+            && await events.MoveNextAsync().AsTask().WaitAsync(Wait, Token))
+        {
+            seen.Add(events.Current);
+        }
+
+        var retried = Assert.Single(seen, e => e.Type == CeleryEventTypes.TaskRetried && e.TaskId == flaky.Id);
+        Assert.Equal("TransientException('transient 0')", retried.GetString("exception"));
+        Assert.Contains("TransientException", retried.GetString("traceback"), StringComparison.Ordinal);
+        var failed = Assert.Single(seen, e => e.Type == CeleryEventTypes.TaskFailed && e.TaskId == flaky.Id);
+        Assert.Equal("TransientException('transient 1')", failed.GetString("exception"));
+        var rejected = Assert.Single(seen, e => e.Type == CeleryEventTypes.TaskRejected);
+        Assert.Equal("bad-body", rejected.TaskId);
+        Assert.False(rejected.Fields.GetProperty("requeue").GetBoolean());
+    }
+
+    [Fact]
     public async Task NodeQueue_ExpiresAfterItsWorkerDied_AsKombusDoes()
     {
         var node = $"expiring-{Guid.NewGuid():N}@localhost";

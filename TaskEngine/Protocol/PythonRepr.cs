@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Onboarding.TaskEngine.Protocol;
-
-namespace Onboarding.TaskEngine.Monitoring;
+namespace Onboarding.TaskEngine.Protocol;
 
 /// <summary>
-/// Python's <c>repr()</c> of JSON values, which is what Celery's events carry for arguments, results and exceptions
-/// (<c>(2, 3)</c>, <c>{'a': 1}</c>, <c>'text'</c>, <c>None</c>, <c>ValueError('boom')</c>), so that monitors show our
-/// tasks as they show Python's. Long values are cut as Celery's <c>saferepr</c> cuts them.
+/// Python's <c>repr()</c> of JSON values, which is what Celery puts in a message's <c>argsrepr</c>/<c>kwargsrepr</c>
+/// headers and in its events for arguments, results and exceptions (<c>(2, 3)</c>, <c>{'a': 1}</c>, <c>'text'</c>,
+/// <c>None</c>, <c>ValueError('boom')</c>), so that logs and monitors show our tasks as they show Python's. Long values
+/// are cut as Celery's <c>saferepr</c> cuts them.
 /// </summary>
 internal static class PythonRepr
 {
@@ -17,6 +16,11 @@ internal static class PythonRepr
     /// <summary>The args tuple: <c>()</c>, <c>(5,)</c>, <c>(2, 3)</c>.</summary>
     public static string Args(IReadOnlyList<JsonElement> args)
     {
+        if (args.Count == 0)
+        {
+            return "()";
+        }
+
         var builder = new StringBuilder("(");
         for (var i = 0; i < args.Count && builder.Length < MaxLength; i++)
         {
@@ -39,6 +43,11 @@ internal static class PythonRepr
     /// <summary>The kwargs dict: <c>{}</c>, <c>{'x': 1}</c>.</summary>
     public static string Kwargs(IReadOnlyDictionary<string, JsonElement> kwargs)
     {
+        if (kwargs.Count == 0)
+        {
+            return "{}";
+        }
+
         var builder = new StringBuilder("{");
         var first = true;
         foreach (var (key, value) in kwargs)
@@ -64,6 +73,11 @@ internal static class PythonRepr
     /// <summary>A result value (anything JSON-serializable).</summary>
     public static string Value(object? value)
     {
+        if (value is null)
+        {
+            return "None";
+        }
+
         var builder = new StringBuilder();
         Append(builder, value is JsonElement element ? element : JsonSerializer.SerializeToElement(value, TaskJson.Options));
         return Cut(builder);
