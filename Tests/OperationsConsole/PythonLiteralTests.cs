@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Onboarding.OperationsConsole.Actions;
 
-namespace Onboarding.Tests.Console;
+namespace Onboarding.Tests.OperationsConsole;
 
 /// <summary>Reading Celery's argument reprs back into JSON, which Retry sends.</summary>
 public sealed class PythonLiteralTests

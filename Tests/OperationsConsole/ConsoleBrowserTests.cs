@@ -9,7 +9,7 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
-namespace Onboarding.Tests.Console;
+namespace Onboarding.Tests.OperationsConsole;
 
 /// <summary>
 /// The console in a real browser (the machine's chromium through Playwright) against the whole application, as an

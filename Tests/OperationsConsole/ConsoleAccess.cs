@@ -4,7 +4,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Onboarding.Tests.Console;
+namespace Onboarding.Tests.OperationsConsole;
 
 /// <summary>Reaching the running console: its address, its password, and a signed-in HTTP client.</summary>
 internal static partial class ConsoleAccess

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Onboarding.Tests.Infrastructure;
 
-namespace Onboarding.Tests.Console;
+namespace Onboarding.Tests.OperationsConsole;
 
 /// <summary>
 /// The console purges queues and kills tasks: nothing but the login and health answers without a session, and no

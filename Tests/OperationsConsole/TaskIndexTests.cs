@@ -6,7 +6,7 @@ using Onboarding.TaskEngine.Monitoring;
 using Onboarding.Tests.Infrastructure;
 using StackExchange.Redis;
 
-namespace Onboarding.Tests.Console;
+namespace Onboarding.Tests.OperationsConsole;
 
 /// <summary>The console's task index against a real Redis: state moves, filters, search, and the bound.</summary>
 [Collection(BrokerCollection.Name)]
