@@ -35,8 +35,11 @@ internal static class ConsoleApi
 
         // Server-sent events: one "changed" message at most every second while the index changes; the pages then
         // re-render their live part.
-        api.MapGet("/live", async (HttpContext context, IngestionStatus status, CancellationToken ct) =>
+        api.MapGet("/live", async (HttpContext context, IngestionStatus status, IHostApplicationLifetime lifetime, CancellationToken aborted) =>
             {
+                // Open streams end when the console stops, so they do not hold up its graceful shutdown.
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
+                var ct = linked.Token;
                 context.Response.Headers.ContentType = "text/event-stream";
                 context.Response.Headers.CacheControl = "no-cache";
                 var seen = status.Version;
