@@ -9,9 +9,9 @@ internal static class TaskIndexScripts
 {
     /// <summary>
     /// Applies one task event. ARGV: prefix, id, event type, timestamp ms, hostname, ttl s, state, is-worker-event
-    /// ("1"/"0"), then field/value pairs. The state moves only forward in time (events of one task come from a client
-    /// and a worker whose clocks agree on one machine, Celery's State does the same), a task is scored once by when it
-    /// was first seen, and the per-minute counters feed the overview chart.
+    /// ("1"/"0"), then field/value pairs. The state moves only forward in time (as Celery's State orders events), except
+    /// that SENT never replaces a worker's state; a task is scored once by when it was first seen, and the per-minute
+    /// counters feed the overview chart.
     /// </summary>
     public const string Apply = """
         local p, id, typ, ts, host, ttl, state, fromworker = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
@@ -43,7 +43,9 @@ internal static class TaskIndexScripts
           redis.call('SADD', p .. 'nodes', host)
         end
         local oldts = tonumber(cur[3])
-        if cur[2] ~= state and (not oldts or ts >= oldts) then
+        -- A client stamps task-sent after its publish was confirmed, often after the worker already reported the task:
+        -- SENT is only ever a first state.
+        if cur[2] ~= state and (not oldts or ts >= oldts) and not (state == 'SENT' and cur[2]) then
           if cur[2] then redis.call('ZREM', p .. 'state:' .. cur[2], id) end
           redis.call('ZADD', p .. 'state:' .. state, first, id)
           redis.call('HSET', key, 'state', state, 'state_ts', ts)

@@ -86,6 +86,8 @@ public sealed class ConsoleBrowserTests(AppFixture fixture) : IAsyncLifetime
         });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout((float)FlowTimeout.TotalMilliseconds);
+        // Expectations wait for the live page as long as the flow may take (their own default is 5 s).
+        SetDefaultExpectTimeout((float)FlowTimeout.TotalMilliseconds);
         // Every destructive action asks first; the operator says yes.
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
 

@@ -55,6 +55,8 @@ public sealed class TaskIndexTests(BrokerFixture fixture) : IAsyncLifetime
         await index.ApplyAsync(Event(CeleryEventTypes.TaskReceived, "t1", 1, fields: new { name = "app.add", args = "(1, 2)", kwargs = "{}", root_id = "t1" }));
         await index.ApplyAsync(Event(CeleryEventTypes.TaskSucceeded, "t1", 3, fields: new { result = "3", runtime = 0.25 }));
         await index.ApplyAsync(Event(CeleryEventTypes.TaskStarted, "t1", 2));
+        // The client's task-sent, stamped after its publish was confirmed, comes last.
+        await index.ApplyAsync(Event(CeleryEventTypes.TaskSent, "t1", 4, host: "client@b", fields: new { queue = "q1" }));
         await index.ApplyAsync(Event(CeleryEventTypes.TaskReceived, "t2", 4, fields: new { name = "app.add", args = "(5, 6)", parent_id = "t1", root_id = "t1" }));
 
         var task = await index.GetAsync("t1");
@@ -63,7 +65,8 @@ public sealed class TaskIndexTests(BrokerFixture fixture) : IAsyncLifetime
         Assert.Equal("3", task.Result);
         Assert.Equal(0.25, task.Runtime);
         Assert.Equal("celery@a", task.Worker);
-        Assert.Equal(["task-received", "task-started", "task-succeeded"], task.Timeline.Select(e => e.Event));
+        Assert.Equal("q1", task.Queue);
+        Assert.Equal(["task-sent", "task-received", "task-started", "task-succeeded"], task.Timeline.Select(e => e.Event));
         Assert.Equal(["t2"], task.Children);
         Assert.Equal(["t1"], (await index.ListAsync(new TaskQuery { State = TaskStates.Success })).Tasks.Select(t => t.Id));
         Assert.Equal(["t2"], (await index.ListAsync(new TaskQuery { State = TaskStates.Received })).Tasks.Select(t => t.Id));
