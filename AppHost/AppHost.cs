@@ -45,6 +45,14 @@ if (!settings.Only)
         .WithReference(redis).WaitFor(redis)
         .WithHttpHealthCheck("/health");
 
+    // The operations console reads the fleet's events and remote control; services and workers send task-sent
+    // events (Celery's task_send_sent_event) so it knows each task's queue and when it was sent.
+    builder.AddOperationsConsole(rabbitmq, redis);
+    foreach (var service in new[] { userService, orderService, notificationService })
+    {
+        service.WithEnvironment("TaskEngine__SendSentEvents", "true");
+    }
+
     // One worker resource per queue set, like the seed's `celery worker -Q ...` containers. Tasks call the services'
     // APIs, hence the references for service discovery; they do not wait for them, because a task that runs early is
     // retried by the resilience handler.
@@ -76,6 +84,9 @@ if (!settings.Only)
             .WithEnvironment("DOTNET_TC_CallCountingDelayMs", "0")
             // A Celery node name of its own (remote control addresses nodes by name): <resource>@<host>.
             .WithEnvironment("Worker__Hostname", name + "@%h")
+            // Task events (Celery's -E) for the operations console.
+            .WithEnvironment("Worker__Events", "true")
+            .WithEnvironment("TaskEngine__SendSentEvents", "true")
             .WithEnvironment(context =>
             {
                 // DCP stops a run with SIGTERM and SIGKILLs 6 s later: within 4 s running tasks finish or are requeued

@@ -4,7 +4,8 @@
 #    stock containers instead);
 #  - jq, which the README's walk-through uses to read the services' JSON answers into shell variables;
 #  - with --tests (or --celery), Debian's python3-celery, which the interop tests run as real Celery clients and
-#    workers and the benchmarks as the Celery reference.
+#    workers and the benchmarks as the Celery reference, and Debian's chromium, which the operations console's
+#    browser tests drive through Playwright (Playwright never downloads a browser here).
 # Safe to run again: each step is skipped when its result is present.
 set -euo pipefail
 
@@ -34,6 +35,9 @@ fi
 command -v jq >/dev/null 2>&1 || packages+=(jq)
 if $want_celery && ! /usr/bin/python3 -c 'import celery, redis' >/dev/null 2>&1; then
     packages+=(python3-celery python3-redis)
+fi
+if $want_celery && ! command -v chromium >/dev/null 2>&1; then
+    packages+=(chromium)
 fi
 
 if ((${#packages[@]} > 0)); then

@@ -15,7 +15,7 @@ public sealed class AppHostModelTests
         var names = TestAppHost.ApplicationResources(builder.Resources).Select(r => r.Name).Order().ToArray();
 
         Assert.Equal(
-            ["notification-worker", "notificationservice", "order-worker", "orderservice", "rabbitmq", "redis", "user-worker", "userservice"],
+            ["console", "notification-worker", "notificationservice", "order-worker", "orderservice", "rabbitmq", "redis", "user-worker", "userservice"],
             names);
     }
 

@@ -1,0 +1,283 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Monitoring;
+using StackExchange.Redis;
+
+namespace Onboarding.OperationsConsole.Indexing;
+
+/// <summary>
+/// The console's task history in Redis, so it outlives a console restart: a hash per task (<c>t:&lt;id&gt;</c>), a set of
+/// children per parent (<c>c:&lt;id&gt;</c>), and sorted sets scored by when each task was first seen for paging and
+/// filtering (<c>all</c>, <c>state:&lt;S&gt;</c>, <c>name:&lt;n&gt;</c>, <c>worker:&lt;node&gt;</c>). Bounded by
+/// <see cref="TaskIndexOptions.MaxTasks"/> (oldest dropped first) and <see cref="TaskIndexOptions.TimeToLive"/>.
+/// </summary>
+public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOptions> options, TimeProvider time)
+{
+    private const int TrimBatch = 1_000;
+    private const int ScanChunk = 500;
+    private readonly TaskIndexOptions _options = options.Value;
+
+    private string Prefix => _options.KeyPrefix;
+
+    private IDatabase Database => redis.GetDatabase();
+
+    /// <summary>Writes one task event; worker events are ignored here.</summary>
+    public Task ApplyAsync(CeleryEvent celeryEvent)
+    {
+        ArgumentNullException.ThrowIfNull(celeryEvent);
+        if (celeryEvent.TaskId is not { Length: > 0 } id || TaskStates.FromEventType(celeryEvent.Type) is not { } state)
+        {
+            return Task.CompletedTask;
+        }
+
+        var fromWorker = celeryEvent.Type != CeleryEventTypes.TaskSent;
+        var arguments = new List<RedisValue>(32)
+        {
+            Prefix, id, celeryEvent.Type, celeryEvent.Timestamp.ToUnixTimeMilliseconds(), celeryEvent.Hostname,
+            // The hash outlives the trim cutoff, so the trim still finds what to remove from the sets.
+            (long)(_options.TimeToLive.TotalSeconds * 2), state, fromWorker ? "1" : "0",
+        };
+        void Field(string field, string? value)
+        {
+            arguments.Add(field);
+            arguments.Add(value ?? string.Empty);
+        }
+
+        Field("name", celeryEvent.GetString("name"));
+        Field("args", celeryEvent.GetString("args"));
+        Field("kwargs", celeryEvent.GetString("kwargs"));
+        Field("root_id", celeryEvent.GetString("root_id"));
+        Field("parent_id", celeryEvent.GetString("parent_id"));
+        Field("eta", celeryEvent.GetString("eta"));
+        Field("expires", celeryEvent.GetString("expires"));
+        Field("queue", celeryEvent.GetString("queue") ?? celeryEvent.GetString("routing_key"));
+        Field("result", celeryEvent.GetString("result"));
+        Field("exception", celeryEvent.GetString("exception"));
+        Field("traceback", celeryEvent.GetString("traceback"));
+        Field("runtime", celeryEvent.GetDouble("runtime")?.ToString("R", CultureInfo.InvariantCulture));
+        Field("retries", celeryEvent.GetDouble("retries")?.ToString(CultureInfo.InvariantCulture));
+        return Database.ScriptEvaluateAsync(TaskIndexScripts.Apply, values: [.. arguments]);
+    }
+
+    /// <summary>Drops what is over the bound or older than the time to live; returns how many tasks went.</summary>
+    public async Task<long> TrimAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow().Add(-_options.TimeToLive).ToUnixTimeMilliseconds();
+        long removed = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var batch = (long)await Database.ScriptEvaluateAsync(TaskIndexScripts.Trim,
+                values: [Prefix, _options.MaxTasks, cutoff, TrimBatch]).ConfigureAwait(false);
+            removed += batch;
+            if (batch < TrimBatch)
+            {
+                break;
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>The number of tasks in the index.</summary>
+    public Task<long> CountAsync() => Database.SortedSetLengthAsync(Prefix + "all");
+
+    /// <summary>One task with its children and timeline, or null when the index does not know it.</summary>
+    public async Task<TaskRecord?> GetAsync(string id)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var hash = Database.HashGetAllAsync(Prefix + "t:" + id);
+        var children = Database.SetMembersAsync(Prefix + "c:" + id);
+        var entries = await hash.ConfigureAwait(false);
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var record = ToRecord(id, entries.ToDictionary(e => (string)e.Name!, e => (string?)e.Value, StringComparer.Ordinal));
+        return record with { Children = [.. (await children.ConfigureAwait(false)).Select(c => (string)c!).Order(StringComparer.Ordinal)] };
+    }
+
+    /// <summary>A page of tasks, newest first.</summary>
+    public async Task<TaskPage> ListAsync(TaskQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var search = string.IsNullOrWhiteSpace(query.Search) ? null : query.Search.Trim();
+        if (search is not null && await GetAsync(search).ConfigureAwait(false) is { } exact)
+        {
+            return new TaskPage([exact], 1, false, 1);
+        }
+
+        // The most selective index drives the scan; the other filters are checked on each task.
+        var (set, filters) = query switch
+        {
+            { State: { Length: > 0 } s } => (Prefix + "state:" + s, CountFilters(query) - 1),
+            { Name: { Length: > 0 } n } => (Prefix + "name:" + n, CountFilters(query) - 1),
+            { Worker: { Length: > 0 } w } => (Prefix + "worker:" + w, CountFilters(query) - 1),
+            _ => (Prefix + "all", CountFilters(query)),
+        };
+        var min = query.From?.ToUnixTimeMilliseconds() ?? double.NegativeInfinity;
+        var max = query.To?.ToUnixTimeMilliseconds() ?? double.PositiveInfinity;
+        var limit = Math.Clamp(query.Limit, 1, 500);
+        var offset = Math.Max(query.Offset, 0);
+
+        if (filters == 0 && search is null)
+        {
+            var ids = await Database.SortedSetRangeByScoreAsync(set, min, max, Exclude.None, Order.Descending, offset, limit + 1).ConfigureAwait(false);
+            var total = await Database.SortedSetLengthAsync(set, min, max).ConfigureAwait(false);
+            var tasks = await LoadAsync(ids.Take(limit)).ConfigureAwait(false);
+            return new TaskPage(tasks, total, ids.Length > limit, tasks.Count);
+        }
+
+        // Filtered scan: newest first in chunks, bounded by the search depth.
+        var matches = new List<TaskRecord>(limit + 1);
+        var skipped = 0;
+        var scanned = 0;
+        while (matches.Count <= limit && scanned < _options.SearchDepth)
+        {
+            var ids = await Database.SortedSetRangeByScoreAsync(set, min, max, Exclude.None, Order.Descending, scanned, ScanChunk).ConfigureAwait(false);
+            if (ids.Length == 0)
+            {
+                break;
+            }
+
+            scanned += ids.Length;
+            foreach (var task in await LoadAsync(ids).ConfigureAwait(false))
+            {
+                if (!Matches(task, query, search))
+                {
+                    continue;
+                }
+
+                if (skipped < offset)
+                {
+                    skipped++;
+                    continue;
+                }
+
+                matches.Add(task);
+                if (matches.Count > limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        return new TaskPage([.. matches.Take(limit)], null, matches.Count > limit, scanned);
+    }
+
+    /// <summary>The task names and worker nodes seen, for the filters.</summary>
+    public async Task<(IReadOnlyList<string> Names, IReadOnlyList<string> Workers)> GetFacetsAsync()
+    {
+        var names = await Database.SetMembersAsync(Prefix + "names").ConfigureAwait(false);
+        var workers = await Database.SetMembersAsync(Prefix + "nodes").ConfigureAwait(false);
+        return ([.. names.Select(n => (string)n!).Order(StringComparer.Ordinal)], [.. workers.Select(n => (string)n!).Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>Tasks succeeded, failed and retried per minute over the last <paramref name="minutes"/> minutes, oldest first.</summary>
+    public async Task<IReadOnlyList<(DateTimeOffset Minute, long Succeeded, long Failed, long Retried)>> GetRatesAsync(int minutes)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds() / 60_000;
+        var batch = Database.CreateBatch();
+        var reads = Enumerable.Range(0, minutes).Select(i => now - minutes + 1 + i)
+            .Select(minute => (minute, batch.HashGetAsync(Prefix + "m:" + minute, [CeleryEventTypes.TaskSucceeded, CeleryEventTypes.TaskFailed, CeleryEventTypes.TaskRetried])))
+            .ToList();
+        batch.Execute();
+        var rates = new List<(DateTimeOffset, long, long, long)>(minutes);
+        foreach (var (minute, read) in reads)
+        {
+            var values = await read.ConfigureAwait(false);
+            rates.Add((DateTimeOffset.FromUnixTimeMilliseconds(minute * 60_000), (long?)values[0] ?? 0, (long?)values[1] ?? 0, (long?)values[2] ?? 0));
+        }
+
+        return rates;
+    }
+
+    /// <summary>Links a task the console re-sent to the one it came from.</summary>
+    public async Task LinkRetryAsync(string originalId, string newId)
+    {
+        var original = Prefix + "t:" + originalId;
+        var retried = await Database.HashGetAsync(original, "retried_as").ConfigureAwait(false);
+        await Database.HashSetAsync(original, "retried_as", retried.IsNullOrEmpty ? newId : retried + "," + newId).ConfigureAwait(false);
+        await Database.HashSetAsync(Prefix + "t:" + newId, "retry_of", originalId).ConfigureAwait(false);
+        await Database.KeyExpireAsync(Prefix + "t:" + newId, _options.TimeToLive * 2).ConfigureAwait(false);
+    }
+
+    private static int CountFilters(TaskQuery query) =>
+        (string.IsNullOrEmpty(query.State) ? 0 : 1) + (string.IsNullOrEmpty(query.Name) ? 0 : 1)
+        + (string.IsNullOrEmpty(query.Worker) ? 0 : 1) + (string.IsNullOrEmpty(query.Queue) ? 0 : 1);
+
+    private static bool Matches(TaskRecord task, TaskQuery query, string? search) =>
+        (string.IsNullOrEmpty(query.State) || task.State == query.State)
+        && (string.IsNullOrEmpty(query.Name) || task.Name == query.Name)
+        && (string.IsNullOrEmpty(query.Worker) || task.Worker == query.Worker)
+        && (string.IsNullOrEmpty(query.Queue) || task.Queue == query.Queue)
+        && (search is null
+            || (task.Args?.Contains(search, StringComparison.OrdinalIgnoreCase) ?? false)
+            || (task.Kwargs?.Contains(search, StringComparison.OrdinalIgnoreCase) ?? false)
+            || task.Id.StartsWith(search, StringComparison.OrdinalIgnoreCase));
+
+    private static readonly RedisValue[] ListFields =
+        ["id", "name", "state", "args", "kwargs", "worker", "queue", "runtime", "retries", "first", "state_ts", "root_id", "parent_id", "exception"];
+
+    private async Task<List<TaskRecord>> LoadAsync(IEnumerable<RedisValue> ids)
+    {
+        var batch = Database.CreateBatch();
+        var reads = ids.Select(id => batch.HashGetAsync(Prefix + "t:" + id, ListFields)).ToList();
+        batch.Execute();
+        var tasks = new List<TaskRecord>(reads.Count);
+        foreach (var read in reads)
+        {
+            var values = await read.ConfigureAwait(false);
+            if (values[0].IsNull)
+            {
+                continue;   // expired between the set read and the hash read
+            }
+
+            var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
+            for (var i = 0; i < ListFields.Length; i++)
+            {
+                fields[ListFields[i]!] = values[i];
+            }
+
+            tasks.Add(ToRecord((string)values[0]!, fields));
+        }
+
+        return tasks;
+    }
+
+    private static TaskRecord ToRecord(string id, Dictionary<string, string?> f)
+    {
+        static DateTimeOffset? Time(string? ms) =>
+            double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? DateTimeOffset.FromUnixTimeMilliseconds((long)value) : null;
+        string? Get(string name) => f.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+
+        var timeline = f.Where(e => e.Key.StartsWith("at:", StringComparison.Ordinal))
+            .Select(e => new TaskTimelineEntry(e.Key[3..], Time(e.Value) ?? DateTimeOffset.MinValue))
+            // The client's task-sent is stamped after its publish was confirmed, often after the worker received it.
+            .OrderBy(e => e.Event == CeleryEventTypes.TaskSent ? 0 : 1).ThenBy(e => e.At).ToList();
+        return new TaskRecord
+        {
+            Id = id,
+            Name = Get("name"),
+            State = Get("state"),
+            Args = Get("args"),
+            Kwargs = Get("kwargs"),
+            Worker = Get("worker"),
+            Queue = Get("queue"),
+            Result = Get("result"),
+            Exception = Get("exception"),
+            Traceback = Get("traceback"),
+            Runtime = double.TryParse(Get("runtime"), NumberStyles.Float, CultureInfo.InvariantCulture, out var runtime) ? runtime : null,
+            Retries = int.TryParse(Get("retries"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var retries) ? retries : 0,
+            ParentId = Get("parent_id"),
+            RootId = Get("root_id"),
+            Eta = Get("eta"),
+            Expires = Get("expires"),
+            RetryOf = Get("retry_of"),
+            RetriedAs = Get("retried_as"),
+            FirstSeen = Time(Get("first")) ?? DateTimeOffset.MinValue,
+            LastChange = Time(Get("state_ts")),
+            Timeline = timeline,
+        };
+    }
+}

@@ -1,0 +1,94 @@
+namespace Onboarding.OperationsConsole.Indexing;
+
+/// <summary>
+/// The Lua scripts that keep the task index consistent: one event or one trim is one atomic script call, so a reader
+/// never sees a task in two state sets or a set entry whose hash was half written. Keys are built inside the scripts
+/// from the prefix (a single Redis, as the engine's result backend is).
+/// </summary>
+internal static class TaskIndexScripts
+{
+    /// <summary>
+    /// Applies one task event. ARGV: prefix, id, event type, timestamp ms, hostname, ttl s, state, is-worker-event
+    /// ("1"/"0"), then field/value pairs. The state moves only forward in time (as Celery's State orders events), except
+    /// that SENT never replaces a worker's state; a task is scored once by when it was first seen, and the per-minute
+    /// counters feed the overview chart.
+    /// </summary>
+    public const string Apply = """
+        local p, id, typ, ts, host, ttl, state, fromworker = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
+        local key = p .. 't:' .. id
+        local cur = redis.call('HMGET', key, 'first', 'state', 'state_ts', 'name', 'worker')
+        local first = tonumber(cur[1])
+        local isnew = 0
+        if not first then
+          first = ts
+          isnew = 1
+          redis.call('HSET', key, 'id', id, 'first', ts)
+          redis.call('ZADD', p .. 'all', ts, id)
+        end
+        for i = 9, #ARGV, 2 do
+          if ARGV[i + 1] ~= '' then redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+        end
+        redis.call('HSET', key, 'at:' .. typ, ts)
+        if typ == 'task-retried' then redis.call('HINCRBY', key, 'retried', 1) end
+        if not cur[4] then
+          local name = redis.call('HGET', key, 'name')
+          if name then
+            redis.call('ZADD', p .. 'name:' .. name, first, id)
+            redis.call('SADD', p .. 'names', name)
+          end
+        end
+        if fromworker == '1' and not cur[5] then
+          redis.call('HSET', key, 'worker', host)
+          redis.call('ZADD', p .. 'worker:' .. host, first, id)
+          redis.call('SADD', p .. 'nodes', host)
+        end
+        local oldts = tonumber(cur[3])
+        -- A client stamps task-sent after its publish was confirmed, often after the worker already reported the task:
+        -- SENT is only ever a first state.
+        if cur[2] ~= state and (not oldts or ts >= oldts) and not (state == 'SENT' and cur[2]) then
+          if cur[2] then redis.call('ZREM', p .. 'state:' .. cur[2], id) end
+          redis.call('ZADD', p .. 'state:' .. state, first, id)
+          redis.call('HSET', key, 'state', state, 'state_ts', ts)
+        elseif cur[2] == state then
+          redis.call('HSET', key, 'state_ts', ts)
+        end
+        local parent = redis.call('HGET', key, 'parent_id')
+        if parent and parent ~= id then
+          redis.call('SADD', p .. 'c:' .. parent, id)
+          redis.call('EXPIRE', p .. 'c:' .. parent, ttl)
+        end
+        redis.call('EXPIRE', key, ttl)
+        if typ == 'task-succeeded' or typ == 'task-failed' or typ == 'task-retried' then
+          local minute = p .. 'm:' .. math.floor(ts / 60000)
+          redis.call('HINCRBY', minute, typ, 1)
+          redis.call('EXPIRE', minute, 7200)
+        end
+        return isnew
+        """;
+
+    /// <summary>
+    /// Drops up to ARGV[4] of the oldest tasks beyond ARGV[2] tasks, or else first seen before ARGV[3] (ms), from every
+    /// set and deletes their hashes. ARGV[1] is the prefix. Returns how many went.
+    /// </summary>
+    public const string Trim = """
+        local p, max, cutoff, batch = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+        local all = p .. 'all'
+        local excess = redis.call('ZCARD', all) - max
+        local ids
+        if excess > 0 then
+          ids = redis.call('ZRANGE', all, 0, math.min(excess, batch) - 1)
+        else
+          ids = redis.call('ZRANGEBYSCORE', all, '-inf', cutoff, 'LIMIT', 0, batch)
+        end
+        for _, id in ipairs(ids) do
+          local key = p .. 't:' .. id
+          local f = redis.call('HMGET', key, 'state', 'name', 'worker')
+          if f[1] then redis.call('ZREM', p .. 'state:' .. f[1], id) end
+          if f[2] then redis.call('ZREM', p .. 'name:' .. f[2], id) end
+          if f[3] then redis.call('ZREM', p .. 'worker:' .. f[3], id) end
+          redis.call('DEL', key, p .. 'c:' .. id)
+          redis.call('ZREM', all, id)
+        end
+        return #ids
+        """;
+}

@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Onboarding.OperationsConsole.Fleet;
+using Onboarding.OperationsConsole.Indexing;
+
+namespace Onboarding.OperationsConsole.Pages;
+
+/// <summary>The overview: the fleet at a glance and the task rates of the last half hour.</summary>
+public sealed class IndexModel(TaskIndex index, WorkerHeartbeats heartbeats, TimeProvider time) : PageModel
+{
+    public IReadOnlyList<WorkerHeartbeat> Workers { get; private set; } = [];
+    public IReadOnlyList<(DateTimeOffset Minute, long Succeeded, long Failed, long Retried)> Rates { get; private set; } = [];
+    public long TaskCount { get; private set; }
+    public DateTimeOffset Now { get; private set; }
+
+    public async Task OnGetAsync()
+    {
+        Now = time.GetUtcNow();
+        Workers = await heartbeats.GetAllAsync();
+        Rates = await index.GetRatesAsync(30);
+        TaskCount = await index.CountAsync();
+    }
+}
