@@ -76,4 +76,19 @@ internal static partial class TaskEngineLog
 
     [LoggerMessage(24, LogLevel.Information, "Redis answers after {Elapsed}; worker starting")]
     public static partial void RedisAnswered(ILogger logger, TimeSpan elapsed);
+
+    [LoggerMessage(60, LogLevel.Warning, "Broker connection lost ({Initiator}: {Reason}); unacked deliveries return to the queue, recovery follows")]
+    public static partial void BrokerConnectionLost(ILogger logger, string initiator, string reason);
+
+    [LoggerMessage(61, LogLevel.Information, "Broker connection recovered")]
+    public static partial void BrokerConnectionRecovered(ILogger logger);
+
+    [LoggerMessage(62, LogLevel.Warning, "Broker connection recovery failed; retrying")]
+    public static partial void BrokerRecoveryFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(63, LogLevel.Warning, "Broker blocked the connection ({Reason}); once it publishes, the broker reads nothing from it (acks included) until unblocked")]
+    public static partial void BrokerConnectionBlocked(ILogger logger, string reason);
+
+    [LoggerMessage(64, LogLevel.Information, "Broker unblocked the connection")]
+    public static partial void BrokerConnectionUnblocked(ILogger logger);
 }

@@ -97,6 +97,10 @@ internal sealed class TaskWorkerService(
 
         var prefetch = _prefetch = PrefetchFor(_options.Concurrency);
         broker.Connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
+        broker.Connection.RecoverySucceededAsync += OnRecoverySucceededAsync;
+        broker.Connection.ConnectionRecoveryErrorAsync += OnRecoveryErrorAsync;
+        broker.Connection.ConnectionBlockedAsync += OnConnectionBlockedAsync;
+        broker.Connection.ConnectionUnblockedAsync += OnConnectionUnblockedAsync;
         // The event consumer shares the connection: a message the client refuses there closes it for the worker too.
         IReadOnlyList<string> rescued = eventSubscriptions is not null && eventSubscriptions.Patterns.Any()
             ? [.. queues, eventOptions.Value.QueueName]
@@ -134,6 +138,10 @@ internal sealed class TaskWorkerService(
         }
 
         broker.Connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+        broker.Connection.RecoverySucceededAsync -= OnRecoverySucceededAsync;
+        broker.Connection.ConnectionRecoveryErrorAsync -= OnRecoveryErrorAsync;
+        broker.Connection.ConnectionBlockedAsync -= OnConnectionBlockedAsync;
+        broker.Connection.ConnectionUnblockedAsync -= OnConnectionUnblockedAsync;
         _rescueRequests.Writer.TryComplete();
         await rescueLoop.ConfigureAwait(false);
         await syncLoop.ConfigureAwait(false);
@@ -351,11 +359,42 @@ internal sealed class TaskWorkerService(
 
     private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)
     {
+        if (args.Initiator != ShutdownInitiator.Application)
+        {
+            // Said here because nothing else would: the consumer channel's own handler stays quiet while recovery heals it.
+            TaskEngineLog.BrokerConnectionLost(logger, args.Initiator.ToString(), args.ReplyText);
+        }
+
         if (UnreadableMessageRescue.IsCausedByUnreadableHeaders(args) || UnreadableMessageRescue.IsCausedByTooLargeBody(args))
         {
             _rescueRequests.Writer.TryWrite(true);
         }
 
+        return Task.CompletedTask;
+    }
+
+    // A worker whose deliveries stop (every prefetched task done, nothing new) otherwise shows no cause in its log.
+    private Task OnRecoverySucceededAsync(object sender, AsyncEventArgs args)
+    {
+        TaskEngineLog.BrokerConnectionRecovered(logger);
+        return Task.CompletedTask;
+    }
+
+    private Task OnRecoveryErrorAsync(object sender, ConnectionRecoveryErrorEventArgs args)
+    {
+        TaskEngineLog.BrokerRecoveryFailed(logger, args.Exception);
+        return Task.CompletedTask;
+    }
+
+    private Task OnConnectionBlockedAsync(object sender, ConnectionBlockedEventArgs args)
+    {
+        TaskEngineLog.BrokerConnectionBlocked(logger, args.Reason);
+        return Task.CompletedTask;
+    }
+
+    private Task OnConnectionUnblockedAsync(object sender, AsyncEventArgs args)
+    {
+        TaskEngineLog.BrokerConnectionUnblocked(logger);
         return Task.CompletedTask;
     }
 
