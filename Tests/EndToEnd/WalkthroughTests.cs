@@ -88,34 +88,8 @@ public sealed class WalkthroughTests(AppFixture fixture)
         return (await channel.QueueDeclarePassiveAsync("onboarding.dead_letter", ct)).MessageCount;
     }
 
-    private static async Task<JsonElement> PollAsync(HttpClient http, string path, Func<JsonElement, bool> done, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(FlowTimeout);
-        var last = string.Empty;
-        try
-        {
-            while (true)
-            {
-                using var response = await http.GetAsync(path, timeout.Token);
-                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(timeout.Token)}";
-                if (response.IsSuccessStatusCode)
-                {
-                    using var document = JsonDocument.Parse(last[4..]);
-                    if (done(document.RootElement))
-                    {
-                        return document.RootElement.Clone();
-                    }
-                }
-
-                await Task.Delay(250, timeout.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{path} did not reach the expected state in {FlowTimeout}; last: {last}");
-        }
-    }
+    private static Task<JsonElement> PollAsync(HttpClient http, string path, Func<JsonElement, bool> done, CancellationToken ct) =>
+        HttpPolling.UntilAsync(http, path, done, FlowTimeout, ct);
 }
 
 /// <summary>An application of its own for the walk-through, whose dead-letter count no other test may touch.</summary>

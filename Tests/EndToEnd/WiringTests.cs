@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -175,33 +174,6 @@ public sealed class WiringTests(AppFixture fixture)
         }
     }
 
-    private static async Task<JsonElement> PollAsync(HttpClient http, string path, Func<JsonElement, bool> done, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(FlowTimeout);
-        var last = new StringBuilder();
-        try
-        {
-            while (true)
-            {
-                using var response = await http.GetAsync(path, timeout.Token);
-                var text = await response.Content.ReadAsStringAsync(timeout.Token);
-                last.Clear().Append((int)response.StatusCode).Append(' ').Append(text);
-                if (response.IsSuccessStatusCode)
-                {
-                    using var document = JsonDocument.Parse(text);
-                    if (done(document.RootElement))
-                    {
-                        return document.RootElement.Clone();
-                    }
-                }
-
-                await Task.Delay(250, timeout.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{path} did not reach the expected state in {FlowTimeout}; last: {last}");
-        }
-    }
+    private static Task<JsonElement> PollAsync(HttpClient http, string path, Func<JsonElement, bool> done, CancellationToken ct) =>
+        HttpPolling.UntilAsync(http, path, done, FlowTimeout, ct);
 }
