@@ -20,6 +20,12 @@ if [[ -z "$total" || -z "$failed" || -z "$passed" ]]; then
     echo "No test summary: the build or the test host failed before tests ran (exit $status)." >&2
     exit $((status == 0 ? 1 : status))
 fi
+if ((failed > 0)); then
+    # The test platform prints each failure where it happens, among thousands of log lines; name them again here so the
+    # end of the output says which tests failed.
+    echo "Failed tests:"
+    sed -n 's/^ *failed \(.*\)$/  \1/p' "$log"
+fi
 echo "${passed} passed, ${failed} failed, ${skipped:-0} skipped"
 if ((failed > 0 || status != 0)); then
     exit $((status == 0 ? 1 : status))

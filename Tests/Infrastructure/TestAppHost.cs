@@ -37,7 +37,10 @@ internal static class TestAppHost
             .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning)
             .AddFilter("Aspire.", LogLevel.Warning)
             // Every resource's console goes to the test log otherwise: thousands of lines a run.
-            .AddFilter("AppHost.Resources", LogLevel.Warning));
+            .AddFilter("AppHost.Resources", LogLevel.Warning)
+            // A server's health check fails until it has started and after it is stopped, with a full stack trace each
+            // time; the resource's health state says the same in one place.
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical));
 
         return builder;
     }

@@ -7,6 +7,7 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.Tests.Infrastructure;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 using StackExchange.Redis;
 
 namespace Onboarding.Tests.TaskEngine.Integration;
@@ -82,10 +83,10 @@ internal sealed class EngineTestHost : IAsyncDisposable
         tasks?.Invoke(engine);
         services?.Invoke(builder.Services);
         var host = builder.Build();
-        await host.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        await host.StartAsync(cancellationToken).WaitAsync(TestTimeouts.StartAndHealthy, cancellationToken);
         if (worker && waitForWorker)
         {
-            await host.Services.GetRequiredService<TaskWorkerService>().Started.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            await host.Services.GetRequiredService<TaskWorkerService>().Started.WaitAsync(TestTimeouts.StartAndHealthy, cancellationToken);
         }
 
         return new EngineTestHost(host, queue);
@@ -129,6 +130,23 @@ internal sealed class EngineTestHost : IAsyncDisposable
         try
         {
             await StopAsync();
+            await DeleteQueuesAsync();
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Removes the test's queues. Best effort: the names are the test's own, so a leftover harms nothing, and a
+    /// connection still recovering from a broker restart must not replace the test's own failure with its exception.
+    /// </summary>
+    private async Task DeleteQueuesAsync()
+    {
+        try
+        {
+            await Eventually.UntilAsync(() => Connection.IsOpen, TestTimeouts.Operation, CancellationToken.None);
             await using var channel = await Connection.CreateChannelAsync();
             await channel.QueueDeleteAsync(Queue, ifUnused: false, ifEmpty: false);
             await channel.QueueDeleteAsync(DeadLetterQueue, ifUnused: false, ifEmpty: false);
@@ -137,9 +155,9 @@ internal sealed class EngineTestHost : IAsyncDisposable
                 await channel.QueueDeleteAsync($"onboarding.delay.{Queue}.{1L << exponent}", ifUnused: false, ifEmpty: false);
             }
         }
-        finally
+        catch (Exception ex) when (ex is OperationCanceledException or AlreadyClosedException or OperationInterruptedException)
         {
-            _host.Dispose();
+            TestContext.Current.SendDiagnosticMessage($"Queues of {Queue} not deleted: {ex.Message}");
         }
     }
 }
