@@ -91,4 +91,10 @@ internal static partial class TaskEngineLog
 
     [LoggerMessage(64, LogLevel.Information, "Broker unblocked the connection")]
     public static partial void BrokerConnectionUnblocked(ILogger logger);
+
+    [LoggerMessage(65, LogLevel.Error, "Sending acks failed; those deliveries stay unacked (the broker redelivers them when the channel closes)")]
+    public static partial void AckFlushFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(66, LogLevel.Error, "Settling delivery {DeliveryTag} failed; the worker slot goes on with the next message")]
+    public static partial void SettleFailed(ILogger logger, Exception exception, ulong deliveryTag);
 }

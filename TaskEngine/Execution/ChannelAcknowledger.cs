@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Onboarding.TaskEngine.Diagnostics;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -11,7 +13,7 @@ namespace Onboarding.TaskEngine.Execution;
 /// index, and a publish arriving meanwhile (the next step of a chain) waited behind it, 0.3-0.4 ms on the local broker.
 /// Nacks and early acks are sent at once.
 /// </summary>
-internal sealed class ChannelAcknowledger(IChannel channel, int batch)
+internal sealed class ChannelAcknowledger(IChannel channel, int batch, ILogger logger)
 {
     /// <summary>The longest a finished task's ack waits for company.</summary>
     public static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(2);
@@ -42,9 +44,7 @@ internal sealed class ChannelAcknowledger(IChannel channel, int batch)
                 if (!_flushScheduled)
                 {
                     _flushScheduled = true;
-                    _ = Task.Delay(MaxDelay).ContinueWith(
-                        static (_, state) => ((ChannelAcknowledger)state!).FlushAsync(), this,
-                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    _ = FlushLaterAsync();
                 }
 
                 return Task.CompletedTask;
@@ -52,6 +52,23 @@ internal sealed class ChannelAcknowledger(IChannel channel, int batch)
         }
 
         return FlushAsync();
+    }
+
+    /// <summary>
+    /// The delayed flush. Nobody awaits it, so a failure is logged here: unseen, it would leave acks unsent and the
+    /// worker idle once the prefetch window is full of finished deliveries.
+    /// </summary>
+    private async Task FlushLaterAsync()
+    {
+        await Task.Delay(MaxDelay).ConfigureAwait(false);
+        try
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            TaskEngineLog.AckFlushFailed(logger, ex);
+        }
     }
 
     /// <summary>Sends every waiting ack.</summary>

@@ -464,7 +464,7 @@ internal sealed class TaskWorkerService(
             };
             await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
             // A quarter of the prefetch window waits for a multiple-ack at most, so the broker keeps delivering.
-            var acks = new ChannelAcknowledger(channel, Math.Max(1, prefetch / 4));
+            var acks = new ChannelAcknowledger(channel, Math.Max(1, prefetch / 4), logger);
             await _consumersLock.WaitAsync(stoppingToken).ConfigureAwait(false);
             try
             {
@@ -637,13 +637,22 @@ internal sealed class TaskWorkerService(
                 }
             }
 
-            if (outcome == DeliveryOutcome.Ack)
+            try
             {
-                await item.Acks.AckAsync(item.Delivery.DeliveryTag).ConfigureAwait(false);
+                if (outcome == DeliveryOutcome.Ack)
+                {
+                    await item.Acks.AckAsync(item.Delivery.DeliveryTag).ConfigureAwait(false);
+                }
+                else if (outcome == DeliveryOutcome.Requeue)
+                {
+                    await item.Acks.SettleNowAsync(item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+                }
             }
-            else if (outcome == DeliveryOutcome.Requeue)
+            catch (Exception ex)
             {
-                await item.Acks.SettleNowAsync(item.Delivery.DeliveryTag, requeue: true).ConfigureAwait(false);
+                // A slot that died here would shrink the pool without a word; the delivery stays unacked, so the
+                // broker hands it out again when the channel closes.
+                TaskEngineLog.SettleFailed(logger, ex, item.Delivery.DeliveryTag);
             }
         }
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.Tests.Infrastructure;
 using RabbitMQ.Client;
@@ -15,7 +17,7 @@ public sealed class ChannelAcknowledgerTests
     public async Task AckAsync_AcksEveryDelivery_WhenSlotsFinishConcurrently()
     {
         var channel = RecordingChannel.Create(out var recorder);
-        var acks = new ChannelAcknowledger(channel, batch: 8);
+        var acks = new ChannelAcknowledger(channel, batch: 8, NullLogger.Instance);
         const int count = 4003;
         var work = new BlockingCollection<ulong>();
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -51,7 +53,7 @@ public sealed class ChannelAcknowledgerTests
     public async Task AckAsync_AcksWithinTheDelay_WhenFewerThanABatchWait()
     {
         var channel = RecordingChannel.Create(out var recorder);
-        var acks = new ChannelAcknowledger(channel, batch: 8);
+        var acks = new ChannelAcknowledger(channel, batch: 8, NullLogger.Instance);
         for (ulong tag = 1; tag <= 3; tag++)
         {
             acks.Delivered(tag);
@@ -62,6 +64,20 @@ public sealed class ChannelAcknowledgerTests
 
         await Eventually.UntilAsync(() => recorder.Covered(2), TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         Assert.False(recorder.Covered(3));
+    }
+
+    // Nobody awaits the delayed flush: a failure there must be seen in the log, not vanish with the acks it took.
+    [Fact]
+    public async Task AckAsync_LogsTheFailure_WhenTheDelayedFlushCannotSend()
+    {
+        var channel = DispatchProxy.Create<IChannel, FailingChannel>();
+        var logger = new ErrorCounter();
+        var acks = new ChannelAcknowledger(channel, batch: 8, logger);
+        acks.Delivered(1);
+
+        await acks.AckAsync(1);
+
+        await Eventually.UntilAsync(() => logger.Errors > 0, TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
     internal sealed class Recorder
@@ -122,6 +138,34 @@ public sealed class ChannelAcknowledgerTests
             }
 
             throw new NotSupportedException(targetMethod?.Name);
+        }
+    }
+
+    public class FailingChannel : DispatchProxy
+    {
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+            targetMethod?.Name == nameof(IChannel.BasicAckAsync)
+                ? ValueTask.FromException(new InvalidOperationException("the frame writer refused"))
+                : throw new NotSupportedException(targetMethod?.Name);
+    }
+
+    private sealed class ErrorCounter : ILogger
+    {
+        private int _errors;
+
+        public int Errors => Volatile.Read(ref _errors);
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Error && exception is InvalidOperationException)
+            {
+                Interlocked.Increment(ref _errors);
+            }
         }
     }
 }
