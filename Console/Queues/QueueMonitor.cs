@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Onboarding.Contracts;
+using Onboarding.OperationsConsole.Fleet;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Control;
 using Onboarding.TaskEngine.DependencyInjection;
@@ -21,13 +22,17 @@ namespace Onboarding.OperationsConsole.Queues;
 public sealed class QueueMonitor(
     IBrokerQueues broker,
     IWorkerControl control,
+    WorkerHeartbeats heartbeats,
+    TimeProvider time,
     RabbitMqManagementClient management,
     IOptions<TaskEngineOptions> engine,
     IConfiguration configuration)
 {
-    private static readonly ControlOptions Inspect = new() { Timeout = TimeSpan.FromMilliseconds(700) };
-
-    public async Task<QueueReport> GetQueuesAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The queues now. Without the management API, <paramref name="inspectWorkers"/> also asks the workers what they
+    /// consume and hold (up to 700 ms when one is slow); the overview, refreshed live, goes without.
+    /// </summary>
+    public async Task<QueueReport> GetQueuesAsync(CancellationToken cancellationToken, bool inspectWorkers = true)
     {
         if (management.IsConfigured)
         {
@@ -38,7 +43,7 @@ public sealed class QueueMonitor(
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                var fallback = await GetFromAmqpAsync(cancellationToken).ConfigureAwait(false);
+                var fallback = await GetFromAmqpAsync(inspectWorkers, cancellationToken).ConfigureAwait(false);
                 return fallback with
                 {
                     Unavailable = [$"The RabbitMQ management API did not answer ({ex.Message}): showing what AMQP gives.", .. fallback.Unavailable],
@@ -46,7 +51,7 @@ public sealed class QueueMonitor(
             }
         }
 
-        return await GetFromAmqpAsync(cancellationToken).ConfigureAwait(false);
+        return await GetFromAmqpAsync(inspectWorkers, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Purges a queue's ready messages; null when the broker has no such queue.</summary>
@@ -62,21 +67,31 @@ public sealed class QueueMonitor(
         }
     }
 
-    private async Task<QueueReport> GetFromAmqpAsync(CancellationToken cancellationToken)
+    private async Task<QueueReport> GetFromAmqpAsync(bool inspectWorkers, CancellationToken cancellationToken)
     {
         var options = engine.Value;
-        var active = control.ActiveAsync(Inspect, cancellationToken);
-        var reserved = control.ReservedAsync(Inspect, cancellationToken);
-        var consumed = control.ActiveQueuesAsync(Inspect, cancellationToken);
-        await Task.WhenAll(active, reserved, consumed).ConfigureAwait(false);
+        IReadOnlyList<WorkerReply<IReadOnlyList<TaskRequestInfo>>> active = [], reserved = [];
+        IReadOnlyList<WorkerReply<IReadOnlyList<QueueInfo>>> consumed = [];
+        if (inspectWorkers)
+        {
+            // Collection ends when every node known to be online answered, or after a quiet 700 ms.
+            var now = time.GetUtcNow();
+            var online = (await heartbeats.GetAllAsync().ConfigureAwait(false)).Count(h => h.IsOnline(now));
+            var inspect = new ControlOptions { Timeout = TimeSpan.FromMilliseconds(700), Limit = online > 0 ? online : null };
+            var activeTask = control.ActiveAsync(inspect, cancellationToken);
+            var reservedTask = control.ReservedAsync(inspect, cancellationToken);
+            var consumedTask = control.ActiveQueuesAsync(inspect, cancellationToken);
+            await Task.WhenAll(activeTask, reservedTask, consumedTask).ConfigureAwait(false);
+            (active, reserved, consumed) = (await activeTask.ConfigureAwait(false), await reservedTask.ConfigureAwait(false), await consumedTask.ConfigureAwait(false));
+        }
 
-        var held = (await active.ConfigureAwait(false)).Concat(await reserved.ConfigureAwait(false))
+        var held = active.Concat(reserved)
             .Where(reply => reply.IsSuccess && reply.Value is not null)
             .SelectMany(reply => reply.Value!)
             .Where(request => !request.Acknowledged && request.RoutingKey is not null)
             .GroupBy(request => request.RoutingKey!, StringComparer.Ordinal)
             .ToDictionary(group => group.Key, group => (long)group.Count(), StringComparer.Ordinal);
-        var answered = (await active.ConfigureAwait(false)).Count(reply => reply.IsSuccess);
+        var answered = active.Count(reply => reply.IsSuccess);
 
         var names = new SortedSet<string>(StringComparer.Ordinal)
         {
@@ -85,17 +100,20 @@ public sealed class QueueMonitor(
         names.UnionWith(options.Routes.Select(route => route.Queue).Where(queue => queue.Length > 0));
         names.UnionWith(options.QuorumQueues);
         names.UnionWith(configuration.GetSection("Console:Queues").Get<string[]>() ?? []);
-        names.UnionWith((await consumed.ConfigureAwait(false)).Where(reply => reply.IsSuccess && reply.Value is not null)
+        names.UnionWith(consumed.Where(reply => reply.IsSuccess && reply.Value is not null)
             .SelectMany(reply => reply.Value!).Select(queue => queue.Name));
 
         var statuses = await Task.WhenAll(names.Select(name => broker.GetStatusAsync(name, cancellationToken))).ConfigureAwait(false);
         var rows = statuses.OfType<QueueStatus>()
-            .Select(status => new QueueRow(status.Name, status.Messages, held.GetValueOrDefault(status.Name), status.Consumers, null, null, Kind(status.Name)))
+            .Select(status => new QueueRow(status.Name, status.Messages, inspectWorkers ? held.GetValueOrDefault(status.Name) : null,
+                status.Consumers, null, null, Kind(status.Name)))
             .ToList();
         return new QueueReport("amqp", Order(rows),
         [
             "Publish and deliver rates: the RabbitMQ management plugin is not configured (Console:RabbitMQManagement), and AMQP reports none.",
-            $"Unacknowledged: counted from the inspect replies of {answered} worker(s); a worker that did not answer holds messages not counted here.",
+            inspectWorkers
+                ? $"Unacknowledged: counted from the inspect replies of {answered} worker(s); a worker that did not answer holds messages not counted here."
+                : "Unacknowledged: not asked of the workers here (see the Queues page).",
             "Only queues the console can name are listed (routes, the seed's queues, Console:Queues, the workers' queues); delay and event queues need the management API.",
         ]);
     }
