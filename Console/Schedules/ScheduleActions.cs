@@ -13,7 +13,7 @@ public sealed class ScheduleActions(IPeriodicTaskBoard board, ITaskClient client
 
     // The scheduler's own header naming the entry a task was sent for (Python reads it as request.beat_name).
     private const string BeatNameHeader = "beat_name";
-    private const string RunsKeyPrefix = "onboarding-console:schedule-runs:";
+    private const string RunsKeyPrefix = "console:schedule-runs:";
     private const int RunsKept = 10;
     private static readonly TimeSpan RunsKeptFor = TimeSpan.FromDays(7);
 
