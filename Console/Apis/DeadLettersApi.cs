@@ -25,11 +25,11 @@ internal static class DeadLettersApi
 
         api.MapPost("/dead-letters/replay", async (HttpContext context, DeadLetterActions letters) =>
                 await SelectionAsync(context, letters.ReplayAsync, "Replayed"))
-            .RequireAntiforgery().WithSummary("Replays the selected dead letters (form fields id, repeated) or every one (all=true).");
+            .RequireAntiforgery().WithSummary("Replays the selected dead letters (id, repeated, in the form or the query) or every one (all=true).");
 
         api.MapPost("/dead-letters/discard", async (HttpContext context, DeadLetterActions letters) =>
                 await SelectionAsync(context, letters.DiscardAsync, "Discarded"))
-            .RequireAntiforgery().WithSummary("Discards the selected dead letters (form fields id, repeated) or every one (all=true).");
+            .RequireAntiforgery().WithSummary("Discards the selected dead letters (id, repeated, in the form or the query) or every one (all=true).");
         return api;
     }
 

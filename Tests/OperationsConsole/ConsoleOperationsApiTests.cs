@@ -57,8 +57,8 @@ public sealed class ConsoleOperationsApiTests(AppFixture fixture)
         await WaitForDeadLettersAsync(op, ids, ct);
         await HttpPolling.UntilAsync(op.Http, "/api/queues", r => Ready(r, DeadLetterQueue) >= 3, FlowTimeout, ct);
 
-        using var purge = await op.PostAsync($"/api/queues/{DeadLetterQueue}/purge", null, ct);
-        using var unknown = await op.PostAsync("/api/queues/no-such-queue/purge", null, ct);
+        using var purge = await op.PostAsync($"/api/queues/{DeadLetterQueue}/purge", ct);
+        using var unknown = await op.PostAsync("/api/queues/no-such-queue/purge", ct);
         var after = await op.GetAsync("/api/queues", ct);
 
         Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
@@ -84,28 +84,28 @@ public sealed class ConsoleOperationsApiTests(AppFixture fixture)
         Assert.Contains("[0]", letter.GetProperty("body").GetString(), StringComparison.Ordinal);
 
         // One replayed: back to `default`, whose worker dead-letters it again (still unknown there), so it comes back.
-        using var replayOne = await op.PostAsync($"/api/dead-letters/{ids[0]}/replay", null, ct);
+        using var replayOne = await op.PostAsync($"/api/dead-letters/{ids[0]}/replay", ct);
         Assert.Equal(HttpStatusCode.OK, replayOne.StatusCode);
         await HttpPolling.UntilAsync(op.Http, "/api/dead-letters?limit=500", r => Count(r, ids[0]) == 1, FlowTimeout, ct);
 
-        // Two selected, discarded: gone for good; the others stay.
-        using var discardSelected = await op.PostAsync("/api/dead-letters/discard", [new("id", ids[1]), new("id", ids[2])], ct);
+        // Two selected (API clients name them in the query; the page's form posts them as fields), discarded: gone for good; the others stay.
+        using var discardSelected = await op.PostAsync($"/api/dead-letters/discard?id={ids[1]}&id={ids[2]}", ct);
         Assert.Equal(2, (await discardSelected.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("count").GetInt32());
         var afterDiscard = await op.GetAsync("/api/dead-letters?limit=500", ct);
         Assert.Equal(0, Count(afterDiscard, ids[1]) + Count(afterDiscard, ids[2]));
         Assert.Equal(1, Count(afterDiscard, ids[3]));
 
         // Nothing selected is a clear error, not "all"; an unknown id is a 404.
-        using var none = await op.PostAsync("/api/dead-letters/replay", [new("returnUrl", "/")], ct);
-        using var unknownId = await op.PostAsync("/api/dead-letters/no-such-id/discard", null, ct);
+        using var none = await op.PostAsync("/api/dead-letters/replay", ct);
+        using var unknownId = await op.PostAsync("/api/dead-letters/no-such-id/discard", ct);
         Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknownId.StatusCode);
 
         // All replayed: every message leaves the queue at once (and these come back, still unknown), then all discarded.
-        using var replayAll = await op.PostAsync("/api/dead-letters/replay", [new("all", "true")], ct);
+        using var replayAll = await op.PostAsync("/api/dead-letters/replay?all=true", ct);
         Assert.True((await replayAll.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("count").GetInt32() >= 2);
         await HttpPolling.UntilAsync(op.Http, "/api/dead-letters?limit=500", r => Count(r, ids[0]) == 1 && Count(r, ids[3]) == 1, FlowTimeout, ct);
-        using var discardAll = await op.PostAsync("/api/dead-letters/discard", [new("all", "true")], ct);
+        using var discardAll = await op.PostAsync("/api/dead-letters/discard?all=true", ct);
         Assert.Equal(0, (await op.GetAsync("/api/dead-letters", ct)).GetProperty("count").GetInt32());
     }
 
@@ -130,8 +130,8 @@ public sealed class ConsoleOperationsApiTests(AppFixture fixture)
         Assert.Equal("every 00:01:00", expire.GetProperty("schedule").GetString());
         Assert.NotNull(Entry(schedules, "retry-failed-notifications"));
 
-        using var run = await op.PostAsync("/api/schedules/expire-unpaid-orders/run", null, ct);
-        using var unknown = await op.PostAsync("/api/schedules/no-such-schedule/run", null, ct);
+        using var run = await op.PostAsync("/api/schedules/expire-unpaid-orders/run", ct);
+        using var unknown = await op.PostAsync("/api/schedules/no-such-schedule/run", ct);
 
         Assert.Equal(HttpStatusCode.OK, run.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);

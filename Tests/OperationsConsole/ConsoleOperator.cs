@@ -49,16 +49,11 @@ internal sealed class ConsoleOperator : IAsyncDisposable
         return new ConsoleOperator(http, host, token.GetProperty("headerName").GetString()!, token.GetProperty("token").GetString()!);
     }
 
-    /// <summary>POSTs an action with the session's antiforgery token, as a form when fields are given.</summary>
-    public async Task<HttpResponseMessage> PostAsync(string path, IEnumerable<KeyValuePair<string, string>>? fields, CancellationToken cancellationToken)
+    /// <summary>POSTs an action as an API client does: the session's antiforgery token in its header, fields in the query.</summary>
+    public async Task<HttpResponseMessage> PostAsync(string path, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative));
         request.Headers.Add(_headerName, _token);
-        if (fields is not null)
-        {
-            request.Content = new FormUrlEncodedContent(fields);
-        }
-
         return await Http.SendAsync(request, cancellationToken);
     }
 
