@@ -106,7 +106,7 @@ internal sealed class PeriodicTaskBoard(IConnectionMultiplexer redis, BeatSettin
         var owner = lease.Value.HasValue ? lease.Value.ToString() : null;
         var entries = records.Select((record, i) => new PeriodicTaskEntry(
             record.Name, record.TaskName, record.Schedule, record.Args, record.Kwargs, record.Queue, record.ExpiresIn,
-            ticks[i].TryParse(out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+            ticks[i].HasValue && ticks[i].TryParse(out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
             record.NextRun, record.DeclaredBy, record.RecordedAt)).ToList();
         return new PeriodicTaskBoardState(entries, owner?.Split(OwnerSeparator)[0], owner, owner is null ? null : lease.Expiry);
     }
