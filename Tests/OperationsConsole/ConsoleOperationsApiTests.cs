@@ -185,6 +185,27 @@ public sealed class ConsoleOperationsApiTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task OpenApi_DescribesTheQueuesDeadLettersAndSchedulesApis()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var signedIn = await ConsoleAccess.SignedInClientAsync(fixture.App, ct);
+
+        var document = await signedIn.GetFromJsonAsync<JsonElement>(new Uri("/openapi/v1.json", UriKind.Relative), ct);
+
+        var paths = document.GetProperty("paths");
+        foreach (var (path, method) in new[]
+        {
+            ("/api/queues", "get"), ("/api/queues/{queue}/purge", "post"),
+            ("/api/dead-letters", "get"), ("/api/dead-letters/{id}/replay", "post"), ("/api/dead-letters/{id}/discard", "post"),
+            ("/api/dead-letters/replay", "post"), ("/api/dead-letters/discard", "post"),
+            ("/api/schedules", "get"), ("/api/schedules/{name}/run", "post"),
+        })
+        {
+            Assert.True(paths.TryGetProperty(path, out var operations) && operations.TryGetProperty(method, out _), $"{method} {path} is not described.");
+        }
+    }
+
+    [Fact]
     public void Dashboard_LinksEveryConsolePageByName()
     {
         Assert.True(fixture.App.ResourceNotifications.TryGetCurrentState("console", out var console));
