@@ -96,7 +96,7 @@ internal sealed class PeriodicTaskBoard(IConnectionMultiplexer redis, BeatSettin
         var fields = await database.HashGetAllAsync(EntriesKey).WaitAsync(cancellationToken).ConfigureAwait(false);
         var records = fields
             .Select(field => Deserialize(field.Value.ToString()))
-            .OfType<StoredEntry>()
+            .OfType<PeriodicTaskEntry>()
             .OrderBy(record => record.Name, StringComparer.Ordinal)
             .ToList();
         var ticks = records.Count == 0
@@ -104,19 +104,20 @@ internal sealed class PeriodicTaskBoard(IConnectionMultiplexer redis, BeatSettin
             : await database.StringGetAsync([.. records.Select(record => (RedisKey)TickKey(record.Name))]).WaitAsync(cancellationToken).ConfigureAwait(false);
         var lease = await database.StringGetWithExpiryAsync(LeaseKey).WaitAsync(cancellationToken).ConfigureAwait(false);
         var owner = lease.Value.HasValue ? lease.Value.ToString() : null;
-        var entries = records.Select((record, i) => new PeriodicTaskEntry(
-            record.Name, record.TaskName, record.Schedule, record.Args, record.Kwargs, record.Queue, record.ExpiresIn,
-            ticks[i].HasValue && ticks[i].TryParse(out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
-            record.NextRun, record.DeclaredBy, record.RecordedAt)).ToList();
+        // The last run is not stored in the entry: it is the tick the scheduler itself keeps.
+        var entries = records.Select((record, i) => record with
+        {
+            LastRun = ticks[i].HasValue && ticks[i].TryParse(out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+        }).ToList();
         return new PeriodicTaskBoardState(entries, owner?.Split(OwnerSeparator)[0], owner, owner is null ? null : lease.Expiry);
     }
 
     /// <summary>A field another version wrote in a shape this one cannot read is left out, not an error for the page.</summary>
-    private static StoredEntry? Deserialize(string json)
+    private static PeriodicTaskEntry? Deserialize(string json)
     {
         try
         {
-            return JsonSerializer.Deserialize(json, PeriodicTaskBoardJson.Default.StoredEntry);
+            return JsonSerializer.Deserialize(json, PeriodicTaskBoardJson.Default.PeriodicTaskEntry);
         }
         catch (JsonException)
         {
@@ -125,23 +126,10 @@ internal sealed class PeriodicTaskBoard(IConnectionMultiplexer redis, BeatSettin
     }
 
     private static string Serialize(PeriodicTaskDefinition definition, DateTimeOffset? next, string node, DateTimeOffset now) =>
-        JsonSerializer.Serialize(new StoredEntry(definition.Name, definition.TaskName, definition.Schedule.ToString() ?? string.Empty,
-            definition.Args, definition.Kwargs, definition.Queue, definition.ExpiresIn, next, node, now), PeriodicTaskBoardJson.Default.StoredEntry);
+        JsonSerializer.Serialize(new PeriodicTaskEntry(definition.Name, definition.TaskName, definition.Schedule.ToString() ?? string.Empty,
+            definition.Args, definition.Kwargs, definition.Queue, definition.ExpiresIn, LastRun: null, next, node, now), PeriodicTaskBoardJson.Default.PeriodicTaskEntry);
 }
 
-/// <summary>One field of the entries hash.</summary>
-internal sealed record StoredEntry(
-    string Name,
-    string TaskName,
-    string Schedule,
-    IReadOnlyList<JsonElement> Args,
-    IReadOnlyDictionary<string, JsonElement>? Kwargs,
-    string? Queue,
-    TimeSpan? ExpiresIn,
-    DateTimeOffset? NextRun,
-    string DeclaredBy,
-    DateTimeOffset RecordedAt);
-
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(StoredEntry))]
+[JsonSerializable(typeof(PeriodicTaskEntry))]
 internal sealed partial class PeriodicTaskBoardJson : JsonSerializerContext;
