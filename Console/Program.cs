@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Onboarding.OperationsConsole;
 using Onboarding.OperationsConsole.Actions;
 using Onboarding.OperationsConsole.Apis;
 using Onboarding.OperationsConsole.Fleet;
@@ -11,7 +12,7 @@ builder.AddServiceDefaults();
 
 // A client of the engine (it sends retries and revokes, reads results and workflow trees) plus the operations API:
 // Celery remote control and the event stream.
-builder.AddTaskEngine("rabbitmq", "redis").AddWorkerControl();
+builder.AddTaskEngine("rabbitmq", "redis").AddWorkerControl().AddPeriodicTaskBoard();
 
 builder.Services.AddConsoleSecurity(builder.Configuration);
 builder.Services.AddRazorPages(o =>
@@ -31,6 +32,7 @@ builder.Services.AddSingleton<WorkerHeartbeats>();
 builder.Services.AddSingleton<FleetInspector>();
 builder.Services.AddSingleton<TaskActions>();
 builder.Services.AddHostedService<EventIngestionService>();
+builder.Services.AddConsoleOperations();
 
 var app = builder.Build();
 

@@ -15,6 +15,9 @@ internal static class OperationsConsoleBuilderExtensions
         ("/tasks", "Tasks"),
         ("/workflows", "Workflows"),
         ("/workers", "Workers"),
+        ("/queues", "Queues"),
+        ("/dead-letters", "Dead letters"),
+        ("/schedules", "Schedules"),
     ];
 
     /// <summary>
@@ -37,6 +40,16 @@ internal static class OperationsConsoleBuilderExtensions
             // Its Retry sends tasks too: their sent event gives the index their queue.
             .WithEnvironment("TaskEngine__SendSentEvents", "true")
             .WithHttpHealthCheck("/health");
+        // With the broker's management plugin on, the Queues page reads every queue with its rates from it (signing in
+        // with the AMQP connection's user); without it the page says what AMQP cannot give.
+        var management = rabbitmq.Resource is IResourceWithEndpoints broker
+            ? broker.GetEndpoints().FirstOrDefault(e => e.EndpointName == "management")
+            : null;
+        if (management is not null)
+        {
+            console.WithEnvironment("Console__RabbitMQManagement", management);
+        }
+
         foreach (var (path, name) in Pages)
         {
             console.WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = path, DisplayText = name });

@@ -20,7 +20,8 @@ internal static class ActionOutcome
         return context.Request.Query.TryGetValue(name, out var query) ? query.ToString() : null;
     }
 
-    public static async Task<IResult> DoneAsync(HttpContext context, string notice, object? body = null, bool failed = false)
+    public static async Task<IResult> DoneAsync(HttpContext context, string notice, object? body = null, bool failed = false,
+        int status = StatusCodes.Status400BadRequest)
     {
         if (context.Request.HasFormContentType)
         {
@@ -35,7 +36,7 @@ internal static class ActionOutcome
         }
 
         return failed
-            ? Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: notice)
+            ? Results.Problem(statusCode: status, title: notice)
             : Results.Ok(body ?? new { message = notice });
     }
 }

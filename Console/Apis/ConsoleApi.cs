@@ -67,6 +67,9 @@ internal static class ConsoleApi
 
         api.MapTasksApi();
         api.MapWorkersApi();
+        api.MapQueuesApi();
+        api.MapDeadLettersApi();
+        api.MapSchedulesApi();
         return app;
     }
 }

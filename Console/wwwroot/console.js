@@ -3,9 +3,18 @@
 // and not while the operator is typing in it).
 (() => {
     document.addEventListener('submit', event => {
-        const message = event.target.dataset.confirm;
+        // A button may ask its own question (one form, several actions), else the form asks.
+        const message = event.submitter?.dataset.confirm ?? event.target.dataset.confirm;
         if (message && !window.confirm(message)) {
             event.preventDefault();
+        }
+    });
+
+    // A "select all" checkbox ticks every checkbox of the named field in its form.
+    document.addEventListener('change', event => {
+        const name = event.target.dataset?.selectAll;
+        if (name) {
+            event.target.form.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach(box => { box.checked = event.target.checked; });
         }
     });
 

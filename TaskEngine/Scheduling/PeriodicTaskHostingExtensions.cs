@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Scheduling;
+using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -52,10 +54,37 @@ public static class PeriodicTaskHostingExtensions
 
         registry = new PeriodicTaskRegistry();
         services.AddSingleton(registry);
-        services.AddOptions<PeriodicTaskSchedulerOptions>().BindConfiguration(TaskEngineOptions.SectionName);
         services.AddOptions<TaskWorkerOptions>();
+        services.AddPeriodicTaskBoard();
         services.TryAddSingleton<PeriodicTaskScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicTaskScheduler>());
         return registry;
+    }
+
+    /// <summary>
+    /// Lets a process that runs no scheduler (an operations console) read the periodic tasks the workers' schedulers
+    /// record in Redis: <see cref="IPeriodicTaskBoard"/>. The key prefix is <c>TaskEngine:Beat:KeyPrefix</c>, as theirs.
+    /// </summary>
+    public static ITaskEngineBuilder AddPeriodicTaskBoard(this ITaskEngineBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddPeriodicTaskBoard();
+        return builder;
+    }
+
+    private static void AddPeriodicTaskBoard(this IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(PeriodicTaskBoard)))
+        {
+            return;
+        }
+
+        services.AddOptions<PeriodicTaskSchedulerOptions>().BindConfiguration(TaskEngineOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new PeriodicTaskBoard(
+            sp.GetRequiredService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<IOptions<PeriodicTaskSchedulerOptions>>().Value.Beat,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IPeriodicTaskBoard>(sp => sp.GetRequiredService<PeriodicTaskBoard>());
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Control;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using StackExchange.Redis;
@@ -41,6 +42,7 @@ internal sealed class PeriodicTaskScheduler(
     PeriodicTaskRegistry registry,
     ITaskClient client,
     IConnectionMultiplexer redis,
+    PeriodicTaskBoard board,
     IOptions<TaskWorkerOptions> workerOptions,
     IOptions<PeriodicTaskSchedulerOptions> options,
     TimeProvider timeProvider,
@@ -79,10 +81,14 @@ internal sealed class PeriodicTaskScheduler(
     public const string NameHeader = "beat_name";
 
     private readonly BeatSettings _beat = options.Value.Beat;
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.CreateVersion7():N}";
+    private readonly string _node = NodeName.Resolve(workerOptions.Value.Hostname);
+
+    // The node name first, so operators can read from the lease which worker's scheduler is active.
+    private readonly string _owner = $"{NodeName.Resolve(workerOptions.Value.Hostname)}{PeriodicTaskBoard.OwnerSeparator}{Environment.MachineName}:{Environment.ProcessId}:{Guid.CreateVersion7():N}";
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _leaseRenewedAt;
     private bool _leader;
+    private bool _declared;
     private long _polls;
 
     /// <summary>Signals that the scheduler loop runs (it may still be a standby).</summary>
@@ -120,6 +126,13 @@ internal sealed class PeriodicTaskScheduler(
             {
                 try
                 {
+                    // Recorded for operators once per start (again after a Redis error at the first try).
+                    if (!_declared)
+                    {
+                        await UnrecordedScope.RunAsync(() => board.DeclareAsync(definitions, _node, stoppingToken)).ConfigureAwait(false);
+                        _declared = true;
+                    }
+
                     // Polls leave no trace (see UnrecordedScope): only a fired task's send is traced.
                     if (await UnrecordedScope.RunAsync(HoldLeaseAsync).ConfigureAwait(false))
                     {
@@ -233,6 +246,17 @@ internal sealed class PeriodicTaskScheduler(
             await UnrecordedScope.RunAsync(() => database.ScriptEvaluateAsync(UnfireScript, [key],
                 [tickMs, lastFired is { } previous ? previous.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : string.Empty]))
                 .ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await UnrecordedScope.RunAsync(() => board.RecordFiredAsync(definition, tick, _node)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Only the operators' record of the next run is late; the tick itself was claimed and sent.
+            PeriodicTaskLog.SchedulerError(logger, ex);
         }
     }
 
