@@ -265,7 +265,9 @@ internal sealed class PeriodicTaskScheduler(
         IDatabase database, string key, PeriodicTaskDefinition definition, DateTimeOffset baseline)
     {
         var stored = await database.StringGetAsync(key).ConfigureAwait(false);
-        DateTimeOffset? lastFired = stored.TryParse(out long storedMs) ? DateTimeOffset.FromUnixTimeMilliseconds(storedMs) : null;
+        // A missing key parses as 0 (RedisValue.Null converts to zero), which would read as "last fired in 1970" and fire
+        // the latest due tick at the first start, not the next one after it.
+        DateTimeOffset? lastFired = stored.HasValue && stored.TryParse(out long storedMs) ? DateTimeOffset.FromUnixTimeMilliseconds(storedMs) : null;
         if (DueTick(definition.Schedule, lastFired, baseline, timeProvider.GetUtcNow()) is not { } tick)
         {
             return (null, lastFired);

@@ -165,6 +165,27 @@ public sealed class PeriodicTaskSchedulerTests(BrokerFixture fixture)
         Assert.Equal(TimeSpan.FromSeconds(1), ticks[3] - ticks[2]);
     }
 
+    // A task that never fired starts counting at the scheduler's start: an hourly task started at 10:30 first runs at
+    // 11:00, not at once for the 10:00 tick it never saw (a nightly job would otherwise run at every first deploy).
+    [Fact]
+    public async Task Scheduler_FiresTheFirstTickAfterItsStart_WhenATaskHasNeverFired()
+    {
+        var start = new DateTimeOffset(2026, 12, 5, 10, 30, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(start);
+        await using var worker = await StartWorkerAsync();
+        await using var scheduler = await StartSchedulerAsync(worker.Queue, Schedule.Every(TimeSpan.FromHours(1)), redisConfiguration: null, time);
+        // Let it poll once at 10:30 (it takes the lease on its first poll), then move past 11:00.
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        await Eventually.UntilAsync(async () => await worker.Redis.KeyExistsAsync(_prefix + "-lease"), Wait, Token);
+        time.Advance(TimeSpan.FromMinutes(30));
+        await _ledger.WaitForAsync(1, Wait, Token);
+        await scheduler.StopAsync();
+        await DrainAsync(worker);
+
+        var tick = Assert.Single(_ledger.Ticks);
+        Assert.Equal(start.AddMinutes(30), DateTimeOffset.Parse(tick, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Moves the fake clock one step, then waits (real time) until the worker has run <paramref name="count"/> ticks.</summary>
     private async Task AdvanceUntilAsync(FakeTimeProvider time, int count, TimeSpan? step = null)
     {
