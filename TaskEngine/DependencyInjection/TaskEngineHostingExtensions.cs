@@ -10,6 +10,7 @@ using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.Retry;
 using Onboarding.TaskEngine.Workflows;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -94,7 +95,10 @@ public static class TaskEngineHostingExtensions
             return new TaskRouter(options.Routes, options.DefaultQueue);
         });
         services.TryAddSingleton<RabbitMqBroker>();
+        services.TryAddSingleton<ITaskBroker>(sp => sp.GetRequiredService<RabbitMqBroker>());
         services.TryAddSingleton<RedisResultBackend>();
+        services.TryAddSingleton<IResultBackend>(sp => sp.GetRequiredService<RedisResultBackend>());
+        services.TryAddSingleton<IWorkflowStore, RedisWorkflowStore>();
         services.TryAddSingleton<ResultStoreRetry>();
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
@@ -105,6 +109,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<WorkerState>();
         services.TryAddSingleton<RabbitMqMailbox>();
         services.TryAddSingleton<RabbitMqEventTransport>();
+        services.TryAddSingleton<ICeleryEventTransport>(sp => sp.GetRequiredService<RabbitMqEventTransport>());
         services.TryAddSingleton<TaskEvents>();
         if (!services.Any(d => d.ServiceType == typeof(EventDispatcher)))
         {

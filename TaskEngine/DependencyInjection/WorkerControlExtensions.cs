@@ -20,6 +20,7 @@ public static class WorkerControlExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<RabbitMqMailbox>();
         builder.Services.TryAddSingleton<RabbitMqEventTransport>();
+        builder.Services.TryAddSingleton<ICeleryEventTransport>(sp => sp.GetRequiredService<RabbitMqEventTransport>());
         builder.Services.TryAddSingleton<WorkerControlClient>();
         builder.Services.TryAddSingleton<IWorkerControl>(sp => sp.GetRequiredService<WorkerControlClient>());
         builder.Services.TryAddSingleton<ICeleryEventReader, CeleryEventReader>();

@@ -5,10 +5,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Diagnostics;
-using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
-using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.Retry;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using StackExchange.Redis;
@@ -147,23 +147,8 @@ internal sealed class EventConsumerService(
 
     private async Task ProcessAsync(IChannel channel, string queue, BasicDeliverEventArgs args, CancellationToken stoppingToken)
     {
-        var delivery = new TaskDelivery
-        {
-            Queue = queue,
-            DeliveryTag = args.DeliveryTag,
-            Redelivered = args.Redelivered,
-            Body = args.Body.ToArray(),
-            Headers = args.BasicProperties.Headers is { } h ? new Dictionary<string, object?>(h, StringComparer.Ordinal) : null,
-            ContentType = args.BasicProperties.ContentType,
-            ContentEncoding = args.BasicProperties.ContentEncoding,
-            CorrelationId = args.BasicProperties.CorrelationId,
-            MessageId = args.BasicProperties.MessageId,
-            Priority = args.BasicProperties.Priority,
-            Timestamp = args.BasicProperties.IsTimestampPresent()
-                ? DateTimeOffset.FromUnixTimeSeconds(args.BasicProperties.Timestamp.UnixTime)
-                : null,
-            ReceivedAt = timeProvider.GetUtcNow(),
-        };
+        var delivery = AmqpDelivery.ToTaskDelivery(
+            queue, args.DeliveryTag, args.Redelivered, args.BasicProperties, args.Body, timeProvider.GetUtcNow());
 
         try
         {
@@ -297,7 +282,7 @@ internal sealed class EventConsumerService(
         {
             await database.StringSetAsync(key, Done, _options.IdempotencyWindow).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+        catch (Exception ex) when (storeRetry.IsTransient(ex))
         {
             if (!await RetryHandledMarkAsync(envelope, key, ex, stoppingToken).ConfigureAwait(false))
             {
@@ -329,7 +314,7 @@ internal sealed class EventConsumerService(
 
     private async Task DeadLetterAsync(TaskDelivery delivery, string? eventId, string reason, Exception? exception, CancellationToken cancellationToken)
     {
-        await broker.DeadLetterAsync(delivery, reason, exception is null ? null : RabbitMqBroker.Describe(exception), cancellationToken)
+        await broker.DeadLetterAsync(delivery, reason, exception is null ? null : MessageHeaders.Describe(exception), cancellationToken)
             .ConfigureAwait(false);
         EventLog.DeadLettered(logger, eventId, delivery.Queue, reason);
         EventDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));

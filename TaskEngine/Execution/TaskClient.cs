@@ -7,14 +7,13 @@ using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
-using Onboarding.TaskEngine.Redis;
 
 namespace Onboarding.TaskEngine.Execution;
 
 /// <summary>Builds protocol v2 messages, routes them and publishes them with confirms.</summary>
 internal sealed class TaskClient(
-    RabbitMqBroker broker,
-    RedisResultBackend backend,
+    ITaskBroker broker,
+    IResultBackend backend,
     TaskRouter router,
     TaskRegistry registry,
     IOptions<TaskEngineOptions> options,
@@ -47,7 +46,7 @@ internal sealed class TaskClient(
             }
         }
 
-        using var activity = RabbitMqBroker.StartPublishActivity(taskName, id, queue, headers);
+        using var activity = TaskEngineDiagnostics.StartPublishActivity(taskName, id, queue, headers);
         var message = new TaskMessage
         {
             Id = id,

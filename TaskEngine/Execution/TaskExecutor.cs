@@ -8,8 +8,6 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.RabbitMq;
-using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Retry;
 using Onboarding.TaskEngine.Workflows;
 
@@ -34,8 +32,8 @@ internal enum DeliveryOutcome
 /// </summary>
 internal sealed class TaskExecutor(
     TaskRegistry registry,
-    RabbitMqBroker broker,
-    RedisResultBackend backend,
+    ITaskBroker broker,
+    IResultBackend backend,
     RunningTasks running,
     IWorkflowCoordinator workflow,
     RevocationCache revocations,
@@ -48,7 +46,7 @@ internal sealed class TaskExecutor(
     ILogger<TaskExecutor> logger)
 {
     /// <summary>Messages due within this much are run, not delayed again.</summary>
-    internal static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(1 << RabbitMqBroker.MinDelayExponent);
+    private readonly TimeSpan _dueTolerance = broker.MinDelay;
 
     private readonly ConcurrentDictionary<string, TokenBucket> _buckets = CreateBuckets(registry, timeProvider);
     private readonly int _maxMessageBytes = engineOptions.Value.MaxMessageBytes;
@@ -147,7 +145,7 @@ internal sealed class TaskExecutor(
             return await RevokeAsync(message, "revoked", abortToken).ConfigureAwait(false);
         }
 
-        if (message.Eta is { } eta && eta - now > DueTolerance)
+        if (message.Eta is { } eta && eta - now > _dueTolerance)
         {
             await broker.DelayAsync(delivery, eta - now, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.Ack;
@@ -156,7 +154,7 @@ internal sealed class TaskExecutor(
         if (_buckets.TryGetValue(message.Name, out var bucket) && !bucket.TryTake(out var wait))
         {
             // Over the rate: the message waits in a delay queue, not in this worker; it comes back due.
-            await broker.DelayAsync(delivery, wait < DueTolerance * 2 ? DueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
+            await broker.DelayAsync(delivery, wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.Ack;
         }
 
@@ -288,7 +286,7 @@ internal sealed class TaskExecutor(
             {
                 children = await workflow.OnSucceededAsync(message, value, rerunCheck, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            catch (Exception ex) when (storeRetry.IsTransient(ex))
             {
                 if (await RetryChildrenAsync(message, value, ex, abortToken).ConfigureAwait(false) is not { } sent)
                 {
@@ -305,7 +303,7 @@ internal sealed class TaskExecutor(
                 {
                     await StoreAsync(message.Id, json).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+                catch (Exception ex) when (storeRetry.IsTransient(ex))
                 {
                     if (!await RetryStoreAsync(message.Name, message.Id, "SUCCESS", json, ex, abortToken).ConfigureAwait(false))
                     {
@@ -318,7 +316,7 @@ internal sealed class TaskExecutor(
             {
                 await workflow.OnSuccessStoredAsync(message, value, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            catch (Exception ex) when (storeRetry.IsTransient(ex))
             {
                 if (!await RetryChordPartAsync(message, value, ex, abortToken).ConfigureAwait(false))
                 {
@@ -351,7 +349,7 @@ internal sealed class TaskExecutor(
             await StoreAsync(id, json).ConfigureAwait(false);
             return true;
         }
-        catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+        catch (Exception ex) when (storeRetry.IsTransient(ex))
         {
             return await RetryStoreAsync(name, id, what, json, ex, abortToken).ConfigureAwait(false);
         }
@@ -425,7 +423,7 @@ internal sealed class TaskExecutor(
         TaskEngineLog.TaskFailed(logger, cause, message.Name, message.Id);
         if (wantsRetry)
         {
-            await DeadLetterAsync(delivery, message.Id, "retries-exhausted", RabbitMqBroker.Describe(cause)).ConfigureAwait(false);
+            await DeadLetterAsync(delivery, message.Id, "retries-exhausted", MessageHeaders.Describe(cause)).ConfigureAwait(false);
         }
 
         var failed = ExceptionInfo.FromException(cause);
@@ -537,7 +535,7 @@ internal sealed class TaskExecutor(
             {
                 await workflow.OnFailedAsync(message, state, exception, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            catch (Exception ex) when (storeRetry.IsTransient(ex))
             {
                 if (!await RetryFailedHooksAsync(message, state, exception, ex, abortToken).ConfigureAwait(false))
                 {
@@ -557,9 +555,8 @@ internal sealed class TaskExecutor(
         var copy = new Dictionary<string, object?>(headers.Count + 1, StringComparer.Ordinal);
         foreach (var (key, value) in headers)
         {
-            if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
-                && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key is not RabbitMqBroker.ExceptionHeader
-                and not RabbitMqBroker.OriginalQueueHeader and not RabbitMqBroker.DeadLetteredAtHeader)
+            if (!MessageHeaders.IsDeadLetterBookkeeping(key) && key is not MessageHeaders.Exception
+                and not MessageHeaders.OriginalQueue and not MessageHeaders.DeadLetteredAt)
             {
                 copy[key] = value;
             }
@@ -567,11 +564,11 @@ internal sealed class TaskExecutor(
 
         if (possibleDuplicate)
         {
-            copy[RabbitMqBroker.PossibleDuplicateHeader] = true;
+            copy[MessageHeaders.PossibleDuplicate] = true;
         }
         else
         {
-            copy.Remove(RabbitMqBroker.PossibleDuplicateHeader);
+            copy.Remove(MessageHeaders.PossibleDuplicate);
         }
 
         return copy;

@@ -5,11 +5,10 @@ using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.RabbitMq;
-using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.Abstractions;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
-using StackExchange.Redis;
 
 namespace Onboarding.TaskEngine.Execution;
 
@@ -23,7 +22,7 @@ internal sealed class TaskWorkerService(
     RabbitMqBroker broker,
     TaskExecutor executor,
     RunningTasks running,
-    RedisResultBackend backend,
+    IResultBackend backend,
     RevocationCache revocations,
     UnreadableMessageRescue rescue,
     WorkerState state,
@@ -44,6 +43,10 @@ internal sealed class TaskWorkerService(
     private readonly Channel<bool> _rescueRequests = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private volatile bool _draining;
+    private Action<string>? _revokeHandler;
+
+    // One delegate for subscribe and unsubscribe.
+    private Action<string> RevokeHandler => _revokeHandler ??= OnRevoke;
 
     // Live changes from remote control: the queues consumed, the execution loops (concurrency) and the prefetch.
     private readonly Lock _gate = new();
@@ -332,7 +335,7 @@ internal sealed class TaskWorkerService(
             {
                 if (!subscribed)
                 {
-                    await backend.Subscriber.SubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+                    await backend.SubscribeRevocationsAsync(RevokeHandler).ConfigureAwait(false);
                     subscribed = true;
                 }
 
@@ -344,7 +347,7 @@ internal sealed class TaskWorkerService(
 
                 return;
             }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex) && !stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (backend.IsTransient(ex) && !stoppingToken.IsCancellationRequested)
             {
                 if (lastLog is not { } last || timeProvider.GetElapsedTime(last) >= RedisWaitLogInterval)
                 {
@@ -534,7 +537,7 @@ internal sealed class TaskWorkerService(
             await running.WaitForAbandonedAsync(abandonedWait.Token).ConfigureAwait(false);
         }
 
-        await backend.Subscriber.UnsubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+        await backend.UnsubscribeRevocationsAsync(RevokeHandler).ConfigureAwait(false);
         if (acks is not null)
         {
             await acks.FlushAsync().ConfigureAwait(false);
@@ -559,23 +562,8 @@ internal sealed class TaskWorkerService(
 
     private async Task OnReceivedAsync(ChannelAcknowledger acks, string queue, BasicDeliverEventArgs args)
     {
-        var properties = args.BasicProperties;
-        var delivery = new TaskDelivery
-        {
-            Queue = queue,
-            DeliveryTag = args.DeliveryTag,
-            Redelivered = args.Redelivered,
-            Body = args.Body.ToArray(),
-            Headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers, StringComparer.Ordinal),
-            ContentType = properties.ContentType,
-            ContentEncoding = properties.ContentEncoding,
-            CorrelationId = properties.CorrelationId,
-            ReplyTo = properties.ReplyTo,
-            Priority = properties.Priority,
-            MessageId = properties.MessageId,
-            Timestamp = properties.IsTimestampPresent() ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime) : null,
-            ReceivedAt = timeProvider.GetUtcNow(),
-        };
+        var delivery = AmqpDelivery.ToTaskDelivery(
+            queue, args.DeliveryTag, args.Redelivered, args.BasicProperties, args.Body, timeProvider.GetUtcNow());
 
         acks.Delivered(delivery.DeliveryTag);
         state.Reserve(delivery);
@@ -654,14 +642,10 @@ internal sealed class TaskWorkerService(
     }
 
     /// <summary>Ack (requeue null) or nack; a closed channel means the broker already took the message back.</summary>
-    private void OnRevoke(RedisChannel channel, RedisValue taskId)
+    private void OnRevoke(string taskId)
     {
-        if (taskId.HasValue)
-        {
-            var id = taskId.ToString();
-            revocations.Add(id);
-            running.Revoke(id);
-        }
+        revocations.Add(taskId);
+        running.Revoke(taskId);
     }
 
     public override void Dispose()

@@ -5,7 +5,6 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.Redis;
 
 namespace Onboarding.TaskEngine.Workflows;
 
@@ -43,8 +42,8 @@ internal interface IWorkflowCoordinator
 /// <inheritdoc cref="IWorkflowCoordinator"/>
 internal sealed class WorkflowCoordinator(
     WorkflowPublisher publisher,
-    WorkflowStore store,
-    RedisResultBackend backend,
+    IWorkflowStore store,
+    IResultBackend backend,
     TimeProvider timeProvider,
     ILogger<WorkflowCoordinator> logger) : IWorkflowCoordinator
 {
@@ -186,7 +185,7 @@ internal sealed class WorkflowCoordinator(
             {
                 Headers = new Dictionary<string, JsonElement>(message.Options.Headers ?? new Dictionary<string, JsonElement>(), StringComparer.Ordinal)
                 {
-                    [RabbitMq.RabbitMqBroker.PossibleDuplicateHeader] = JsonArgs.ToElement(true),
+                    [MessageHeaders.PossibleDuplicate] = JsonArgs.ToElement(true),
                 },
             },
         })],
@@ -232,7 +231,7 @@ internal sealed class WorkflowCoordinator(
             return JsonArgs.ToElement(values);
         }
 
-        var meta = await backend.WaitAsync(result.Id, TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+        var meta = await backend.WaitAsync(result.Id, null, TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
         return meta.State == TaskState.Success ? meta.Result : throw new ChordFailedException(result.Id, meta.Result);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
@@ -15,8 +16,8 @@ namespace Onboarding.TaskEngine.Workflows;
 /// then publish every message with confirms, in order (celery-wire-format.md §1.5, §2.7, §2.8).
 /// </summary>
 internal sealed class WorkflowPublisher(
-    RabbitMqBroker broker,
-    WorkflowStore store,
+    ITaskBroker broker,
+    IWorkflowStore store,
     TaskRouter router,
     TaskRegistry registry,
     IOptions<TaskEngineOptions> options,
@@ -134,7 +135,7 @@ internal sealed class WorkflowPublisher(
             ExtraHeaders = headers,
         };
 
-        using var activity = RabbitMqBroker.StartPublishActivity(message.Name, message.Id, queue, headers);
+        using var activity = TaskEngineDiagnostics.StartPublishActivity(message.Name, message.Id, queue, headers);
         await broker.PublishAsync(message, queue, cancellationToken).ConfigureAwait(false);
         if (_sendSentEvents)
         {

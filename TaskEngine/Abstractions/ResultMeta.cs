@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
-using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Protocol;
 
-namespace Onboarding.TaskEngine.Protocol;
+namespace Onboarding.TaskEngine.Abstractions;
 
 /// <summary>
 /// A <c>celery-task-meta-&lt;id&gt;</c> value (celery-wire-format.md §2.2). Key order on write:
