@@ -10,7 +10,7 @@ using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.Redis;
-using Onboarding.TaskEngine.Retry;
+using Onboarding.TaskEngine.RateLimits;
 
 namespace Onboarding.TaskEngine.Control;
 

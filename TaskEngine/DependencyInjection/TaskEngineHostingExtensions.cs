@@ -9,6 +9,7 @@ using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Routing;
 using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Workflows;
 using OpenTelemetry.Metrics;
@@ -180,7 +181,7 @@ public static class TaskEngineHostingExtensions
             configure?.Invoke(options);
             if (options.RateLimit is not null)
             {
-                _ = Onboarding.TaskEngine.Retry.RateLimit.Parse(options.RateLimit);
+                _ = Onboarding.TaskEngine.RateLimits.RateLimit.Parse(options.RateLimit);
             }
 
             registry.Add(TaskRegistration.Create<TArgs, THandler>(name, options));

@@ -7,6 +7,7 @@ using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Routing;
 using Onboarding.TaskEngine.Redis;
 
 namespace Onboarding.TaskEngine.Execution;

@@ -7,6 +7,7 @@ using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Routing;
 
 namespace Onboarding.TaskEngine.Workflows;
 
