@@ -8,6 +8,7 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
+using Onboarding.TaskEngine.Publishing;
 using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Routing;
 using Onboarding.TaskEngine.Redis;
@@ -97,6 +98,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<RabbitMqBroker>();
         services.TryAddSingleton<RedisResultBackend>();
         services.TryAddSingleton<ResultStoreRetry>();
+        services.TryAddSingleton<TaskMessageFactory>();
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<IBrokerQueues, RabbitMqBrokerQueues>();

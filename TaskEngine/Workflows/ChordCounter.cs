@@ -2,8 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
-using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.Publishing;
 using Onboarding.TaskEngine.Redis;
 
 namespace Onboarding.TaskEngine.Workflows;

@@ -1,31 +1,17 @@
-using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
-using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.Diagnostics;
-using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RabbitMq;
-using Onboarding.TaskEngine.Routing;
 using Onboarding.TaskEngine.Redis;
 
-namespace Onboarding.TaskEngine.Execution;
+namespace Onboarding.TaskEngine.Publishing;
 
-/// <summary>Builds protocol v2 messages, routes them and publishes them with confirms.</summary>
+/// <summary>Sends tasks: one message each (built by <see cref="TaskMessageFactory"/>), published with confirms.</summary>
 internal sealed class TaskClient(
     RabbitMqBroker broker,
     RedisResultBackend backend,
-    TaskRouter router,
-    TaskRegistry registry,
-    IOptions<TaskEngineOptions> options,
-    TaskEvents events,
-    TimeProvider timeProvider) : ITaskClient
+    TaskMessageFactory messages) : ITaskClient
 {
-    private static readonly IReadOnlyDictionary<string, JsonElement> NoKwargs = new Dictionary<string, JsonElement>();
-    private readonly string _origin = options.Value.Origin ?? $"gen{Environment.ProcessId}@{Environment.MachineName}";
-    private readonly bool _sendSentEvents = options.Value.SendSentEvents;
-
     public async Task<TaskResult> SendAsync(
         string taskName,
         IReadOnlyList<JsonElement>? args = null,
@@ -34,11 +20,6 @@ internal sealed class TaskClient(
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(taskName);
-        var taskOptions = registry.OptionsFor(taskName);
-        var queue = router.Route(taskName, options?.Queue, taskOptions?.Queue);
-        var id = options?.TaskId ?? NewTaskId();
-        var now = timeProvider.GetUtcNow();
-
         var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (options?.Headers is { } custom)
         {
@@ -48,38 +29,36 @@ internal sealed class TaskClient(
             }
         }
 
-        using var activity = RabbitMqBroker.StartPublishActivity(taskName, id, queue, headers);
-        var message = new TaskMessage
+        using var outgoing = messages.Create(new TaskMessageRequest
         {
-            Id = id,
+            Id = options?.TaskId ?? NewTaskId(),
             Name = taskName,
-            Args = args ?? [],
-            Kwargs = kwargs ?? NoKwargs,
-            Eta = options?.Eta ?? (options?.Countdown is { } countdown ? now + countdown : null),
-            Expires = options?.Expires ?? ((options?.ExpiresIn ?? taskOptions?.Expires) is { } expiresIn ? now + expiresIn : null),
+            Headers = headers,
+            Args = args,
+            Kwargs = kwargs,
+            Queue = options?.Queue,
+            Eta = options?.Eta,
+            Countdown = options?.Countdown,
+            Expires = options?.Expires,
+            ExpiresIn = options?.ExpiresIn,
             Priority = options?.Priority ?? 0,
-            TimeLimit = (options?.TimeLimit ?? taskOptions?.TimeLimit)?.TotalSeconds,
-            SoftTimeLimit = (options?.SoftTimeLimit ?? taskOptions?.SoftTimeLimit)?.TotalSeconds,
-            IgnoreResult = options?.IgnoreResult ?? taskOptions?.IgnoreResult ?? false,
+            TimeLimit = options?.TimeLimit?.TotalSeconds,
+            SoftTimeLimit = options?.SoftTimeLimit?.TotalSeconds,
+            IgnoreResult = options?.IgnoreResult,
             ParentId = options?.ParentId,
-            RootId = options?.RootId ?? id,
+            RootId = options?.RootId,
             GroupId = options?.GroupId,
             GroupIndex = options?.GroupIndex,
             Shadow = options?.Shadow,
-            Lang = "py",
-            Origin = _origin,
-            ExtraHeaders = headers,
-        };
+        });
+        var message = outgoing.Message;
 
-        // Subscribe to the result before publishing, as Celery does (celery-wire-format.md §2.6).
-        var registration = message.IgnoreResult ? null : backend.Register(id);
+        // Subscribe to the result before publishing, as Celery does: a result stored before the subscription
+        // would otherwise be seen only by the next poll.
+        var registration = message.IgnoreResult ? null : backend.Register(message.Id);
         try
         {
-            await broker.PublishAsync(message, queue, cancellationToken).ConfigureAwait(false);
-            if (_sendSentEvents)
-            {
-                events.Sent(message, exchange: string.Empty, routingKey: queue, queue);
-            }
+            await broker.PublishAsync(message, outgoing.Queue, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -88,13 +67,12 @@ internal sealed class TaskClient(
                 backend.Release(registration);
             }
 
-            activity?.AddException(ex);
-            activity?.SetStatus(ActivityStatusCode.Error);
+            outgoing.Failed(ex);
             throw;
         }
 
-        TaskEngineDiagnostics.Published.Add(1, TaskEngineDiagnostics.TaskTags(taskName, queue));
-        return new TaskResult(id, backend, registration);
+        messages.Published(outgoing);
+        return new TaskResult(message.Id, backend, registration);
     }
 
     public Task<TaskResult> SendAsync<TArgs>(
