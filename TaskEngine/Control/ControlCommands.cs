@@ -10,7 +10,7 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.Retry;
+using Onboarding.TaskEngine.RateLimits;
 
 namespace Onboarding.TaskEngine.Control;
 

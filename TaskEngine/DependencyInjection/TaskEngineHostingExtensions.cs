@@ -8,7 +8,9 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
+using Onboarding.TaskEngine.Publishing;
 using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Routing;
 using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Retry;
 using Onboarding.TaskEngine.Workflows;
@@ -100,6 +102,7 @@ public static class TaskEngineHostingExtensions
         services.TryAddSingleton<IResultBackend>(sp => sp.GetRequiredService<RedisResultBackend>());
         services.TryAddSingleton<IWorkflowStore, RedisWorkflowStore>();
         services.TryAddSingleton<ResultStoreRetry>();
+        services.TryAddSingleton<TaskMessageFactory>();
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<IBrokerQueues, RabbitMqBrokerQueues>();
@@ -185,7 +188,7 @@ public static class TaskEngineHostingExtensions
             configure?.Invoke(options);
             if (options.RateLimit is not null)
             {
-                _ = Onboarding.TaskEngine.Retry.RateLimit.Parse(options.RateLimit);
+                _ = Onboarding.TaskEngine.RateLimits.RateLimit.Parse(options.RateLimit);
             }
 
             registry.Add(TaskRegistration.Create<TArgs, THandler>(name, options));

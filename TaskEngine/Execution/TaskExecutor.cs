@@ -8,23 +8,11 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.RateLimits;
 using Onboarding.TaskEngine.Retry;
 using Onboarding.TaskEngine.Workflows;
 
 namespace Onboarding.TaskEngine.Execution;
-
-/// <summary>What the consumer does with the delivery after <see cref="TaskExecutor.ExecuteAsync"/>.</summary>
-internal enum DeliveryOutcome
-{
-    /// <summary>Ack it: done, stored, moved to a delay queue or dead-lettered.</summary>
-    Ack,
-
-    /// <summary>Already acked (acks-early task).</summary>
-    Acked,
-
-    /// <summary>Nack with requeue: the worker is shutting down and the task did not finish.</summary>
-    Requeue,
-}
 
 /// <summary>
 /// Runs one delivery through the worker pipeline: decode → registered? → expired? → revoked? → due? → rate
@@ -131,7 +119,7 @@ internal sealed class TaskExecutor(
             // the store, so it may not have happened: repeat it (it counts a task id once, and the body fires once).
             TaskEngineLog.DuplicateSkipped(logger, message.Name, message.Id);
             await workflow.OnSuccessStoredAsync(message, stored.Result, CancellationToken.None).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
 
         var now = timeProvider.GetUtcNow();
@@ -148,22 +136,22 @@ internal sealed class TaskExecutor(
         if (message.Eta is { } eta && eta - now > _dueTolerance)
         {
             await broker.DelayAsync(delivery, eta - now, CancellationToken.None).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
 
         if (_buckets.TryGetValue(message.Name, out var bucket) && !bucket.TryTake(out var wait))
         {
             // Over the rate: the message waits in a delay queue, not in this worker; it comes back due.
             await broker.DelayAsync(delivery, wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
 
         var options = registration.Options;
-        var outcome = DeliveryOutcome.Ack;
+        var outcome = DeliveryOutcome.AckNow;
         if (!options.AcksLate)
         {
             await ackEarly().ConfigureAwait(false);
-            outcome = DeliveryOutcome.Acked;
+            outcome = DeliveryOutcome.AlreadyAcked;
         }
 
         var lagFrom = message.Eta ?? delivery.Timestamp;
@@ -187,12 +175,12 @@ internal sealed class TaskExecutor(
 
         // An acks-early message belongs to nobody once acked: it cannot be requeued (a nack of an acked tag is a
         // channel error), so an interrupted acks-early task is lost, as with Celery's acks_late=False.
-        if (result == DeliveryOutcome.Requeue && outcome != DeliveryOutcome.Acked && !abortToken.IsCancellationRequested)
+        if (result == DeliveryOutcome.Requeue && outcome != DeliveryOutcome.AlreadyAcked && !abortToken.IsCancellationRequested)
         {
             TaskEngineLog.LeftForRedelivery(logger, message.Name, message.Id);
         }
 
-        return outcome == DeliveryOutcome.Acked ? DeliveryOutcome.Acked : result;
+        return outcome == DeliveryOutcome.AlreadyAcked ? DeliveryOutcome.AlreadyAcked : result;
     }
 
     private async Task<DeliveryOutcome> RunAsync(
@@ -326,7 +314,7 @@ internal sealed class TaskExecutor(
 
             // Sent once the outcome is stored: a store that gives up requeues the message, which is not a success yet.
             events.Succeeded(message.Id, value, seconds);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -416,7 +404,7 @@ internal sealed class TaskExecutor(
             events.Retried(message.Id, retried, cause.ToString());
             // The retry is out already: acked even if RETRY (a state nobody waits for) could not be stored, or it would run twice.
             await StoreAsync(message, TaskState.Retry, retried, cause.ToString(), abortToken).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
 
         TaskEngineDiagnostics.Failed.Add(1, tags);
@@ -460,7 +448,7 @@ internal sealed class TaskExecutor(
             }
         }
 
-        return DeliveryOutcome.Ack;
+        return DeliveryOutcome.AckNow;
     }
 
     private static bool MatchesRetryOn(DependencyInjection.TaskOptions options, Exception exception)
@@ -544,7 +532,7 @@ internal sealed class TaskExecutor(
             }
         }
 
-        return DeliveryOutcome.Ack;
+        return DeliveryOutcome.AckNow;
     }
 
     // Results are stored even while shutting down: the token of the run must not lose a finished task's result.

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.Retry;
+using Onboarding.TaskEngine.RateLimits;
 
 namespace Onboarding.TaskEngine.Execution;
 
@@ -25,7 +25,7 @@ internal sealed class TaskRegistration
         Name = name,
         ArgsType = typeof(TArgs),
         Options = options,
-        RateLimit = options.RateLimit is null ? null : Retry.RateLimit.Parse(options.RateLimit),
+        RateLimit = options.RateLimit is null ? null : RateLimits.RateLimit.Parse(options.RateLimit),
         Invoke = static (services, context, cancellationToken) =>
         {
             var args = ArgumentBinder<TArgs>.Bind(context.Message.Args, context.Message.Kwargs);

@@ -625,7 +625,7 @@ internal sealed class TaskWorkerService(
                 }
             }
 
-            if (outcome == DeliveryOutcome.Ack)
+            if (outcome == DeliveryOutcome.AckNow)
             {
                 await item.Acks.AckAsync(item.Delivery.DeliveryTag).ConfigureAwait(false);
             }

@@ -1,18 +1,4 @@
-using System.Text.Json;
-
 namespace Onboarding.TaskEngine.Workflows;
-
-/// <summary>What a chord part return saw (celery-wire-format.md §2.7).</summary>
-/// <param name="Count">ZCOUNT of <c>.j</c> after the add.</param>
-/// <param name="Extra">The <c>.t</c> counter (0 when unset).</param>
-/// <param name="Size">The <c>.s</c> size, or null when the key is gone (fired already or expired).</param>
-internal readonly record struct ChordPartReturn(long Count, long Extra, long? Size)
-{
-    public bool IsComplete => Size is { } size && Count == size + Extra;
-}
-
-/// <summary>One member of a chord's <c>.j</c> zset: <c>[1, tid, state, result]</c>.</summary>
-internal sealed record ChordMember(string TaskId, string State, JsonElement Result);
 
 /// <summary>
 /// What the workflow runtime keeps in the result backend, in Celery's formats where Celery has one: chord sizes and

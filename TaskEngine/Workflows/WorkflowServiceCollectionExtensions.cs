@@ -12,6 +12,7 @@ internal static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<WorkflowPublisher>();
         services.TryAddSingleton(sp => new WorkflowResultServices(
             sp.GetRequiredService<IResultBackend>(), sp.GetRequiredService<IWorkflowStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ChordCounter>();
         services.TryAddSingleton<IWorkflowCoordinator, WorkflowCoordinator>();
         services.TryAddSingleton<IWorkflowClient, WorkflowClient>();
         services.TryAddSingleton<IWorkflowStatusReader, WorkflowStatusReader>();

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Routing;
 using Onboarding.Tests.TaskEngine.Integration;
 
 namespace Onboarding.Tests.TaskEngine.DependencyInjection;
