@@ -153,6 +153,7 @@ public static class TaskEngineHostingExtensions
         // (worker-offline follows the drain); the mailbox listens once the worker consumes.
         builder.Services.TryAddSingleton<WorkerNode>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerNode>());
+        builder.Services.TryAddSingleton<ITaskConsumer, RabbitMqTaskConsumer>();
         builder.Services.TryAddSingleton<TaskWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
         builder.Services.TryAddSingleton<ControlCommands>();

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
-using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.Tests.Infrastructure;
 using RabbitMQ.Client;
 
