@@ -76,15 +76,6 @@ public static class TaskEngineHostingExtensions
         optionsBuilder.PostConfigure(o =>
         {
             o.RabbitMqConnectionString ??= rabbitMqConnectionString;
-            if (o.Routes.Count == 0)
-            {
-                o.Routes.AddRange(
-                [
-                    new() { Pattern = "user_service.tasks.*", Queue = "user_queue" },
-                    new() { Pattern = "order_service.tasks.*", Queue = "order_queue" },
-                    new() { Pattern = "notification_service.tasks.*", Queue = "notification_queue" },
-                ]);
-            }
         });
         optionsBuilder.ValidateDataAnnotations().ValidateOnStart();
 

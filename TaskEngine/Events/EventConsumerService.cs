@@ -59,6 +59,10 @@ internal sealed class EventConsumerService(
     private static readonly TimeSpan HeldElsewhereDelay = TimeSpan.FromSeconds(1);
 
     private readonly EventOptions _options = options.Value;
+
+    // Every handler failure is retried, with the tasks' backoff, until MaxRetries.
+    private readonly RetryPolicy _retry = new(
+        options.Value.MaxRetries, options.Value.RetryBackoff, options.Value.RetryBackoffMax, options.Value.RetryJitter, RetryPolicy.AnyException);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
 
@@ -265,13 +269,13 @@ internal sealed class EventConsumerService(
             {
                 await DeadLetterAsync(delivery, envelope.EventId, "undecodable", ex, stoppingToken).ConfigureAwait(false);
             }
-            else if (attempt >= _options.MaxRetries)
+            else if (_retry.Decide(ex, attempt, Random.Shared.NextDouble()) is { Verdict: RetryVerdict.Retry } retry)
             {
-                await DeadLetterAsync(delivery, envelope.EventId, "max-retries-exceeded", ex, stoppingToken).ConfigureAwait(false);
+                await RetryAsync(delivery, envelope, attempt, retry.Delay, ex, stoppingToken).ConfigureAwait(false);
             }
             else
             {
-                await RetryAsync(delivery, envelope, attempt, ex, stoppingToken).ConfigureAwait(false);
+                await DeadLetterAsync(delivery, envelope.EventId, "max-retries-exceeded", ex, stoppingToken).ConfigureAwait(false);
             }
 
             return true;
@@ -299,9 +303,9 @@ internal sealed class EventConsumerService(
             () => redis.GetDatabase().StringSetAsync(key, Done, _options.IdempotencyWindow), stoppingToken);
 
     /// <summary>Re-publishes through the engine's delay queues; the due time and attempt ride in headers.</summary>
-    private async Task RetryAsync(TaskDelivery delivery, EventEnvelope envelope, int attempt, Exception exception, CancellationToken cancellationToken)
+    private async Task RetryAsync(
+        TaskDelivery delivery, EventEnvelope envelope, int attempt, TimeSpan delay, Exception exception, CancellationToken cancellationToken)
     {
-        var delay = Backoff(attempt + 1, _options.RetryBackoff, _options.RetryBackoffMax);
         var headers = delivery.Headers is null
             ? new Dictionary<string, object?>(StringComparer.Ordinal)
             : new Dictionary<string, object?>(delivery.Headers, StringComparer.Ordinal);
@@ -319,10 +323,6 @@ internal sealed class EventConsumerService(
         EventLog.DeadLettered(logger, eventId, delivery.Queue, reason);
         EventDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
     }
-
-    /// <summary>min(max, base·2^(attempt-1)): 1×, 2×, 4× … the base.</summary>
-    internal static TimeSpan Backoff(int attempt, TimeSpan backoff, TimeSpan max) =>
-        TimeSpan.FromMilliseconds(Math.Min(max.TotalMilliseconds, backoff.TotalMilliseconds * Math.Pow(2, Math.Max(0, attempt - 1))));
 
     private static ActivityContext ExtractParent(IDictionary<string, object?>? headers)
     {

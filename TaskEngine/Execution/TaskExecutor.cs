@@ -378,14 +378,11 @@ internal sealed class TaskExecutor(
         TaskRegistration registration, TaskMessage message, TaskDelivery delivery, Exception exception, TagList tags,
         CancellationToken abortToken)
     {
-        var options = registration.Options;
-        var retry = exception as TaskRetryException;
-        var cause = retry?.InnerException ?? exception;
-        var wantsRetry = retry is not null || MatchesRetryOn(options, exception);
-        if (wantsRetry && message.Retries < options.MaxRetries)
+        var decision = registration.Retry.Decide(exception, message.Retries, Random.Shared.NextDouble());
+        var cause = decision.Cause;
+        if (decision.Verdict == RetryVerdict.Retry)
         {
-            var delay = retry?.Countdown ?? ExponentialBackoff.Compute(
-                options.RetryBackoff, message.Retries, options.RetryBackoffMax, options.RetryJitter, Random.Shared.NextDouble());
+            var delay = decision.Delay;
             var next = message with
             {
                 Retries = message.Retries + 1,
@@ -409,7 +406,7 @@ internal sealed class TaskExecutor(
 
         TaskEngineDiagnostics.Failed.Add(1, tags);
         TaskEngineLog.TaskFailed(logger, cause, message.Name, message.Id);
-        if (wantsRetry)
+        if (decision.Verdict == RetryVerdict.Exhausted)
         {
             await DeadLetterAsync(delivery, message.Id, "retries-exhausted", MessageHeaders.Describe(cause)).ConfigureAwait(false);
         }
@@ -449,19 +446,6 @@ internal sealed class TaskExecutor(
         }
 
         return DeliveryOutcome.AckNow;
-    }
-
-    private static bool MatchesRetryOn(DependencyInjection.TaskOptions options, Exception exception)
-    {
-        foreach (var type in options.RetryOn)
-        {
-            if (type.IsInstanceOfType(exception))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private async Task<object?> InvokeAsync(TaskRegistration registration, TaskContext context, CancellationToken cancellationToken)
