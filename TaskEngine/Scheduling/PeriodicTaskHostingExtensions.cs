@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Scheduling;
 
 namespace Microsoft.Extensions.Hosting;
@@ -54,6 +55,7 @@ public static class PeriodicTaskHostingExtensions
         services.AddSingleton(registry);
         services.AddOptions<PeriodicTaskSchedulerOptions>().BindConfiguration(TaskEngineOptions.SectionName);
         services.AddOptions<TaskWorkerOptions>();
+        services.TryAddSingleton<ISchedulerStore, RedisSchedulerStore>();
         services.TryAddSingleton<PeriodicTaskScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicTaskScheduler>());
         return registry;
