@@ -16,8 +16,6 @@ using Onboarding.TaskEngine.Retry;
 using Onboarding.TaskEngine.Workflows;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using RabbitMQ.Client;
-using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -40,31 +38,9 @@ public static class TaskEngineHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
 
-        if (!services.Any(d => d.ServiceType == typeof(IConnection) && !d.IsKeyedService))
-        {
-            // The connection factory is configured before options exist: read the one setting it needs the same way.
-            var maxMessageBytes = MaxMessageBytes(builder.Configuration, configure);
-            builder.AddRabbitMQClient(rabbitMqConnectionName, configureConnectionFactory: factory =>
-            {
-                // A larger delivery makes the client close the connection instead of assembling the body; the worker's
-                // rescue then moves it to the dead-letter queue frame by frame (UnreadableMessageRescue).
-                factory.MaxInboundMessageBodySize = (uint)maxMessageBytes;
-                factory.AutomaticRecoveryEnabled = true;
-                factory.TopologyRecoveryEnabled = true;
-                factory.NetworkRecoveryInterval = TimeSpan.FromSeconds(2);
-                factory.ClientProvidedName = "onboarding-taskengine";
-            });
-
-            // A host started before its broker waits for it instead of failing to start.
-            BrokerStartGate.Register(services);
-        }
-
-        if (!services.Any(d => d.ServiceType == typeof(IConnectionMultiplexer) && !d.IsKeyedService))
-        {
-            // The .NET thread pool instead of StackExchange.Redis's own spinning socket threads: on small machines those
-            // compete with the broker for the cores (W4 tails ~20-40% lower here).
-            builder.AddRedisClient(redisConnectionName, configureOptions: static options => options.SocketManager = SocketManager.ThreadPool);
-        }
+        // The connection factory is configured before options exist: read the one setting it needs the same way.
+        RabbitMqRegistration.AddConnection(builder, rabbitMqConnectionName, MaxMessageBytes(builder.Configuration, configure));
+        RedisRegistration.AddConnection(builder, redisConnectionName);
 
         var optionsBuilder = services.AddOptions<TaskEngineOptions>().BindConfiguration(TaskEngineOptions.SectionName);
         if (configure is not null)
@@ -87,23 +63,15 @@ public static class TaskEngineHostingExtensions
             var options = sp.GetRequiredService<IOptions<TaskEngineOptions>>().Value;
             return new TaskRouter(options.Routes, options.DefaultQueue);
         });
-        services.TryAddSingleton<RabbitMqBroker>();
-        services.TryAddSingleton<ITaskBroker>(sp => sp.GetRequiredService<RabbitMqBroker>());
-        services.TryAddSingleton<RedisResultBackend>();
-        services.TryAddSingleton<IResultBackend>(sp => sp.GetRequiredService<RedisResultBackend>());
-        services.TryAddSingleton<IWorkflowStore, RedisWorkflowStore>();
+        RabbitMqRegistration.AddTransport(services);
+        RedisRegistration.AddBackend(services);
         services.TryAddSingleton<ResultStoreRetry>();
         services.TryAddSingleton<TaskMessageFactory>();
         services.TryAddSingleton<ITaskClient, TaskClient>();
-        services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
-        services.TryAddSingleton<IBrokerQueues, RabbitMqBrokerQueues>();
         services.TryAddSingleton<RunningTasks>();
         services.TryAddSingleton<RevocationCache>();
         services.TryAddSingleton<TaskExecutor>();
         services.TryAddSingleton<WorkerState>();
-        services.TryAddSingleton<RabbitMqMailbox>();
-        services.TryAddSingleton<RabbitMqEventTransport>();
-        services.TryAddSingleton<ICeleryEventTransport>(sp => sp.GetRequiredService<RabbitMqEventTransport>());
         services.TryAddSingleton<TaskEvents>();
         if (!services.Any(d => d.ServiceType == typeof(EventDispatcher)))
         {
@@ -113,13 +81,8 @@ public static class TaskEngineHostingExtensions
             services.AddHostedService(sp => sp.GetRequiredService<EventDispatcher>());
         }
         services.AddWorkflows();
-        services.TryAddSingleton<UnreadableMessageRescue>();
         services.AddTaskEngineEvents();
-        if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))
-        {
-            services.AddHostedService<TopologyService>();
-        }
-
+        RabbitMqRegistration.AddTopology(services);
         services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(TaskEngineDiagnostics.Name));
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(TaskEngineDiagnostics.Name));
 
@@ -144,7 +107,7 @@ public static class TaskEngineHostingExtensions
         // (worker-offline follows the drain); the mailbox listens once the worker consumes.
         builder.Services.TryAddSingleton<WorkerNode>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerNode>());
-        builder.Services.TryAddSingleton<ITaskConsumer, RabbitMqTaskConsumer>();
+        RabbitMqRegistration.AddConsumer(builder.Services);
         builder.Services.TryAddSingleton<TaskWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
         builder.Services.TryAddSingleton<ControlCommands>();
