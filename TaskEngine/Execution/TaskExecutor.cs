@@ -10,7 +10,6 @@ using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RateLimits;
 using Onboarding.TaskEngine.Retry;
-using Onboarding.TaskEngine.Workflows;
 
 namespace Onboarding.TaskEngine.Execution;
 

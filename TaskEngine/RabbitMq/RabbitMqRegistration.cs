@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Control;
 using Onboarding.TaskEngine.Monitoring;
 using RabbitMQ.Client;
 
@@ -44,6 +45,7 @@ internal static class RabbitMqRegistration
         services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
         services.TryAddSingleton<IBrokerQueues, RabbitMqBrokerQueues>();
         services.TryAddSingleton<RabbitMqMailbox>();
+        services.TryAddSingleton<IMailbox>(sp => sp.GetRequiredService<RabbitMqMailbox>());
         services.TryAddSingleton<RabbitMqEventTransport>();
         services.TryAddSingleton<ICeleryEventTransport>(sp => sp.GetRequiredService<RabbitMqEventTransport>());
         services.TryAddSingleton<UnreadableMessageRescue>();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Execution;
 
 namespace Onboarding.TaskEngine.Workflows;
 
