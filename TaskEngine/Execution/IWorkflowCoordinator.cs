@@ -26,7 +26,10 @@ internal interface IWorkflowCoordinator
     /// </summary>
     Task<bool>? StartRerunCheck(TaskMessage message);
 
-    /// <summary>After SUCCESS is stored: the chord part return (§2.7), firing the body when this part completes it.</summary>
+    /// <summary>
+    /// After SUCCESS is stored: the chord part return (docs/wire-format.md, "Counting parts"), firing the body when
+    /// this part completes it.
+    /// </summary>
     Task OnSuccessStoredAsync(TaskMessage message, object? value, CancellationToken cancellationToken);
 
     /// <summary>After FAILURE/REVOKED is stored: the chord part return, then (FAILURE only) errbacks and compensations.</summary>

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Onboarding.TaskEngine.Redis;
 
 /// <summary>
-/// Celery's Redis result backend (celery-wire-format.md §2): <c>celery-task-meta-&lt;id&gt;</c> written with
+/// Celery's Redis result backend (docs/wire-format.md, "Results in Redis"): <c>celery-task-meta-&lt;id&gt;</c> written with
 /// Celery's GET (never overwrite SUCCESS), SETEX and PUBLISH of the same JSON on the channel of the same name, done
 /// by one Lua script so a store is one round trip.
 /// Also keeps revocations (<c>onboarding-revoked-&lt;id&gt;</c> with a TTL, announced on <c>onboarding-revoke</c>).
@@ -22,7 +22,7 @@ internal sealed class RedisResultBackend(
     private const string RevokedPrefix = "onboarding-revoked-";
     private const string RevokedIndex = "onboarding-revoked";
 
-    // celery-wire-format.md §2.3 in one atomic script: skip when the stored status is SUCCESS (JSON that does not
+    // Celery's store (docs/wire-format.md, "Storing a result") in one atomic script: skip when the stored status is SUCCESS (JSON that does not
     // decode, or has no such status, is overwritten as before), else SETEX + PUBLISH of the same bytes.
     internal const string StoreScript = """
         local current = redis.call('GET', KEYS[1])

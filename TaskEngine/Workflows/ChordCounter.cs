@@ -27,10 +27,10 @@ internal sealed class ChordCounter(
     /// completes the chord, sends the body with the header results, or its failure.
     /// </summary>
     // Celery's part return, with a Lua script that counts each task id once, plus a SET NX "fired" flag naming the
-    // part that took it: one part sends the body. The chord's keys are deleted only once the body (or its failure) is out, so that if
-    // that part's worker dies in between, the part, redelivered, finds its chord complete and its own name on the
-    // flag, and sends the body again, marked as a possible duplicate (the body's worker then checks for a stored
-    // SUCCESS first). Without that, a crash in that window lost the body.
+    // part that took it: one part sends the body. The chord's keys are deleted only once the body (or its failure)
+    // is out, so that if that part's worker dies in between, the part, redelivered, finds its chord complete and its
+    // own name on the flag, and sends the body again, marked as a possible duplicate (the body's worker then checks
+    // for a stored SUCCESS first). Without that, a crash in that window lost the body.
     public async Task PartReturnedAsync(
         TaskMessage message, string taskId, string groupId, int? groupIndex, string state, JsonElement result, JsonElement chord,
         CancellationToken cancellationToken)

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Onboarding.TaskEngine.Workflows;
 
-/// <summary>What a chord part return saw (celery-wire-format.md §2.7).</summary>
+/// <summary>What a chord part return saw (docs/wire-format.md, "Counting parts").</summary>
 /// <param name="Count">ZCOUNT of <c>.j</c> after the add.</param>
 /// <param name="Extra">The <c>.t</c> counter (0 when unset).</param>
 /// <param name="Size">The <c>.s</c> size, or null when the key is gone (fired already or expired).</param>
