@@ -4,6 +4,7 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.Publishing;
 using Onboarding.TaskEngine.Redis;
 using RabbitMQ.Client;
 using StackExchange.Redis;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Onboarding.Contracts;
 using Onboarding.OperationsConsole;
 using Onboarding.OperationsConsole.Actions;
 using Onboarding.OperationsConsole.Apis;
@@ -12,7 +13,7 @@ builder.AddServiceDefaults();
 
 // A client of the engine (it sends retries and revokes, reads results and workflow trees) plus the operations API:
 // Celery remote control and the event stream.
-builder.AddTaskEngine("rabbitmq", "redis").AddWorkerControl().AddPeriodicTaskBoard();
+builder.AddTaskEngine("rabbitmq", "redis").WithDefaultRoutes(TaskRoutes.Seed).AddWorkerControl().AddPeriodicTaskBoard();
 
 builder.Services.AddConsoleSecurity(builder.Configuration);
 builder.Services.AddRazorPages(o =>

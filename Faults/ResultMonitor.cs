@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Onboarding.TaskEngine.Abstractions;
-using Onboarding.TaskEngine.Protocol;
 using StackExchange.Redis;
 
 namespace Onboarding.Faults;

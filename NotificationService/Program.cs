@@ -1,4 +1,5 @@
 using Onboarding.Contracts.Events;
+using Onboarding.Contracts;
 using Onboarding.NotificationService.Apis;
 using Onboarding.NotificationService.Application;
 using Onboarding.NotificationService.EventHandlers;
@@ -11,6 +12,7 @@ builder.AddServiceDefaults();
 // The engine adds the Aspire RabbitMQ and Redis clients ("rabbitmq", "redis"), whose health checks /health reports;
 // this service sends tasks (batch sends) and reads their results (no worker), and subscribes to the user events.
 builder.AddTaskEngine("rabbitmq", "redis")
+    .WithDefaultRoutes(TaskRoutes.Seed)
     .AddEventHandler<UserCreated, UserCreatedHandler>(UserEventTypes.Created)
     .AddEventHandler<UserPasswordChanged, PasswordChangedHandler>(UserEventTypes.PasswordChanged)
     .AddEventHandler<UserDeleted, UserDeletedHandler>(UserEventTypes.Deleted);

@@ -1,4 +1,5 @@
 using Onboarding.Contracts.Events;
+using Onboarding.Contracts;
 using Onboarding.OrderService.Apis;
 using Onboarding.OrderService.Application;
 using Onboarding.OrderService.EventHandlers;
@@ -12,6 +13,7 @@ builder.AddServiceDefaults();
 // The engine adds the Aspire RabbitMQ and Redis clients ("rabbitmq", "redis"), whose health checks /health reports;
 // this service sends workflows and reads their status (no worker), and subscribes to user.updated and user.deleted.
 builder.AddTaskEngine("rabbitmq", "redis")
+    .WithDefaultRoutes(TaskRoutes.Seed)
     .AddEventHandler<UserUpdated, UserUpdatedHandler>(UserEventTypes.Updated)
     .AddEventHandler<UserDeleted, UserDeletedHandler>(UserEventTypes.Deleted);
 

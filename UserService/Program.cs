@@ -1,4 +1,5 @@
 using Onboarding.Contracts.Events;
+using Onboarding.Contracts;
 using Onboarding.UserService.Apis;
 using Onboarding.UserService.EventHandlers;
 using Onboarding.UserService.Events;
@@ -13,6 +14,7 @@ builder.AddServiceDefaults();
 // this service sends tasks and reads their results (no worker), publishes the user events and subscribes to
 // user.deleted to revoke the user's unfinished tasks.
 builder.AddTaskEngine("rabbitmq", "redis")
+    .WithDefaultRoutes(TaskRoutes.Seed)
     .AddEventHandler<UserDeleted, RevokePendingTasksOnUserDeleted>(UserEventTypes.Deleted);
 
 // Problem details for every error, JSON errors naming the field, ids checked, the OpenAPI document (ServiceDefaults).

@@ -1,3 +1,4 @@
+using Onboarding.Contracts;
 using Onboarding.Workers;
 using Onboarding.Workers.Clients;
 using Onboarding.Workers.Schedules;
@@ -29,6 +30,7 @@ builder.Services.AddOptions<OnboardingTaskOptions>().BindConfiguration(Onboardin
 // (Worker:Beat) it also runs the periodic task scheduler for TaskEngine:Schedules (one replica fires each tick).
 // Every worker knows every task; its queues decide which it runs.
 builder.AddTaskEngine("rabbitmq", "redis")
+    .WithDefaultRoutes(TaskRoutes.Seed)
     .AddTaskWorker()
     .AddOnboardingTasks()
     .AddOrderTasks()

@@ -7,7 +7,8 @@ internal static class InfrastructureModeResolver
         "Neither a container runtime nor local RabbitMQ and Redis servers are available, so the AppHost cannot "
         + "provide rabbitmq and redis. Fix it one of two ways: start Docker (or Podman with "
         + "ASPIRE_CONTAINER_RUNTIME=podman), or install the servers with "
-        + "'sudo apt-get install -y rabbitmq-server redis-server' (scripts/install-local-infrastructure.sh does this).";
+        + "'sudo apt-get install -y rabbitmq-server redis-server' (scripts/install-prerequisites.sh does this when no "
+        + "container runtime answers).";
 
     /// <param name="configured">The configured mode.</param>
     /// <param name="isPublishing">Publishing always describes containers, whatever this machine has.</param>
@@ -36,7 +37,8 @@ internal static class InfrastructureModeResolver
 
         throw new InfrastructureUnavailableException(configured == InfrastructureMode.Executables
             ? "Infrastructure:Mode is 'executables' but rabbitmq-server or redis-server is not installed. Install them with "
-              + "'sudo apt-get install -y rabbitmq-server redis-server' (scripts/install-local-infrastructure.sh), or use "
+              + "'sudo apt-get install -y rabbitmq-server redis-server' (or Infrastructure__Mode=executables "
+              + "scripts/install-prerequisites.sh), or use "
               + "Infrastructure:Mode=containers with Docker running."
             : NothingAvailableMessage);
     }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Onboarding.Cli.Output;
 using Onboarding.TaskEngine.Abstractions;
-using Onboarding.TaskEngine.Protocol;
 
 namespace Onboarding.Cli.Commands;
 

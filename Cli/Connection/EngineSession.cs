@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Onboarding.Contracts;
 
 namespace Onboarding.Cli.Connection;
 
@@ -49,7 +50,7 @@ internal sealed class EngineSession : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         // The command's own output says what happened; library logs would only interleave with it.
         builder.Logging.ClearProviders();
-        builder.AddTaskEngine(configure: options => options.PublishRetries = 1).AddWorkerControl();
+        builder.AddTaskEngine(configure: options => options.PublishRetries = 1).WithDefaultRoutes(TaskRoutes.Seed).AddWorkerControl();
         return new EngineSession(builder.Build(), connection);
     }
 

@@ -6,6 +6,7 @@ using Onboarding.OrderService.Infrastructure;
 using Onboarding.OrderService.Workflows;
 using Onboarding.ServiceDefaults.HttpApi;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Workflows;
 
 namespace Onboarding.OrderService.Apis;
@@ -141,7 +142,7 @@ internal static class OrdersApi
     {
         if (!node.Name.StartsWith("celery.", StringComparison.Ordinal) && node.Name.Length > 0)
         {
-            steps.Add(new OrderWorkflowStep(OrderWorkflows.ShortName(node.Name), node.Id, node.State.ToWireName()));
+            steps.Add(new OrderWorkflowStep(WorkflowStepIds.StepName(node.Name), node.Id, node.State.ToWireName()));
         }
 
         foreach (var child in node.Children)

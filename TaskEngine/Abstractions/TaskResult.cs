@@ -1,16 +1,15 @@
 using System.Text.Json;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.Redis;
 
 namespace Onboarding.TaskEngine.Abstractions;
 
-/// <summary>A handle on a task's result in the Redis backend (Celery's <c>AsyncResult</c>).</summary>
+/// <summary>A handle on a task's result in the result backend (Celery's <c>AsyncResult</c>).</summary>
 public sealed class TaskResult
 {
-    private readonly RedisResultBackend _backend;
+    private readonly IResultBackend _backend;
     private readonly ResultRegistration? _registration;
 
-    internal TaskResult(string id, RedisResultBackend backend, ResultRegistration? registration = null)
+    internal TaskResult(string id, IResultBackend backend, ResultRegistration? registration = null)
     {
         Id = id;
         _backend = backend;

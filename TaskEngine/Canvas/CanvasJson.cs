@@ -168,14 +168,8 @@ internal static class CanvasJson
                 Write(writer, chord.Body);
                 writer.WriteEndObject();
                 return;
-            case Map map:
-                WriteMapKwargs(writer, map.Callee, map.Items, size: null);
-                return;
-            case Starmap starmap:
-                WriteMapKwargs(writer, starmap.Callee, starmap.Items, size: null);
-                return;
-            case Chunks chunks:
-                WriteMapKwargs(writer, chunks.Callee, chunks.Items, chunks.Size);
+            case MapSignature map:
+                WriteMapKwargs(writer, map.Callee, map.Items, (map as Chunks)?.Size);
                 return;
             default:
                 throw new NotSupportedException($"Unknown signature type {signature.GetType().Name}.");

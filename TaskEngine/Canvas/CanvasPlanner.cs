@@ -114,8 +114,7 @@ internal sealed class CanvasPlanner(Func<string>? newId = null, string? replyTo 
             var kwargs = merged switch
             {
                 TaskSignature task => task.Kwargs,
-                Map map => MapKwargs(map.Callee, map.Items),
-                Starmap starmap => MapKwargs(starmap.Callee, starmap.Items),
+                MapSignature map and not Chunks => MapKwargs(map),
                 _ => throw new NotSupportedException($"{signature.GetType().Name} is not a plain task."),
             };
             var headerOptions = options.WithoutEmbed() with
@@ -463,13 +462,13 @@ internal sealed class CanvasPlanner(Func<string>? newId = null, string? replyTo 
             return merged;
         }
 
-        private static IReadOnlyDictionary<string, JsonElement> MapKwargs(Signature callee, IReadOnlyList<JsonElement> items)
+        private static IReadOnlyDictionary<string, JsonElement> MapKwargs(MapSignature map)
         {
-            using var document = JsonDocument.Parse(CanvasJson.Serialize(callee));
+            using var document = JsonDocument.Parse(CanvasJson.Serialize(map.Callee));
             return new Dictionary<string, JsonElement>(StringComparer.Ordinal)
             {
                 ["task"] = document.RootElement.Clone(),
-                ["it"] = JsonArgs.ToElement(items),
+                ["it"] = JsonArgs.ToElement(map.Items),
             };
         }
 

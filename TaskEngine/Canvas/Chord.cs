@@ -5,7 +5,8 @@ namespace Onboarding.TaskEngine.Canvas;
 
 /// <summary>
 /// <c>celery.chord</c>: run the <see cref="Header"/> group, then the <see cref="Body"/> with the list of header results.
-/// The completion counter lives in the result backend (<c>celery-taskset-meta-&lt;gid&gt;.s</c>).
+/// The completion counter lives in the result backend (<c>celery-taskset-meta-&lt;gid&gt;.s/.j</c>); the runtime that
+/// counts parts and fires the body is <c>Workflows/ChordCounter</c>.
 /// </summary>
 [JsonConverter(typeof(SignatureJsonConverter))]
 public sealed record Chord : Signature

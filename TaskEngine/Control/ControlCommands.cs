@@ -5,12 +5,12 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.Redis;
-using Onboarding.TaskEngine.Retry;
+using Onboarding.TaskEngine.RateLimits;
 
 namespace Onboarding.TaskEngine.Control;
 
@@ -28,7 +28,7 @@ internal sealed class ControlCommands(
     WorkerState state,
     RunningTasks running,
     RevocationCache revocations,
-    RedisResultBackend backend,
+    IResultBackend backend,
     EventDispatcher dispatcher,
     IHostApplicationLifetime lifetime,
     IOptions<TaskEngineOptions> engineOptions,

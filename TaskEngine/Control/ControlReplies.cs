@@ -41,7 +41,7 @@ internal static class ControlReplies
             {
                 writer.WriteString("ticket", ticket);
                 writer.WriteStartObject("reply_to");
-                writer.WriteString("exchange", RabbitMq.RabbitMqMailbox.ReplyExchange);
+                writer.WriteString("exchange", PidboxNames.ReplyExchange);
                 writer.WriteString("routing_key", oid);
                 writer.WriteEndObject();
             }

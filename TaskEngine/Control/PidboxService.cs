@@ -4,9 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
-using Onboarding.TaskEngine.RabbitMq;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Exceptions;
 
 namespace Onboarding.TaskEngine.Control;
 
@@ -21,13 +18,13 @@ internal sealed class PidboxService(
     WorkerNode node,
     TaskWorkerService worker,
     ControlCommands commands,
-    RabbitMqMailbox mailbox,
+    IMailbox mailbox,
     EventDispatcher dispatcher,
     ILogger<PidboxService> logger) : BackgroundService
 {
     private static readonly TimeSpan ReopenPause = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _publish = new(1, 1);
-    private IChannel? _channel;
+    private IMailboxConnection? _channel;
     private CancellationToken _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,32 +35,20 @@ internal sealed class PidboxService(
             await worker.Started.WaitAsync(stoppingToken).ConfigureAwait(false);
             while (!stoppingToken.IsCancellationRequested)
             {
-                var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 try
                 {
                     _channel = await mailbox.ListenAsync(node.Name, OnMessageAsync, stoppingToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+                catch (Exception ex) when (mailbox.IsUnavailable(ex))
                 {
                     OperationsLog.MailboxReconnecting(logger, ex.Message);
                     await Task.Delay(ReopenPause, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
 
-                _channel.ChannelShutdownAsync += (_, args) =>
-                {
-                    // A lost connection is healed by automatic recovery (queue, binding and consumer included);
-                    // a channel closed by the broker is not.
-                    if (args.Initiator != ShutdownInitiator.Application && worker.IsConnectionOpen)
-                    {
-                        OperationsLog.MailboxReconnecting(logger, args.ReplyText);
-                        closed.TrySetResult();
-                    }
-
-                    return Task.CompletedTask;
-                };
-                OperationsLog.NodeListening(logger, node.Name, RabbitMqMailbox.NodeQueue(node.Name));
-                await closed.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                OperationsLog.NodeListening(logger, node.Name, PidboxNames.NodeQueue(node.Name));
+                var reason = await _channel.Closed.WaitAsync(stoppingToken).ConfigureAwait(false);
+                OperationsLog.MailboxReconnecting(logger, reason);
                 await _channel.DisposeAsync().ConfigureAwait(false);
             }
         }
@@ -74,15 +59,7 @@ internal sealed class PidboxService(
 
         if (_channel is not null)
         {
-            try
-            {
-                await _channel.CloseAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
-            {
-                // Already closed.
-            }
-
+            await _channel.CloseAsync().ConfigureAwait(false);
             await _channel.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -150,11 +127,11 @@ internal sealed class PidboxService(
             if (_channel is { IsOpen: true } channel)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await RabbitMqMailbox.PublishReplyAsync(channel, replyExchange, replyRoutingKey, ticket, dispatcher.Clock.Forward(), body2, timeout.Token)
+                await channel.PublishReplyAsync(replyExchange, replyRoutingKey, ticket, dispatcher.Clock.Forward(), body2, timeout.Token)
                     .ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException or OperationCanceledException)
+        catch (Exception ex) when (mailbox.IsUnavailable(ex) || ex is OperationCanceledException)
         {
             OperationsLog.CommandFailed(logger, ex, method + " (reply)");
         }

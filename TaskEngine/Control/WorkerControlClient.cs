@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Onboarding.TaskEngine.Monitoring;
-using Onboarding.TaskEngine.RabbitMq;
-using RabbitMQ.Client;
 
 namespace Onboarding.TaskEngine.Control;
 
@@ -11,13 +9,13 @@ namespace Onboarding.TaskEngine.Control;
 /// <see cref="IWorkerControl"/> on the pidbox exchanges: one reply queue per client (kombu's per-process
 /// <c>&lt;oid&gt;.reply.celery.pidbox</c>), replies routed to the waiting call by their ticket.
 /// </summary>
-internal sealed class WorkerControlClient(RabbitMqMailbox mailbox, TimeProvider timeProvider) : IWorkerControl, IAsyncDisposable
+internal sealed class WorkerControlClient(IMailbox mailbox, TimeProvider timeProvider) : IWorkerControl, IAsyncDisposable
 {
     private readonly string _oid = Guid.NewGuid().ToString("D");
     private readonly ConcurrentDictionary<string, Channel<JsonElement>> _pending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly LamportClock _clock = new();
-    private IChannel? _channel;
+    private IMailboxConnection? _channel;
 
     public async Task<IReadOnlyList<WorkerReply<JsonElement>>> BroadcastAsync(
         string command, IReadOnlyDictionary<string, object?>? arguments = null, ControlOptions? options = null,
@@ -240,7 +238,7 @@ internal sealed class WorkerControlClient(RabbitMqMailbox mailbox, TimeProvider 
         try
         {
             var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
-            await RabbitMqMailbox.PublishCommandAsync(channel, body, _clock.Forward(), expires, cancellationToken).ConfigureAwait(false);
+            await channel.PublishCommandAsync(body, _clock.Forward(), expires, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -248,7 +246,7 @@ internal sealed class WorkerControlClient(RabbitMqMailbox mailbox, TimeProvider 
         }
     }
 
-    private async Task<IChannel> GetChannelAsync(CancellationToken cancellationToken)
+    private async Task<IMailboxConnection> GetChannelAsync(CancellationToken cancellationToken)
     {
         if (_channel is { IsOpen: true })
         {

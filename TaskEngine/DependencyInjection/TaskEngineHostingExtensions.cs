@@ -8,13 +8,14 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
+using Onboarding.TaskEngine.Publishing;
 using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Routing;
 using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.Retry;
 using Onboarding.TaskEngine.Workflows;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using RabbitMQ.Client;
-using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -37,31 +38,9 @@ public static class TaskEngineHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
 
-        if (!services.Any(d => d.ServiceType == typeof(IConnection) && !d.IsKeyedService))
-        {
-            // The connection factory is configured before options exist: read the one setting it needs the same way.
-            var maxMessageBytes = MaxMessageBytes(builder.Configuration, configure);
-            builder.AddRabbitMQClient(rabbitMqConnectionName, configureConnectionFactory: factory =>
-            {
-                // A larger delivery makes the client close the connection instead of assembling the body; the worker's
-                // rescue then moves it to the dead-letter queue frame by frame (UnreadableMessageRescue).
-                factory.MaxInboundMessageBodySize = (uint)maxMessageBytes;
-                factory.AutomaticRecoveryEnabled = true;
-                factory.TopologyRecoveryEnabled = true;
-                factory.NetworkRecoveryInterval = TimeSpan.FromSeconds(2);
-                factory.ClientProvidedName = "onboarding-taskengine";
-            });
-
-            // A host started before its broker waits for it instead of failing to start.
-            BrokerStartGate.Register(services);
-        }
-
-        if (!services.Any(d => d.ServiceType == typeof(IConnectionMultiplexer) && !d.IsKeyedService))
-        {
-            // The .NET thread pool instead of StackExchange.Redis's own spinning socket threads: on small machines those
-            // compete with the broker for the cores (W4 tails ~20-40% lower here).
-            builder.AddRedisClient(redisConnectionName, configureOptions: static options => options.SocketManager = SocketManager.ThreadPool);
-        }
+        // The connection factory is configured before options exist: read the one setting it needs the same way.
+        RabbitMqRegistration.AddConnection(builder, rabbitMqConnectionName, MaxMessageBytes(builder.Configuration, configure));
+        RedisRegistration.AddConnection(builder, redisConnectionName);
 
         var optionsBuilder = services.AddOptions<TaskEngineOptions>().BindConfiguration(TaskEngineOptions.SectionName);
         if (configure is not null)
@@ -73,15 +52,6 @@ public static class TaskEngineHostingExtensions
         optionsBuilder.PostConfigure(o =>
         {
             o.RabbitMqConnectionString ??= rabbitMqConnectionString;
-            if (o.Routes.Count == 0)
-            {
-                o.Routes.AddRange(
-                [
-                    new() { Pattern = "user_service.tasks.*", Queue = "user_queue" },
-                    new() { Pattern = "order_service.tasks.*", Queue = "order_queue" },
-                    new() { Pattern = "notification_service.tasks.*", Queue = "notification_queue" },
-                ]);
-            }
         });
         optionsBuilder.ValidateDataAnnotations().ValidateOnStart();
 
@@ -93,18 +63,15 @@ public static class TaskEngineHostingExtensions
             var options = sp.GetRequiredService<IOptions<TaskEngineOptions>>().Value;
             return new TaskRouter(options.Routes, options.DefaultQueue);
         });
-        services.TryAddSingleton<RabbitMqBroker>();
-        services.TryAddSingleton<RedisResultBackend>();
+        RabbitMqRegistration.AddTransport(services);
+        RedisRegistration.AddBackend(services);
         services.TryAddSingleton<ResultStoreRetry>();
+        services.TryAddSingleton<TaskMessageFactory>();
         services.TryAddSingleton<ITaskClient, TaskClient>();
-        services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
-        services.TryAddSingleton<IBrokerQueues, RabbitMqBrokerQueues>();
         services.TryAddSingleton<RunningTasks>();
         services.TryAddSingleton<RevocationCache>();
         services.TryAddSingleton<TaskExecutor>();
         services.TryAddSingleton<WorkerState>();
-        services.TryAddSingleton<RabbitMqMailbox>();
-        services.TryAddSingleton<RabbitMqEventTransport>();
         services.TryAddSingleton<TaskEvents>();
         if (!services.Any(d => d.ServiceType == typeof(EventDispatcher)))
         {
@@ -114,13 +81,8 @@ public static class TaskEngineHostingExtensions
             services.AddHostedService(sp => sp.GetRequiredService<EventDispatcher>());
         }
         services.AddWorkflows();
-        services.TryAddSingleton<UnreadableMessageRescue>();
         services.AddTaskEngineEvents();
-        if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))
-        {
-            services.AddHostedService<TopologyService>();
-        }
-
+        RabbitMqRegistration.AddTopology(services);
         services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(TaskEngineDiagnostics.Name));
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(TaskEngineDiagnostics.Name));
 
@@ -145,6 +107,7 @@ public static class TaskEngineHostingExtensions
         // (worker-offline follows the drain); the mailbox listens once the worker consumes.
         builder.Services.TryAddSingleton<WorkerNode>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerNode>());
+        RabbitMqRegistration.AddConsumer(builder.Services);
         builder.Services.TryAddSingleton<TaskWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskWorkerService>());
         builder.Services.TryAddSingleton<ControlCommands>();
@@ -180,7 +143,7 @@ public static class TaskEngineHostingExtensions
             configure?.Invoke(options);
             if (options.RateLimit is not null)
             {
-                _ = Onboarding.TaskEngine.Retry.RateLimit.Parse(options.RateLimit);
+                _ = Onboarding.TaskEngine.RateLimits.RateLimit.Parse(options.RateLimit);
             }
 
             registry.Add(TaskRegistration.Create<TArgs, THandler>(name, options));

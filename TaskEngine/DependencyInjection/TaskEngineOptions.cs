@@ -13,8 +13,7 @@ public sealed class TaskEngineOptions
 
     /// <summary>
     /// Glob routes (<c>*</c> any run of characters, <c>?</c> one), tried in order; the first match wins.
-    /// When none are configured, the seed deployment's routes apply: <c>user_service.tasks.*</c> → user_queue,
-    /// <c>order_service.tasks.*</c> → order_queue, <c>notification_service.tasks.*</c> → notification_queue.
+    /// When none are configured, the routes the application declared with <c>WithDefaultRoutes</c> apply.
     /// </summary>
     public List<TaskRoute> Routes { get; set; } = [];
 

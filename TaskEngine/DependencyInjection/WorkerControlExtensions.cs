@@ -19,7 +19,9 @@ public static class WorkerControlExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<RabbitMqMailbox>();
+        builder.Services.TryAddSingleton<IMailbox>(sp => sp.GetRequiredService<RabbitMqMailbox>());
         builder.Services.TryAddSingleton<RabbitMqEventTransport>();
+        builder.Services.TryAddSingleton<ICeleryEventTransport>(sp => sp.GetRequiredService<RabbitMqEventTransport>());
         builder.Services.TryAddSingleton<WorkerControlClient>();
         builder.Services.TryAddSingleton<IWorkerControl>(sp => sp.GetRequiredService<WorkerControlClient>());
         builder.Services.TryAddSingleton<ICeleryEventReader, CeleryEventReader>();

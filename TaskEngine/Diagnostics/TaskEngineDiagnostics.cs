@@ -32,4 +32,28 @@ public static class TaskEngineDiagnostics
         { "messaging.destination.name", queue },
         { "task.name", taskName },
     };
+
+    /// <summary>The <c>&lt;task&gt; publish</c> span, its W3C context injected into <paramref name="headers"/>.</summary>
+    internal static Activity? StartPublishActivity(string taskName, string taskId, string queue, IDictionary<string, object?> headers)
+    {
+        var activity = TaskEngineDiagnostics.ActivitySource.StartActivity(taskName + " publish", ActivityKind.Producer);
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "rabbitmq");
+            activity.SetTag("messaging.operation.type", "send");
+            activity.SetTag("messaging.destination.name", queue);
+            activity.SetTag("messaging.rabbitmq.destination.routing_key", queue);
+            activity.SetTag("messaging.message.id", taskId);
+            activity.SetTag("messaging.message.conversation_id", taskId);
+        }
+
+        DistributedContextPropagator.Current.Inject(activity ?? Activity.Current, headers, static (carrier, key, value) =>
+        {
+            if (carrier is IDictionary<string, object?> map)
+            {
+                map[key] = value;
+            }
+        });
+        return activity;
+    }
 }

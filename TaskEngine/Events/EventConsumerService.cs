@@ -4,14 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
-using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.RabbitMq;
-using Onboarding.TaskEngine.Redis;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
-using StackExchange.Redis;
+using Onboarding.TaskEngine.Retry;
 
 namespace Onboarding.TaskEngine.Events;
 
@@ -20,7 +16,7 @@ namespace Onboarding.TaskEngine.Events;
 /// subscribed pattern, and dispatches each event to its handlers in a DI scope of its own.
 /// </summary>
 /// <remarks>
-/// Idempotent by event id: before running, the event is claimed in Redis (<c>onboarding-event-&lt;subscriber&gt;-&lt;id&gt;</c>,
+/// Idempotent by event id: before running, the event is claimed in the result backend (<see cref="IEventClaims"/>,
 /// a lease with an owner token); after all handlers succeed the key becomes <c>done</c> for
 /// <see cref="EventOptions.IdempotencyWindow"/>, and only then is the message acked. A redelivery or a re-publish of a
 /// done event is acked without running; one another replica is running is put back through a delay queue. A handler
@@ -29,165 +25,44 @@ namespace Onboarding.TaskEngine.Events;
 /// body, the event goes to the engine's dead-letter queue with the reason in headers.
 /// </remarks>
 internal sealed class EventConsumerService(
-    RabbitMqBroker broker,
+    ITaskBroker broker,
+    IEventSource source,
+    IEventClaims claims,
     EventSubscriptions subscriptions,
     IServiceScopeFactory scopeFactory,
-    IConnectionMultiplexer redis,
     ResultStoreRetry storeRetry,
     IOptions<EventOptions> options,
     TimeProvider timeProvider,
     ILogger<EventConsumerService> logger) : BackgroundService
 {
-    private const string Done = "done";
-
-    // KEYS[1] = key, ARGV[1] = owner token, ARGV[2] = lease ms. 1 = claimed, 0 = handled already, -1 = held elsewhere.
-    private const string ClaimScript = """
-        local v = redis.call('GET', KEYS[1])
-        if not v then
-          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-          return 1
-        end
-        if v == 'done' then return 0 end
-        return -1
-        """;
-
-    private const string ReleaseScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """;
-
     private static readonly TimeSpan HeldElsewhereDelay = TimeSpan.FromSeconds(1);
 
     private readonly EventOptions _options = options.Value;
+
+    // Every handler failure is retried, with the tasks' backoff, until MaxRetries.
+    private readonly RetryPolicy _retry = new(
+        options.Value.MaxRetries, options.Value.RetryBackoff, options.Value.RetryBackoffMax, options.Value.RetryJitter, RetryPolicy.AnyException);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
 
     /// <summary>Signals that the queue is bound and consumed (for tests and health).</summary>
     public Task Started => _started.Task;
-
-    internal string RedisKey(string eventId) => $"onboarding-event-{_options.Subscriber}-{eventId}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var queue = _options.QueueName;
         await broker.EnsureQueueAsync(queue, stoppingToken).ConfigureAwait(false);
+        IReadOnlyCollection<string> patterns = [.. subscriptions.Patterns];
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
+            await source.ConsumeAsync(queue, patterns, _options.Concurrency, HandleAsync, () =>
             {
-                var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var channel = await broker.Connection.CreateChannelAsync(
-                    new CreateChannelOptions(false, false, consumerDispatchConcurrency: (ushort)_options.Concurrency),
-                    stoppingToken).ConfigureAwait(false);
-                await using (channel.ConfigureAwait(false))
-                {
-                    channel.ChannelShutdownAsync += (_, args) =>
-                    {
-                        // Connection loss is healed by automatic recovery; a channel-level error is not.
-                        if (args.Initiator != ShutdownInitiator.Application && broker.Connection.IsOpen)
-                        {
-                            closed.TrySetResult();
-                        }
-
-                        return Task.CompletedTask;
-                    };
-                    await EventTopology.DeclareExchangeAsync(channel, _options.Exchange, stoppingToken).ConfigureAwait(false);
-                    foreach (var pattern in subscriptions.Patterns)
-                    {
-                        await channel.QueueBindAsync(queue, _options.Exchange, pattern, cancellationToken: stoppingToken).ConfigureAwait(false);
-                    }
-
-                    await channel.BasicQosAsync(0, (ushort)Math.Min(ushort.MaxValue, _options.Concurrency * 2), global: false, stoppingToken)
-                        .ConfigureAwait(false);
-                    var consumer = new AsyncEventingBasicConsumer(channel);
-                    consumer.ReceivedAsync += (_, args) => OnReceivedAsync(channel, queue, args, stoppingToken);
-                    await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false);
-                    EventLog.ConsumerStarted(logger, _options.Subscriber!, queue, string.Join(',', subscriptions.Patterns));
-                    _started.TrySetResult();
-                    try
-                    {
-                        await closed.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        // An ack sent after the channel closed makes the broker close the whole (shared) connection
-                        // with CHANNEL_ERROR 504: let running handlers finish or give up before the channel goes.
-                        await DrainAsync().ConfigureAwait(false);
-                    }
-                }
-            }
+                EventLog.ConsumerStarted(logger, _options.Subscriber!, queue, string.Join(',', patterns));
+                _started.TrySetResult();
+            }, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping: unacked deliveries go back to the queue when the channel closes.
-        }
-    }
-
-    private async Task DrainAsync()
-    {
-        var deadline = timeProvider.GetUtcNow() + TimeSpan.FromSeconds(5);
-        while (Volatile.Read(ref _inFlight) > 0 && timeProvider.GetUtcNow() < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(10), timeProvider).ConfigureAwait(false);
-        }
-    }
-
-    private async Task OnReceivedAsync(IChannel channel, string queue, BasicDeliverEventArgs args, CancellationToken stoppingToken)
-    {
-        Interlocked.Increment(ref _inFlight);
-        try
-        {
-            await ProcessAsync(channel, queue, args, stoppingToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-    }
-
-    private async Task ProcessAsync(IChannel channel, string queue, BasicDeliverEventArgs args, CancellationToken stoppingToken)
-    {
-        var delivery = new TaskDelivery
-        {
-            Queue = queue,
-            DeliveryTag = args.DeliveryTag,
-            Redelivered = args.Redelivered,
-            Body = args.Body.ToArray(),
-            Headers = args.BasicProperties.Headers is { } h ? new Dictionary<string, object?>(h, StringComparer.Ordinal) : null,
-            ContentType = args.BasicProperties.ContentType,
-            ContentEncoding = args.BasicProperties.ContentEncoding,
-            CorrelationId = args.BasicProperties.CorrelationId,
-            MessageId = args.BasicProperties.MessageId,
-            Priority = args.BasicProperties.Priority,
-            Timestamp = args.BasicProperties.IsTimestampPresent()
-                ? DateTimeOffset.FromUnixTimeSeconds(args.BasicProperties.Timestamp.UnixTime)
-                : null,
-            ReceivedAt = timeProvider.GetUtcNow(),
-        };
-
-        try
-        {
-            var handled = await HandleAsync(delivery, stoppingToken).ConfigureAwait(false);
-            if (channel.IsOpen)
-            {
-                if (handled)
-                {
-                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, CancellationToken.None).ConfigureAwait(false);
-                }
-                else
-                {
-                    await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: left unacked, so the broker redelivers it.
-        }
-        catch (Exception ex)
-        {
-            EventLog.DeliveryError(logger, ex);
-            await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -234,12 +109,9 @@ internal sealed class EventConsumerService(
         activity?.SetTag("messaging.message.id", envelope.EventId);
         activity?.SetTag("messaging.consumer.group.name", _options.Subscriber);
 
-        var key = RedisKey(envelope.EventId);
         var token = Guid.CreateVersion7().ToString("N");
-        var database = redis.GetDatabase();
-        var claim = (int)await database.ScriptEvaluateAsync(ClaimScript, [key],
-            [token, (long)_options.ProcessingLease.TotalMilliseconds]).ConfigureAwait(false);
-        if (claim == 0)
+        var claim = await claims.ClaimAsync(envelope.EventId, token, _options.ProcessingLease).ConfigureAwait(false);
+        if (claim == EventClaimResult.Handled)
         {
             EventLog.Duplicate(logger, envelope.EventType, envelope.EventId, _options.Subscriber!);
             EventDiagnostics.Duplicates.Add(1, new KeyValuePair<string, object?>("event.type", envelope.EventType));
@@ -247,7 +119,7 @@ internal sealed class EventConsumerService(
             return true;
         }
 
-        if (claim < 0)
+        if (claim == EventClaimResult.HeldElsewhere)
         {
             // Another replica is running it: look again later, without counting an attempt.
             await broker.DelayAsync(delivery, HeldElsewhereDelay, stoppingToken).ConfigureAwait(false);
@@ -268,7 +140,7 @@ internal sealed class EventConsumerService(
         }
         catch (Exception ex)
         {
-            await database.ScriptEvaluateAsync(ReleaseScript, [key], [token]).ConfigureAwait(false);
+            await claims.ReleaseAsync(envelope.EventId, token).ConfigureAwait(false);
             activity?.AddException(ex);
             activity?.SetStatus(ActivityStatusCode.Error);
             if (ex is OperationCanceledException && stoppingToken.IsCancellationRequested)
@@ -280,13 +152,13 @@ internal sealed class EventConsumerService(
             {
                 await DeadLetterAsync(delivery, envelope.EventId, "undecodable", ex, stoppingToken).ConfigureAwait(false);
             }
-            else if (attempt >= _options.MaxRetries)
+            else if (_retry.Decide(ex, attempt, Random.Shared.NextDouble()) is { Verdict: RetryVerdict.Retry } retry)
             {
-                await DeadLetterAsync(delivery, envelope.EventId, "max-retries-exceeded", ex, stoppingToken).ConfigureAwait(false);
+                await RetryAsync(delivery, envelope, attempt, retry.Delay, ex, stoppingToken).ConfigureAwait(false);
             }
             else
             {
-                await RetryAsync(delivery, envelope, attempt, ex, stoppingToken).ConfigureAwait(false);
+                await DeadLetterAsync(delivery, envelope.EventId, "max-retries-exceeded", ex, stoppingToken).ConfigureAwait(false);
             }
 
             return true;
@@ -295,11 +167,11 @@ internal sealed class EventConsumerService(
         // Handled: a Redis blip must not make a redelivery run the handlers again, so the mark is retried like a task's result.
         try
         {
-            await database.StringSetAsync(key, Done, _options.IdempotencyWindow).ConfigureAwait(false);
+            await claims.MarkHandledAsync(envelope.EventId, _options.IdempotencyWindow).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+        catch (Exception ex) when (storeRetry.IsTransient(ex))
         {
-            if (!await RetryHandledMarkAsync(envelope, key, ex, stoppingToken).ConfigureAwait(false))
+            if (!await RetryHandledMarkAsync(envelope, ex, stoppingToken).ConfigureAwait(false))
             {
                 return false;
             }
@@ -309,14 +181,14 @@ internal sealed class EventConsumerService(
         return true;
     }
 
-    private Task<bool> RetryHandledMarkAsync(EventEnvelope envelope, string key, Exception failure, CancellationToken stoppingToken) =>
+    private Task<bool> RetryHandledMarkAsync(EventEnvelope envelope, Exception failure, CancellationToken stoppingToken) =>
         storeRetry.RetryAsync("handled mark", envelope.EventType, envelope.EventId, failure,
-            () => redis.GetDatabase().StringSetAsync(key, Done, _options.IdempotencyWindow), stoppingToken);
+            () => claims.MarkHandledAsync(envelope.EventId, _options.IdempotencyWindow), stoppingToken);
 
     /// <summary>Re-publishes through the engine's delay queues; the due time and attempt ride in headers.</summary>
-    private async Task RetryAsync(TaskDelivery delivery, EventEnvelope envelope, int attempt, Exception exception, CancellationToken cancellationToken)
+    private async Task RetryAsync(
+        TaskDelivery delivery, EventEnvelope envelope, int attempt, TimeSpan delay, Exception exception, CancellationToken cancellationToken)
     {
-        var delay = Backoff(attempt + 1, _options.RetryBackoff, _options.RetryBackoffMax);
         var headers = delivery.Headers is null
             ? new Dictionary<string, object?>(StringComparer.Ordinal)
             : new Dictionary<string, object?>(delivery.Headers, StringComparer.Ordinal);
@@ -329,15 +201,11 @@ internal sealed class EventConsumerService(
 
     private async Task DeadLetterAsync(TaskDelivery delivery, string? eventId, string reason, Exception? exception, CancellationToken cancellationToken)
     {
-        await broker.DeadLetterAsync(delivery, reason, exception is null ? null : RabbitMqBroker.Describe(exception), cancellationToken)
+        await broker.DeadLetterAsync(delivery, reason, exception is null ? null : MessageHeaders.Describe(exception), cancellationToken)
             .ConfigureAwait(false);
         EventLog.DeadLettered(logger, eventId, delivery.Queue, reason);
         EventDiagnostics.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
     }
-
-    /// <summary>min(max, base·2^(attempt-1)): 1×, 2×, 4× … the base.</summary>
-    internal static TimeSpan Backoff(int attempt, TimeSpan backoff, TimeSpan max) =>
-        TimeSpan.FromMilliseconds(Math.Min(max.TotalMilliseconds, backoff.TotalMilliseconds * Math.Pow(2, Math.Max(0, attempt - 1))));
 
     private static ActivityContext ExtractParent(IDictionary<string, object?>? headers)
     {

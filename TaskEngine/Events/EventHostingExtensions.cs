@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Events;
+using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -26,6 +28,8 @@ public static class EventHostingExtensions
         {
             subscriptions = new EventSubscriptions();
             services.AddSingleton(subscriptions);
+            services.TryAddSingleton<IEventSource, RabbitMqEventSource>();
+            services.TryAddSingleton<IEventClaims, RedisEventClaims>();
             services.AddSingleton<EventConsumerService>();
             services.AddHostedService(sp => sp.GetRequiredService<EventConsumerService>());
         }

@@ -25,12 +25,18 @@ public sealed class EventOptions
     [Range(0, 100)]
     public int MaxRetries { get; set; } = 5;
 
-    /// <summary>Retry delay = min(<see cref="RetryBackoffMax"/>, <see cref="RetryBackoff"/>·2^(attempt-1)).</summary>
+    /// <summary>
+    /// Retry delay = min(<see cref="RetryBackoffMax"/>, <see cref="RetryBackoff"/>·2^(attempt-1)), with full jitter
+    /// when <see cref="RetryJitter"/> is on: the same policy as tasks (<c>Retry/RetryPolicy</c>).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.016", "1.00:00:00")]
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
     [Range(typeof(TimeSpan), "00:00:00.016", "1.00:00:00")]
     public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Full jitter: each delay is uniform between zero and the backoff, so events that failed together spread out.</summary>
+    public bool RetryJitter { get; set; } = true;
 
     /// <summary>How long a handled event id is remembered (the idempotency window).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]

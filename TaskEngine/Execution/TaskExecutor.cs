@@ -8,25 +8,10 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.RabbitMq;
-using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.RateLimits;
 using Onboarding.TaskEngine.Retry;
-using Onboarding.TaskEngine.Workflows;
 
 namespace Onboarding.TaskEngine.Execution;
-
-/// <summary>What the consumer does with the delivery after <see cref="TaskExecutor.ExecuteAsync"/>.</summary>
-internal enum DeliveryOutcome
-{
-    /// <summary>Ack it: done, stored, moved to a delay queue or dead-lettered.</summary>
-    Ack,
-
-    /// <summary>Already acked (acks-early task).</summary>
-    Acked,
-
-    /// <summary>Nack with requeue: the worker is shutting down and the task did not finish.</summary>
-    Requeue,
-}
 
 /// <summary>
 /// Runs one delivery through the worker pipeline: decode → registered? → expired? → revoked? → due? → rate
@@ -34,8 +19,8 @@ internal enum DeliveryOutcome
 /// </summary>
 internal sealed class TaskExecutor(
     TaskRegistry registry,
-    RabbitMqBroker broker,
-    RedisResultBackend backend,
+    ITaskBroker broker,
+    IResultBackend backend,
     RunningTasks running,
     IWorkflowCoordinator workflow,
     RevocationCache revocations,
@@ -48,7 +33,7 @@ internal sealed class TaskExecutor(
     ILogger<TaskExecutor> logger)
 {
     /// <summary>Messages due within this much are run, not delayed again.</summary>
-    internal static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(1 << RabbitMqBroker.MinDelayExponent);
+    private readonly TimeSpan _dueTolerance = broker.MinDelay;
 
     private readonly ConcurrentDictionary<string, TokenBucket> _buckets = CreateBuckets(registry, timeProvider);
     private readonly int _maxMessageBytes = engineOptions.Value.MaxMessageBytes;
@@ -133,7 +118,7 @@ internal sealed class TaskExecutor(
             // the store, so it may not have happened: repeat it (it counts a task id once, and the body fires once).
             TaskEngineLog.DuplicateSkipped(logger, message.Name, message.Id);
             await workflow.OnSuccessStoredAsync(message, stored.Result, CancellationToken.None).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
 
         var now = timeProvider.GetUtcNow();
@@ -147,25 +132,25 @@ internal sealed class TaskExecutor(
             return await RevokeAsync(message, "revoked", abortToken).ConfigureAwait(false);
         }
 
-        if (message.Eta is { } eta && eta - now > DueTolerance)
+        if (message.Eta is { } eta && eta - now > _dueTolerance)
         {
             await broker.DelayAsync(delivery, eta - now, CancellationToken.None).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
 
         if (_buckets.TryGetValue(message.Name, out var bucket) && !bucket.TryTake(out var wait))
         {
             // Over the rate: the message waits in a delay queue, not in this worker; it comes back due.
-            await broker.DelayAsync(delivery, wait < DueTolerance * 2 ? DueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            await broker.DelayAsync(delivery, wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
+            return DeliveryOutcome.AckNow;
         }
 
         var options = registration.Options;
-        var outcome = DeliveryOutcome.Ack;
+        var outcome = DeliveryOutcome.AckNow;
         if (!options.AcksLate)
         {
             await ackEarly().ConfigureAwait(false);
-            outcome = DeliveryOutcome.Acked;
+            outcome = DeliveryOutcome.AlreadyAcked;
         }
 
         var lagFrom = message.Eta ?? delivery.Timestamp;
@@ -189,12 +174,12 @@ internal sealed class TaskExecutor(
 
         // An acks-early message belongs to nobody once acked: it cannot be requeued (a nack of an acked tag is a
         // channel error), so an interrupted acks-early task is lost, as with Celery's acks_late=False.
-        if (result == DeliveryOutcome.Requeue && outcome != DeliveryOutcome.Acked && !abortToken.IsCancellationRequested)
+        if (result == DeliveryOutcome.Requeue && outcome != DeliveryOutcome.AlreadyAcked && !abortToken.IsCancellationRequested)
         {
             TaskEngineLog.LeftForRedelivery(logger, message.Name, message.Id);
         }
 
-        return outcome == DeliveryOutcome.Acked ? DeliveryOutcome.Acked : result;
+        return outcome == DeliveryOutcome.AlreadyAcked ? DeliveryOutcome.AlreadyAcked : result;
     }
 
     private async Task<DeliveryOutcome> RunAsync(
@@ -288,7 +273,7 @@ internal sealed class TaskExecutor(
             {
                 children = await workflow.OnSucceededAsync(message, value, rerunCheck, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            catch (Exception ex) when (storeRetry.IsTransient(ex))
             {
                 if (await RetryChildrenAsync(message, value, ex, abortToken).ConfigureAwait(false) is not { } sent)
                 {
@@ -305,7 +290,7 @@ internal sealed class TaskExecutor(
                 {
                     await StoreAsync(message.Id, json).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+                catch (Exception ex) when (storeRetry.IsTransient(ex))
                 {
                     if (!await RetryStoreAsync(message.Name, message.Id, "SUCCESS", json, ex, abortToken).ConfigureAwait(false))
                     {
@@ -318,7 +303,7 @@ internal sealed class TaskExecutor(
             {
                 await workflow.OnSuccessStoredAsync(message, value, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            catch (Exception ex) when (storeRetry.IsTransient(ex))
             {
                 if (!await RetryChordPartAsync(message, value, ex, abortToken).ConfigureAwait(false))
                 {
@@ -328,7 +313,7 @@ internal sealed class TaskExecutor(
 
             // Sent once the outcome is stored: a store that gives up requeues the message, which is not a success yet.
             events.Succeeded(message.Id, value, seconds);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -351,7 +336,7 @@ internal sealed class TaskExecutor(
             await StoreAsync(id, json).ConfigureAwait(false);
             return true;
         }
-        catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+        catch (Exception ex) when (storeRetry.IsTransient(ex))
         {
             return await RetryStoreAsync(name, id, what, json, ex, abortToken).ConfigureAwait(false);
         }
@@ -392,14 +377,11 @@ internal sealed class TaskExecutor(
         TaskRegistration registration, TaskMessage message, TaskDelivery delivery, Exception exception, TagList tags,
         CancellationToken abortToken)
     {
-        var options = registration.Options;
-        var retry = exception as TaskRetryException;
-        var cause = retry?.InnerException ?? exception;
-        var wantsRetry = retry is not null || MatchesRetryOn(options, exception);
-        if (wantsRetry && message.Retries < options.MaxRetries)
+        var decision = registration.Retry.Decide(exception, message.Retries, Random.Shared.NextDouble());
+        var cause = decision.Cause;
+        if (decision.Verdict == RetryVerdict.Retry)
         {
-            var delay = retry?.Countdown ?? ExponentialBackoff.Compute(
-                options.RetryBackoff, message.Retries, options.RetryBackoffMax, options.RetryJitter, Random.Shared.NextDouble());
+            var delay = decision.Delay;
             var next = message with
             {
                 Retries = message.Retries + 1,
@@ -418,14 +400,14 @@ internal sealed class TaskExecutor(
             events.Retried(message.Id, retried, cause.ToString());
             // The retry is out already: acked even if RETRY (a state nobody waits for) could not be stored, or it would run twice.
             await StoreAsync(message, TaskState.Retry, retried, cause.ToString(), abortToken).ConfigureAwait(false);
-            return DeliveryOutcome.Ack;
+            return DeliveryOutcome.AckNow;
         }
 
         TaskEngineDiagnostics.Failed.Add(1, tags);
         TaskEngineLog.TaskFailed(logger, cause, message.Name, message.Id);
-        if (wantsRetry)
+        if (decision.Verdict == RetryVerdict.Exhausted)
         {
-            await DeadLetterAsync(delivery, message.Id, "retries-exhausted", RabbitMqBroker.Describe(cause)).ConfigureAwait(false);
+            await DeadLetterAsync(delivery, message.Id, "retries-exhausted", MessageHeaders.Describe(cause)).ConfigureAwait(false);
         }
 
         var failed = ExceptionInfo.FromException(cause);
@@ -462,20 +444,7 @@ internal sealed class TaskExecutor(
             }
         }
 
-        return DeliveryOutcome.Ack;
-    }
-
-    private static bool MatchesRetryOn(DependencyInjection.TaskOptions options, Exception exception)
-    {
-        foreach (var type in options.RetryOn)
-        {
-            if (type.IsInstanceOfType(exception))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return DeliveryOutcome.AckNow;
     }
 
     private async Task<object?> InvokeAsync(TaskRegistration registration, TaskContext context, CancellationToken cancellationToken)
@@ -537,7 +506,7 @@ internal sealed class TaskExecutor(
             {
                 await workflow.OnFailedAsync(message, state, exception, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex))
+            catch (Exception ex) when (storeRetry.IsTransient(ex))
             {
                 if (!await RetryFailedHooksAsync(message, state, exception, ex, abortToken).ConfigureAwait(false))
                 {
@@ -546,7 +515,7 @@ internal sealed class TaskExecutor(
             }
         }
 
-        return DeliveryOutcome.Ack;
+        return DeliveryOutcome.AckNow;
     }
 
     // Results are stored even while shutting down: the token of the run must not lose a finished task's result.
@@ -557,9 +526,8 @@ internal sealed class TaskExecutor(
         var copy = new Dictionary<string, object?>(headers.Count + 1, StringComparer.Ordinal);
         foreach (var (key, value) in headers)
         {
-            if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
-                && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key is not RabbitMqBroker.ExceptionHeader
-                and not RabbitMqBroker.OriginalQueueHeader and not RabbitMqBroker.DeadLetteredAtHeader)
+            if (!MessageHeaders.IsDeadLetterBookkeeping(key) && key is not MessageHeaders.Exception
+                and not MessageHeaders.OriginalQueue and not MessageHeaders.DeadLetteredAt)
             {
                 copy[key] = value;
             }
@@ -567,11 +535,11 @@ internal sealed class TaskExecutor(
 
         if (possibleDuplicate)
         {
-            copy[RabbitMqBroker.PossibleDuplicateHeader] = true;
+            copy[MessageHeaders.PossibleDuplicate] = true;
         }
         else
         {
-            copy.Remove(RabbitMqBroker.PossibleDuplicateHeader);
+            copy.Remove(MessageHeaders.PossibleDuplicate);
         }
 
         return copy;

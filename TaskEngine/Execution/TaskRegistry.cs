@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.RateLimits;
 using Onboarding.TaskEngine.Retry;
 
 namespace Onboarding.TaskEngine.Execution;
@@ -19,13 +20,17 @@ internal sealed class TaskRegistration
 
     public RateLimit? RateLimit { get; init; }
 
+    /// <summary>The task's retry options as one policy (<c>MaxRetries</c>, <c>RetryOn</c>, backoff, jitter).</summary>
+    public required RetryPolicy Retry { get; init; }
+
     public static TaskRegistration Create<TArgs, THandler>(string name, TaskOptions options)
         where THandler : class, ITaskHandler<TArgs> => new()
     {
         Name = name,
         ArgsType = typeof(TArgs),
         Options = options,
-        RateLimit = options.RateLimit is null ? null : Retry.RateLimit.Parse(options.RateLimit),
+        RateLimit = options.RateLimit is null ? null : RateLimits.RateLimit.Parse(options.RateLimit),
+        Retry = new RetryPolicy(options.MaxRetries, options.RetryBackoff, options.RetryBackoffMax, options.RetryJitter, [.. options.RetryOn]),
         Invoke = static (services, context, cancellationToken) =>
         {
             var args = ArgumentBinder<TArgs>.Bind(context.Message.Args, context.Message.Kwargs);

@@ -2,36 +2,30 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
-using Onboarding.TaskEngine.RabbitMq;
-using Onboarding.TaskEngine.Redis;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
-using RabbitMQ.Client.Exceptions;
-using StackExchange.Redis;
 
 namespace Onboarding.TaskEngine.Execution;
 
 /// <summary>
-/// The worker: one channel, one consumer per queue, per-consumer prefetch (global=false) of
-/// concurrency × multiplier, <c>Concurrency</c> execution loops, ack after the result is stored.
+/// The worker: a consuming session (one channel, one consumer per queue, per-consumer prefetch of
+/// concurrency × multiplier) from the broker's <see cref="ITaskConsumer"/>, <c>Concurrency</c> execution loops, ack
+/// after the result is stored.
 /// Shutdown: cancel the consumers, requeue what has not started, give running tasks the grace period, then
 /// cancel their tokens and requeue them too. A SIGKILL loses nothing: unacked messages are redelivered.
 /// </summary>
 internal sealed class TaskWorkerService(
-    RabbitMqBroker broker,
+    ITaskBroker broker,
+    ITaskConsumer consumer,
     TaskExecutor executor,
     RunningTasks running,
-    RedisResultBackend backend,
+    IResultBackend backend,
     RevocationCache revocations,
-    UnreadableMessageRescue rescue,
     WorkerState state,
     IOptions<TaskWorkerOptions> options,
-    IOptions<Events.EventOptions> eventOptions,
     TimeProvider timeProvider,
-    ILogger<TaskWorkerService> logger,
-    Events.EventSubscriptions? eventSubscriptions = null) : BackgroundService
+    ILogger<TaskWorkerService> logger) : BackgroundService
 {
     private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(1);
 
@@ -41,17 +35,18 @@ internal sealed class TaskWorkerService(
     private readonly TaskWorkerOptions _options = options.Value;
     private readonly CancellationTokenSource _abort = new();
     private readonly Channel<WorkItem> _buffer = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleWriter = false });
-    private readonly Channel<bool> _rescueRequests = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private volatile bool _draining;
+    private Action<string>? _revokeHandler;
+
+    // One delegate for subscribe and unsubscribe.
+    private Action<string> RevokeHandler => _revokeHandler ??= OnRevoke;
 
     // Live changes from remote control: the queues consumed, the execution loops (concurrency) and the prefetch.
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _consumersLock = new(1, 1);
     private readonly List<string> _queues = [];
-    private readonly Dictionary<string, string> _consumerTags = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
-    private ChannelAcknowledger? _acks;
+    private IConsumerSession? _session;
     private int _concurrency;
     private int _retiring;
     private ushort _prefetch;
@@ -96,27 +91,18 @@ internal sealed class TaskWorkerService(
         }
 
         var prefetch = _prefetch = PrefetchFor(_options.Concurrency);
-        broker.Connection.ConnectionShutdownAsync += OnConnectionShutdownAsync;
-        broker.Connection.RecoverySucceededAsync += OnRecoverySucceededAsync;
-        broker.Connection.ConnectionRecoveryErrorAsync += OnRecoveryErrorAsync;
-        broker.Connection.ConnectionBlockedAsync += OnConnectionBlockedAsync;
-        broker.Connection.ConnectionUnblockedAsync += OnConnectionUnblockedAsync;
-        // The event consumer shares the connection: a message the client refuses there closes it for the worker too.
-        IReadOnlyList<string> rescued = eventSubscriptions is not null && eventSubscriptions.Patterns.Any()
-            ? [.. queues, eventOptions.Value.QueueName]
-            : queues;
-        var rescueLoop = RescueLoopAsync(rescued, prefetch + 64, stoppingToken);
-        ChannelAcknowledger? acks = null;
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var watch = consumer.WatchConnectionAsync(queues, prefetch + 64, watching.Token);
+        IConsumerSession? session = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 try
                 {
-                    acks = await OpenConsumerChannelAsync(prefetch, closed, stoppingToken).ConfigureAwait(false);
+                    session = await OpenSessionAsync(prefetch, stoppingToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+                catch (Exception ex) when (consumer.IsUnavailable(ex))
                 {
                     // The connection is recovering (or the channel failed while opening): try again shortly.
                     TaskEngineLog.ChannelShutdown(logger, ex.Message);
@@ -126,10 +112,10 @@ internal sealed class TaskWorkerService(
 
                 TaskEngineLog.WorkerStarted(logger, string.Join(',', Queues), Concurrency, prefetch);
                 _started.TrySetResult();
-                await closed.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
-                Volatile.Write(ref _acks, null);
-                await acks.Channel.DisposeAsync().ConfigureAwait(false);
-                acks = null;
+                await session.Closed.WaitAsync(stoppingToken).ConfigureAwait(false);
+                Volatile.Write(ref _session, null);
+                await session.DisposeAsync().ConfigureAwait(false);
+                session = null;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -137,15 +123,10 @@ internal sealed class TaskWorkerService(
             // Stopping.
         }
 
-        broker.Connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
-        broker.Connection.RecoverySucceededAsync -= OnRecoverySucceededAsync;
-        broker.Connection.ConnectionRecoveryErrorAsync -= OnRecoveryErrorAsync;
-        broker.Connection.ConnectionBlockedAsync -= OnConnectionBlockedAsync;
-        broker.Connection.ConnectionUnblockedAsync -= OnConnectionUnblockedAsync;
-        _rescueRequests.Writer.TryComplete();
-        await rescueLoop.ConfigureAwait(false);
+        await watching.CancelAsync().ConfigureAwait(false);
+        await watch.ConfigureAwait(false);
         await syncLoop.ConfigureAwait(false);
-        await DrainAsync(acks).ConfigureAwait(false);
+        await DrainAsync(session).ConfigureAwait(false);
     }
 
     /// <summary>The queues consumed now.</summary>
@@ -161,7 +142,7 @@ internal sealed class TaskWorkerService(
     }
 
     /// <summary>Whether the broker connection is up (a channel closed meanwhile is the broker's doing).</summary>
-    public bool IsConnectionOpen => broker.Connection.IsOpen;
+    public bool IsConnectionOpen => consumer.IsConnected;
 
     /// <summary>Tasks run at once now.</summary>
     public int Concurrency => Volatile.Read(ref _concurrency);
@@ -191,10 +172,10 @@ internal sealed class TaskWorkerService(
                 _queues.Add(queue);
             }
 
-            // A channel opened later consumes every queue of the list; an open one gets a consumer now.
-            if (Volatile.Read(ref _acks) is { Channel.IsOpen: true } acks)
+            // A session opened later consumes every queue of the list; an open one gets a consumer now.
+            if (Volatile.Read(ref _session) is { IsOpen: true } session)
             {
-                await ConsumeAsync(acks, queue, cancellationToken).ConfigureAwait(false);
+                await session.ConsumeAsync(queue, cancellationToken).ConfigureAwait(false);
             }
 
             return true;
@@ -219,10 +200,10 @@ internal sealed class TaskWorkerService(
                 }
             }
 
-            if (Volatile.Read(ref _acks) is { Channel.IsOpen: true } acks && _consumerTags.Remove(queue, out var tag))
+            if (Volatile.Read(ref _session) is { IsOpen: true } session)
             {
                 // Messages already delivered from it stay ours until they are acked.
-                await acks.Channel.BasicCancelAsync(tag, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await session.CancelAsync(queue, cancellationToken).ConfigureAwait(false);
             }
 
             return true;
@@ -267,20 +248,9 @@ internal sealed class TaskWorkerService(
         try
         {
             _prefetch = PrefetchFor(concurrency);
-            if (Volatile.Read(ref _acks) is { Channel.IsOpen: true } acks)
+            if (Volatile.Read(ref _session) is { IsOpen: true } session)
             {
-                // basic.qos with global=false applies to consumers created after it: re-register each consumer.
-                // Unacked deliveries belong to the channel, so they stay valid across the swap.
-                await acks.Channel.BasicQosAsync(0, _prefetch, global: false, cancellationToken).ConfigureAwait(false);
-                foreach (var queue in Queues)
-                {
-                    if (_consumerTags.Remove(queue, out var tag))
-                    {
-                        await acks.Channel.BasicCancelAsync(tag, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    }
-
-                    await ConsumeAsync(acks, queue, cancellationToken).ConfigureAwait(false);
-                }
+                await session.SetPrefetchAsync(_prefetch, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -308,13 +278,6 @@ internal sealed class TaskWorkerService(
 
     private ushort PrefetchFor(int concurrency) => (ushort)Math.Clamp(concurrency * _options.PrefetchMultiplier, 1, ushort.MaxValue);
 
-    private async Task ConsumeAsync(ChannelAcknowledger acks, string queue, CancellationToken cancellationToken)
-    {
-        var consumer = new AsyncEventingBasicConsumer(acks.Channel);
-        consumer.ReceivedAsync += (_, args) => OnReceivedAsync(acks, queue, args);
-        _consumerTags[queue] = await acks.Channel.BasicConsumeAsync(queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Subscribes to revocations and loads them, waiting as long as it takes for Redis to answer: a worker started
     /// before Redis (or while it restarts) stays up, reports unhealthy through the Redis health check, logs once per
@@ -332,7 +295,7 @@ internal sealed class TaskWorkerService(
             {
                 if (!subscribed)
                 {
-                    await backend.Subscriber.SubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
+                    await backend.SubscribeRevocationsAsync(RevokeHandler).ConfigureAwait(false);
                     subscribed = true;
                 }
 
@@ -344,7 +307,7 @@ internal sealed class TaskWorkerService(
 
                 return;
             }
-            catch (Exception ex) when (ResultStoreRetry.IsTransient(ex) && !stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (backend.IsTransient(ex) && !stoppingToken.IsCancellationRequested)
             {
                 if (lastLog is not { } last || timeProvider.GetElapsedTime(last) >= RedisWaitLogInterval)
                 {
@@ -355,47 +318,6 @@ internal sealed class TaskWorkerService(
                 await Task.Delay(ErrorPause, timeProvider, stoppingToken).ConfigureAwait(false);
             }
         }
-    }
-
-    private Task OnConnectionShutdownAsync(object sender, ShutdownEventArgs args)
-    {
-        if (args.Initiator != ShutdownInitiator.Application)
-        {
-            // Said here because nothing else would: the consumer channel's own handler stays quiet while recovery heals it.
-            TaskEngineLog.BrokerConnectionLost(logger, args.Initiator.ToString(), args.ReplyText);
-        }
-
-        if (UnreadableMessageRescue.IsCausedByUnreadableHeaders(args) || UnreadableMessageRescue.IsCausedByTooLargeBody(args))
-        {
-            _rescueRequests.Writer.TryWrite(true);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    // A worker whose deliveries stop (every prefetched task done, nothing new) otherwise shows no cause in its log.
-    private Task OnRecoverySucceededAsync(object sender, AsyncEventArgs args)
-    {
-        TaskEngineLog.BrokerConnectionRecovered(logger);
-        return Task.CompletedTask;
-    }
-
-    private Task OnRecoveryErrorAsync(object sender, ConnectionRecoveryErrorEventArgs args)
-    {
-        TaskEngineLog.BrokerRecoveryFailed(logger, args.Exception);
-        return Task.CompletedTask;
-    }
-
-    private Task OnConnectionBlockedAsync(object sender, ConnectionBlockedEventArgs args)
-    {
-        TaskEngineLog.BrokerConnectionBlocked(logger, args.Reason);
-        return Task.CompletedTask;
-    }
-
-    private Task OnConnectionUnblockedAsync(object sender, AsyncEventArgs args)
-    {
-        TaskEngineLog.BrokerConnectionUnblocked(logger);
-        return Task.CompletedTask;
     }
 
     private async Task SyncRevocationsAsync(CancellationToken stoppingToken)
@@ -422,77 +344,37 @@ internal sealed class TaskWorkerService(
         }
     }
 
-    /// <summary>Runs the raw-reader rescue each time the connection died on a header table it cannot parse.</summary>
-    private async Task RescueLoopAsync(IReadOnlyList<string> queues, int scanLimit, CancellationToken stoppingToken)
+    private async Task<IConsumerSession> OpenSessionAsync(ushort prefetch, CancellationToken stoppingToken)
     {
+        var session = await consumer.OpenAsync(prefetch, OnReceivedAsync, stoppingToken).ConfigureAwait(false);
         try
         {
-            await foreach (var _ in _rescueRequests.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await rescue.RescueAsync(queues, scanLimit, stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    TaskEngineLog.RescueFailed(logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
-
-    private async Task<ChannelAcknowledger> OpenConsumerChannelAsync(ushort prefetch, TaskCompletionSource closed, CancellationToken stoppingToken)
-    {
-        var channel = await broker.Connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
-        try
-        {
-            channel.ChannelShutdownAsync += (_, args) =>
-            {
-                // Connection loss is healed by automatic recovery (consumers included); a channel-level
-                // error is not, so the loop opens a new channel.
-                if (args.Initiator != ShutdownInitiator.Application && broker.Connection.IsOpen)
-                {
-                    TaskEngineLog.ChannelShutdown(logger, args.ReplyText);
-                    closed.TrySetResult();
-                }
-
-                return Task.CompletedTask;
-            };
-            await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken).ConfigureAwait(false);
-            // A quarter of the prefetch window waits for a multiple-ack at most, so the broker keeps delivering.
-            var acks = new ChannelAcknowledger(channel, Math.Max(1, prefetch / 4), logger);
             await _consumersLock.WaitAsync(stoppingToken).ConfigureAwait(false);
             try
             {
-                _consumerTags.Clear();
                 foreach (var queue in Queues)
                 {
-                    await ConsumeAsync(acks, queue, stoppingToken).ConfigureAwait(false);
+                    await session.ConsumeAsync(queue, stoppingToken).ConfigureAwait(false);
                 }
 
-                Volatile.Write(ref _acks, acks);
+                Volatile.Write(ref _session, session);
             }
             finally
             {
                 _consumersLock.Release();
             }
 
-            return acks;
+            return session;
         }
         catch
         {
-            await channel.DisposeAsync().ConfigureAwait(false);
+            await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    private async Task DrainAsync(ChannelAcknowledger? acks)
+    private async Task DrainAsync(IConsumerSession? session)
     {
-        var channel = acks?.Channel;
         Task[] loops;
         lock (_gate)
         {
@@ -502,19 +384,9 @@ internal sealed class TaskWorkerService(
 
         _drainingSignal.TrySetResult();
         TaskEngineLog.WorkerDraining(logger, running.Count, _options.ShutdownGracePeriod);
-        if (channel is { IsOpen: true })
+        if (session is { IsOpen: true })
         {
-            foreach (var tag in _consumerTags.Values)
-            {
-                try
-                {
-                    await channel.BasicCancelAsync(tag).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
-                {
-                    // The channel is gone; its unacked messages return to the queue anyway.
-                }
-            }
+            await session.CancelAllAsync().ConfigureAwait(false);
         }
 
         _buffer.Writer.TryComplete();
@@ -534,49 +406,19 @@ internal sealed class TaskWorkerService(
             await running.WaitForAbandonedAsync(abandonedWait.Token).ConfigureAwait(false);
         }
 
-        await backend.Subscriber.UnsubscribeAsync(backend.RevokeChannel, OnRevoke).ConfigureAwait(false);
-        if (acks is not null)
+        await backend.UnsubscribeRevocationsAsync(RevokeHandler).ConfigureAwait(false);
+        if (session is not null)
         {
-            await acks.FlushAsync().ConfigureAwait(false);
-        }
-
-        if (channel is not null)
-        {
-            try
-            {
-                await channel.CloseAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
-            {
-                // Already closed.
-            }
-
-            await channel.DisposeAsync().ConfigureAwait(false);
+            await session.Settler.FlushAsync().ConfigureAwait(false);
+            await session.CloseAsync().ConfigureAwait(false);
+            await session.DisposeAsync().ConfigureAwait(false);
         }
 
         TaskEngineLog.WorkerStopped(logger);
     }
 
-    private async Task OnReceivedAsync(ChannelAcknowledger acks, string queue, BasicDeliverEventArgs args)
+    private async Task OnReceivedAsync(TaskDelivery delivery, IDeliverySettler acks)
     {
-        var properties = args.BasicProperties;
-        var delivery = new TaskDelivery
-        {
-            Queue = queue,
-            DeliveryTag = args.DeliveryTag,
-            Redelivered = args.Redelivered,
-            Body = args.Body.ToArray(),
-            Headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers, StringComparer.Ordinal),
-            ContentType = properties.ContentType,
-            ContentEncoding = properties.ContentEncoding,
-            CorrelationId = properties.CorrelationId,
-            ReplyTo = properties.ReplyTo,
-            Priority = properties.Priority,
-            MessageId = properties.MessageId,
-            Timestamp = properties.IsTimestampPresent() ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime) : null,
-            ReceivedAt = timeProvider.GetUtcNow(),
-        };
-
         acks.Delivered(delivery.DeliveryTag);
         state.Reserve(delivery);
         if (_draining || !_buffer.Writer.TryWrite(new WorkItem(delivery, acks)))
@@ -639,7 +481,7 @@ internal sealed class TaskWorkerService(
 
             try
             {
-                if (outcome == DeliveryOutcome.Ack)
+                if (outcome == DeliveryOutcome.AckNow)
                 {
                     await item.Acks.AckAsync(item.Delivery.DeliveryTag).ConfigureAwait(false);
                 }
@@ -663,14 +505,10 @@ internal sealed class TaskWorkerService(
     }
 
     /// <summary>Ack (requeue null) or nack; a closed channel means the broker already took the message back.</summary>
-    private void OnRevoke(RedisChannel channel, RedisValue taskId)
+    private void OnRevoke(string taskId)
     {
-        if (taskId.HasValue)
-        {
-            var id = taskId.ToString();
-            revocations.Add(id);
-            running.Revoke(id);
-        }
+        revocations.Add(taskId);
+        running.Revoke(taskId);
     }
 
     public override void Dispose()
@@ -679,5 +517,5 @@ internal sealed class TaskWorkerService(
         base.Dispose();
     }
 
-    private sealed record WorkItem(TaskDelivery Delivery, ChannelAcknowledger Acks);
+    private sealed record WorkItem(TaskDelivery Delivery, IDeliverySettler Acks);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Protocol;
 
 namespace Onboarding.TaskEngine.Execution;

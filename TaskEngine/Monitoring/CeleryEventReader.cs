@@ -2,9 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Onboarding.TaskEngine.RabbitMq;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Exceptions;
 
 namespace Onboarding.TaskEngine.Monitoring;
 
@@ -13,7 +10,7 @@ namespace Onboarding.TaskEngine.Monitoring;
 /// array) are split into their events. A reader that falls far behind loses the oldest events (counted and logged)
 /// instead of letting the broker pile them up.
 /// </summary>
-internal sealed class CeleryEventReader(RabbitMqEventTransport transport, ILogger<CeleryEventReader> logger) : ICeleryEventReader
+internal sealed class CeleryEventReader(ICeleryEventTransport transport, ILogger<CeleryEventReader> logger) : ICeleryEventReader
 {
     private const int Backlog = 100_000;
     private static readonly TimeSpan ReconnectPause = TimeSpan.FromSeconds(1);
@@ -25,7 +22,7 @@ internal sealed class CeleryEventReader(RabbitMqEventTransport transport, ILogge
         var bodies = Channel.CreateBounded<ReadOnlyMemory<byte>>(
             new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             _ => Interlocked.Increment(ref dropped));
-        IChannel? channel = null;
+        IEventReceiver? channel = null;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -42,7 +39,7 @@ internal sealed class CeleryEventReader(RabbitMqEventTransport transport, ILogge
                     {
                         channel = await transport.ReceiveAsync(routingKey, bodies.Writer, cancellationToken).ConfigureAwait(false);
                     }
-                    catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException)
+                    catch (Exception ex) when (transport.IsUnavailable(ex))
                     {
                         OperationsLog.EventReaderReconnecting(logger, ex.Message);
                         await Task.Delay(ReconnectPause, cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Onboarding.TaskEngine.RabbitMq;
 
 namespace Onboarding.TaskEngine.Monitoring;
 
@@ -32,7 +31,7 @@ internal sealed class EventDispatcher : IHostedService, IAsyncDisposable
     private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(10);
     private const string TaskMulti = "task.multi";
 
-    private readonly RabbitMqEventTransport _transport;
+    private readonly ICeleryEventTransport _transport;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<EventDispatcher> _logger;
     private readonly Channel<PendingEvent> _buffer;
@@ -42,7 +41,7 @@ internal sealed class EventDispatcher : IHostedService, IAsyncDisposable
     private long _published;
     private volatile bool _taskEvents;
 
-    public EventDispatcher(RabbitMqEventTransport transport, TimeProvider timeProvider, ILogger<EventDispatcher> logger)
+    public EventDispatcher(ICeleryEventTransport transport, TimeProvider timeProvider, ILogger<EventDispatcher> logger)
     {
         _transport = transport;
         _timeProvider = timeProvider;

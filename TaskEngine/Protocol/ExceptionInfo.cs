@@ -4,7 +4,7 @@ namespace Onboarding.TaskEngine.Protocol;
 
 /// <summary>
 /// An exception as Celery stores it: <c>{"exc_type", "exc_message": [args...], "exc_module"}</c>
-/// (celery-wire-format.md §2.4). <see cref="Message"/> holds the raw <c>exc_message</c> (a list, or a string
+/// (docs/wire-format.md, "Exceptions"). <see cref="Message"/> holds the raw <c>exc_message</c> (a list, or a string
 /// from older writers).
 /// </summary>
 public sealed record ExceptionInfo(string Type, JsonElement Message, string? Module)

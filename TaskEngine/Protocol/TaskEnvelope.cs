@@ -11,7 +11,7 @@ namespace Onboarding.TaskEngine.Protocol;
 internal readonly record struct EncodedTaskMessage(Dictionary<string, object?> Headers, byte[] Body);
 
 /// <summary>
-/// The only place that knows Celery protocol v2 bytes (celery-wire-format.md §1): header table, body
+/// The only place that knows Celery protocol v2 bytes (docs/wire-format.md, "Task messages"): header table, body
 /// <c>[args, kwargs, embed]</c>, strict content type on input, tolerant value types on input.
 /// </summary>
 internal static class TaskEnvelope

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Onboarding.TaskEngine.Protocol;
 
 /// <summary>
-/// One Celery protocol v2 task message: the headers of celery-wire-format.md §1.2 plus the body
+/// One Celery protocol v2 task message: Celery's headers (docs/wire-format.md, "Headers") plus the body
 /// <c>[args, kwargs, embed]</c>. The embed's workflow parts are kept raw and passed through untouched.
 /// </summary>
 public sealed record TaskMessage

@@ -1,13 +1,10 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
-using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Protocol;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -24,18 +21,16 @@ namespace Onboarding.TaskEngine.RabbitMq;
 /// queue itself through the default exchange. A message goes to the largest tier not past its due time; when it
 /// comes back early, the worker acks it and sends it to the next tier. Nothing waits unacked in a worker.
 /// </remarks>
-internal sealed class RabbitMqBroker : IAsyncDisposable
+internal sealed class RabbitMqBroker : ITaskBroker, IAsyncDisposable
 {
-    public const string DeathReasonHeader = "x-death-reason";
-    public const string ExceptionHeader = "x-exception";
-    public const string OriginalQueueHeader = "x-original-queue";
-    // Where a message that never reached a queue (an unroutable event) was going; replay sends it back there.
-    public const string OriginalExchangeHeader = "x-original-exchange";
-    public const string OriginalRoutingKeyHeader = "x-original-routing-key";
-    public const string DeadLetteredAtHeader = "x-dead-lettered-at";
+    public const string DeathReasonHeader = MessageHeaders.DeathReason;
+    public const string ExceptionHeader = MessageHeaders.Exception;
+    public const string OriginalQueueHeader = MessageHeaders.OriginalQueue;
+    public const string OriginalExchangeHeader = MessageHeaders.OriginalExchange;
+    public const string OriginalRoutingKeyHeader = MessageHeaders.OriginalRoutingKey;
+    public const string DeadLetteredAtHeader = MessageHeaders.DeadLetteredAt;
     public const string UnroutableReason = "unroutable";
-    // Set on a copy that may duplicate one already in the broker (see TaskDelivery.PossibleDuplicate).
-    public const string PossibleDuplicateHeader = "x-onboarding-possible-duplicate";
+    public const string PossibleDuplicateHeader = MessageHeaders.PossibleDuplicate;
     internal const int MinDelayExponent = 4;
     internal const int MaxDelayExponent = 26;
     private const int MaxOutstandingConfirms = 4096;
@@ -65,6 +60,8 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     }
 
     public IConnection Connection => _connection;
+
+    public TimeSpan MinDelay { get; } = TimeSpan.FromMilliseconds(1 << MinDelayExponent);
 
     /// <summary>Declares the work queues and the dead-letter queue (durable; quorum where configured).</summary>
     public async Task DeclareTopologyAsync(IEnumerable<string> queues, CancellationToken cancellationToken)
@@ -124,7 +121,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public async Task DelayAsync(TaskDelivery delivery, TimeSpan remaining, CancellationToken cancellationToken)
     {
         var exponent = DelayExponent(remaining) ?? MinDelayExponent;
-        var properties = CopyProperties(delivery);
+        var properties = AmqpDelivery.ToProperties(delivery);
         if (delivery.PossibleDuplicate)
         {
             // Redelivered after a crash that may have followed this very delay: the first copy may be in a delay queue.
@@ -137,7 +134,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     /// <summary>Copies the message to the dead-letter queue with the reason in headers (the caller then acks).</summary>
     public async Task DeadLetterAsync(TaskDelivery delivery, string reason, string? exception, CancellationToken cancellationToken)
     {
-        var properties = CopyProperties(delivery);
+        var properties = AmqpDelivery.ToProperties(delivery);
         var headers = properties.Headers ?? new Dictionary<string, object?>();
         headers[OriginalQueueHeader] = delivery.Queue;
         properties.Headers = headers;
@@ -158,7 +155,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var copy = new BasicProperties(properties);
-        var headers = RepublishableHeaders(properties.Headers);
+        var headers = AmqpDelivery.RepublishableHeaders(properties.Headers);
         headers[OriginalExchangeHeader] = exchange;
         headers[OriginalRoutingKeyHeader] = routingKey;
         copy.Headers = headers;
@@ -471,46 +468,6 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     internal static Dictionary<string, object?> MarkPossibleDuplicate(IDictionary<string, object?>? headers) =>
         new(headers ?? new Dictionary<string, object?>(), StringComparer.Ordinal) { [PossibleDuplicateHeader] = true };
 
-    // A message's headers without what the broker and the client add on the way: the x-death bookkeeping and the
-    // client's publish-tracking number (the next publish gets a fresh one).
-    private static Dictionary<string, object?> RepublishableHeaders(IDictionary<string, object?>? headers)
-    {
-        var copy = new Dictionary<string, object?>(headers?.Count ?? 0, StringComparer.Ordinal);
-        foreach (var (key, value) in headers ?? new Dictionary<string, object?>())
-        {
-            if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
-                && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key != "x-dotnet-pub-seq-no")
-            {
-                copy[key] = value;
-            }
-        }
-
-        return copy;
-    }
-
-    /// <summary>Copies what a re-publish keeps; drops the broker's x-death bookkeeping and any AMQP expiration.</summary>
-    private static BasicProperties CopyProperties(TaskDelivery delivery)
-    {
-        var headers = delivery.Headers is null ? null : RepublishableHeaders(delivery.Headers);
-        var properties = new BasicProperties
-        {
-            ContentType = delivery.ContentType,
-            ContentEncoding = delivery.ContentEncoding,
-            CorrelationId = delivery.CorrelationId,
-            ReplyTo = delivery.ReplyTo,
-            DeliveryMode = DeliveryModes.Persistent,
-            Priority = delivery.Priority,
-            MessageId = delivery.MessageId,
-            Headers = headers,
-        };
-        if (delivery.Timestamp is { } timestamp)
-        {
-            properties.Timestamp = new AmqpTimestamp(timestamp.ToUnixTimeSeconds());
-        }
-
-        return properties;
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (_channel is not null)
@@ -519,31 +476,5 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         }
 
         _channelLock.Dispose();
-    }
-
-    internal static string Describe(Exception exception) => new StringBuilder()
-        .Append(exception.GetType().FullName).Append(": ").Append(exception.Message).ToString();
-
-    internal static Activity? StartPublishActivity(string taskName, string taskId, string queue, IDictionary<string, object?> headers)
-    {
-        var activity = TaskEngineDiagnostics.ActivitySource.StartActivity(taskName + " publish", ActivityKind.Producer);
-        if (activity is not null)
-        {
-            activity.SetTag("messaging.system", "rabbitmq");
-            activity.SetTag("messaging.operation.type", "send");
-            activity.SetTag("messaging.destination.name", queue);
-            activity.SetTag("messaging.rabbitmq.destination.routing_key", queue);
-            activity.SetTag("messaging.message.id", taskId);
-            activity.SetTag("messaging.message.conversation_id", taskId);
-        }
-
-        DistributedContextPropagator.Current.Inject(activity ?? Activity.Current, headers, static (carrier, key, value) =>
-        {
-            if (carrier is IDictionary<string, object?> map)
-            {
-                map[key] = value;
-            }
-        });
-        return activity;
     }
 }

@@ -1,6 +1,8 @@
 using System.Threading.Channels;
+using Onboarding.TaskEngine.Monitoring;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
 
 namespace Onboarding.TaskEngine.RabbitMq;
 
@@ -9,7 +11,7 @@ namespace Onboarding.TaskEngine.RabbitMq;
 /// (delivery mode 1) as JSON with a <c>hostname</c> header, and receivers' queues <c>celeryev.&lt;uuid&gt;</c> that
 /// delete themselves (auto-delete, <c>x-message-ttl</c> 5 s, <c>x-expires</c> 60 s, as Celery's receivers declare them).
 /// </summary>
-internal sealed class RabbitMqEventTransport(RabbitMqBroker broker)
+internal sealed class RabbitMqEventTransport(RabbitMqBroker broker) : ICeleryEventTransport
 {
     public const string Exchange = "celeryev";
 
@@ -61,9 +63,9 @@ internal sealed class RabbitMqEventTransport(RabbitMqBroker broker)
 
     /// <summary>
     /// Binds a fresh receiver queue with <paramref name="routingKey"/> and writes every event body into
-    /// <paramref name="sink"/> until the returned channel is disposed.
+    /// <paramref name="sink"/> until the returned receiver (its channel) is disposed.
     /// </summary>
-    public async Task<IChannel> ReceiveAsync(string routingKey, ChannelWriter<ReadOnlyMemory<byte>> sink, CancellationToken cancellationToken)
+    public async Task<IEventReceiver> ReceiveAsync(string routingKey, ChannelWriter<ReadOnlyMemory<byte>> sink, CancellationToken cancellationToken)
     {
         var channel = await broker.Connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
@@ -81,12 +83,22 @@ internal sealed class RabbitMqEventTransport(RabbitMqBroker broker)
                 return Task.CompletedTask;
             };
             await channel.BasicConsumeAsync(queue, autoAck: true, consumer, cancellationToken).ConfigureAwait(false);
-            return channel;
+            return new ChannelReceiver(channel);
         }
         catch
         {
             await channel.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    public bool IsUnavailable(Exception exception) =>
+        exception is AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException;
+
+    private sealed class ChannelReceiver(IChannel channel) : IEventReceiver
+    {
+        public bool IsOpen => channel.IsOpen;
+
+        public ValueTask DisposeAsync() => channel.DisposeAsync();
     }
 }

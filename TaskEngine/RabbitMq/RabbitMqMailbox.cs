@@ -1,16 +1,11 @@
 using System.Globalization;
 using System.Text;
+using Onboarding.TaskEngine.Control;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
 
 namespace Onboarding.TaskEngine.RabbitMq;
-
-/// <summary>A remote control message or reply as it came off the wire.</summary>
-/// <param name="Body">The JSON body.</param>
-/// <param name="Ticket">The <c>ticket</c> header of a reply (the command it answers).</param>
-/// <param name="Expires">The <c>expires</c> header (Unix seconds; 0 or absent: never).</param>
-/// <param name="Clock">The sender's logical clock (<c>clock</c> header).</param>
-internal readonly record struct MailboxMessage(ReadOnlyMemory<byte> Body, string? Ticket, double? Expires, long? Clock);
 
 /// <summary>
 /// The AMQP side of Celery's remote control (kombu's <c>Mailbox</c> with <c>type='fanout'</c>): commands go to the
@@ -19,10 +14,10 @@ internal readonly record struct MailboxMessage(ReadOnlyMemory<byte> Body, string
 /// go to the <c>reply.celery.pidbox</c> direct exchange with the caller's routing key and the command's ticket.
 /// Each listener and each client has a channel of its own, so control traffic never waits behind task traffic.
 /// </summary>
-internal sealed class RabbitMqMailbox(RabbitMqBroker broker)
+internal sealed class RabbitMqMailbox(RabbitMqBroker broker) : IMailbox
 {
-    public const string Exchange = "celery.pidbox";
-    public const string ReplyExchange = "reply.celery.pidbox";
+    public const string Exchange = PidboxNames.Exchange;
+    public const string ReplyExchange = PidboxNames.ReplyExchange;
 
     // Celery's control_queue_expires (10 s) and control_queue_ttl (300 s), for node and reply queues alike.
     private static readonly Dictionary<string, object?> QueueArguments = new()
@@ -31,16 +26,16 @@ internal sealed class RabbitMqMailbox(RabbitMqBroker broker)
         ["x-message-ttl"] = 300_000,
     };
 
-    public static string NodeQueue(string node) => node + ".celery.pidbox";
+    public static string NodeQueue(string node) => PidboxNames.NodeQueue(node);
 
-    public static string ReplyQueue(string oid) => oid + "." + ReplyExchange;
+    public static string ReplyQueue(string oid) => PidboxNames.ReplyQueue(oid);
 
     /// <summary>Declares the node's queue, binds it to the fanout exchange and consumes it (no acks, as kombu's Node does).</summary>
-    public Task<IChannel> ListenAsync(string node, Func<MailboxMessage, Task> onMessage, CancellationToken cancellationToken) =>
+    public Task<IMailboxConnection> ListenAsync(string node, Func<MailboxMessage, Task> onMessage, CancellationToken cancellationToken) =>
         ConsumeAsync(NodeQueue(node), Exchange, ExchangeType.Fanout, routingKey: string.Empty, onMessage, cancellationToken);
 
     /// <summary>Declares a caller's reply queue (bound with routing key <paramref name="oid"/>) and consumes it.</summary>
-    public Task<IChannel> ListenForRepliesAsync(string oid, Func<MailboxMessage, Task> onReply, CancellationToken cancellationToken) =>
+    public Task<IMailboxConnection> ListenForRepliesAsync(string oid, Func<MailboxMessage, Task> onReply, CancellationToken cancellationToken) =>
         ConsumeAsync(ReplyQueue(oid), ReplyExchange, ExchangeType.Direct, oid, onReply, cancellationToken);
 
     /// <summary>Sends a command to every node (kombu's <c>_publish</c>: headers <c>clock</c> and <c>expires</c>).</summary>
@@ -65,7 +60,9 @@ internal sealed class RabbitMqMailbox(RabbitMqBroker broker)
         await channel.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<IChannel> ConsumeAsync(
+    public bool IsUnavailable(Exception exception) => exception is AlreadyClosedException or OperationInterruptedException;
+
+    private async Task<IMailboxConnection> ConsumeAsync(
         string queue, string exchange, string exchangeType, string routingKey, Func<MailboxMessage, Task> onMessage,
         CancellationToken cancellationToken)
     {
@@ -79,8 +76,20 @@ internal sealed class RabbitMqMailbox(RabbitMqBroker broker)
             await channel.QueueBindAsync(queue, exchange, routingKey, cancellationToken: cancellationToken).ConfigureAwait(false);
             var consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += (_, args) => onMessage(Read(args));
+            var connection = new MailboxChannel(channel);
+            channel.ChannelShutdownAsync += (_, args) =>
+            {
+                // A lost connection is healed by automatic recovery (queue, binding and consumer included);
+                // a channel closed by the broker is not.
+                if (args.Initiator != ShutdownInitiator.Application && broker.Connection.IsOpen)
+                {
+                    connection.SetClosed(args.ReplyText);
+                }
+
+                return Task.CompletedTask;
+            };
             await channel.BasicConsumeAsync(queue, autoAck: true, consumer, cancellationToken).ConfigureAwait(false);
-            return channel;
+            return connection;
         }
         catch
         {
@@ -127,4 +136,37 @@ internal sealed class RabbitMqMailbox(RabbitMqBroker broker)
         byte[] bytes when double.TryParse(Encoding.UTF8.GetString(bytes), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
         _ => null,
     };
+
+    /// <summary>One listener's channel, which also publishes.</summary>
+    private sealed class MailboxChannel(IChannel channel) : IMailboxConnection
+    {
+        private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsOpen => channel.IsOpen;
+
+        public Task<string> Closed => _closed.Task;
+
+        public void SetClosed(string reason) => _closed.TrySetResult(reason);
+
+        public Task PublishCommandAsync(ReadOnlyMemory<byte> body, long clock, double expires, CancellationToken cancellationToken) =>
+            RabbitMqMailbox.PublishCommandAsync(channel, body, clock, expires, cancellationToken);
+
+        public Task PublishReplyAsync(
+            string exchange, string routingKey, string? ticket, long clock, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+            RabbitMqMailbox.PublishReplyAsync(channel, exchange, routingKey, ticket, clock, body, cancellationToken);
+
+        public async Task CloseAsync()
+        {
+            try
+            {
+                await channel.CloseAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+            {
+                // Already closed.
+            }
+        }
+
+        public ValueTask DisposeAsync() => channel.DisposeAsync();
+    }
 }

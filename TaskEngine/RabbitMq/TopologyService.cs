@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Onboarding.TaskEngine.Routing;
 
 namespace Onboarding.TaskEngine.RabbitMq;
 

@@ -4,7 +4,6 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.Redis;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 
@@ -22,7 +21,7 @@ namespace Onboarding.TaskEngine.RabbitMq;
 /// </summary>
 internal sealed class UnreadableMessageRescue(
     IOptions<TaskEngineOptions> options,
-    RedisResultBackend backend,
+    IResultBackend backend,
     TimeProvider timeProvider,
     ILogger<UnreadableMessageRescue> logger)
 {

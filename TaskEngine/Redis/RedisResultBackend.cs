@@ -2,13 +2,12 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.Protocol;
 using StackExchange.Redis;
 
 namespace Onboarding.TaskEngine.Redis;
 
 /// <summary>
-/// Celery's Redis result backend (celery-wire-format.md §2): <c>celery-task-meta-&lt;id&gt;</c> written with
+/// Celery's Redis result backend (docs/wire-format.md, "Results in Redis"): <c>celery-task-meta-&lt;id&gt;</c> written with
 /// Celery's GET (never overwrite SUCCESS), SETEX and PUBLISH of the same JSON on the channel of the same name, done
 /// by one Lua script so a store is one round trip.
 /// Also keeps revocations (<c>onboarding-revoked-&lt;id&gt;</c> with a TTL, announced on <c>onboarding-revoke</c>).
@@ -16,14 +15,14 @@ namespace Onboarding.TaskEngine.Redis;
 internal sealed class RedisResultBackend(
     IConnectionMultiplexer redis,
     IOptions<TaskEngineOptions> options,
-    TimeProvider timeProvider)
+    TimeProvider timeProvider) : IResultBackend
 {
     public const string RevokeChannelName = "onboarding-revoke";
     private const string MetaPrefix = "celery-task-meta-";
     private const string RevokedPrefix = "onboarding-revoked-";
     private const string RevokedIndex = "onboarding-revoked";
 
-    // celery-wire-format.md §2.3 in one atomic script: skip when the stored status is SUCCESS (JSON that does not
+    // Celery's store (docs/wire-format.md, "Storing a result") in one atomic script: skip when the stored status is SUCCESS (JSON that does not
     // decode, or has no such status, is overwritten as before), else SETEX + PUBLISH of the same bytes.
     internal const string StoreScript = """
         local current = redis.call('GET', KEYS[1])
@@ -52,6 +51,7 @@ internal sealed class RedisResultBackend(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ResultRegistration> _registrations = new(StringComparer.Ordinal);
     private long _lastSweep = timeProvider.GetTimestamp();
     private Action<RedisChannel, RedisValue>? _messageHandler;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Action<string>, Action<RedisChannel, RedisValue>> _revocationHandlers = new();
 
     // One delegate for every channel, so an UNSUBSCRIBE of one id removes exactly the handler its SUBSCRIBE added.
     private Action<RedisChannel, RedisValue> MessageHandler => _messageHandler ??= OnMessage;
@@ -73,12 +73,18 @@ internal sealed class RedisResultBackend(
     /// <summary>The stored metas of <paramref name="taskIds"/> in one MGET, in order (null where nothing is stored).</summary>
     public async Task<IReadOnlyList<ResultMeta?>> GetManyAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
     {
-        var values = await GetRawManyAsync(taskIds, cancellationToken).ConfigureAwait(false);
+        var values = await GetValuesAsync(taskIds, cancellationToken).ConfigureAwait(false);
         return [.. values.Select(value => value.HasValue ? ResultMeta.Parse((byte[])value!) : null)];
     }
 
-    /// <summary>The stored meta JSON of <paramref name="taskIds"/> in one MGET, in order (no value where nothing is stored).</summary>
-    public async Task<RedisValue[]> GetRawManyAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    /// <summary>The stored meta JSON of <paramref name="taskIds"/> in one MGET, in order (null where nothing is stored).</summary>
+    public async Task<IReadOnlyList<byte[]?>> GetRawManyAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        var values = await GetValuesAsync(taskIds, cancellationToken).ConfigureAwait(false);
+        return [.. values.Select(value => value.HasValue ? (byte[]?)value : null)];
+    }
+
+    private async Task<RedisValue[]> GetValuesAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
     {
         if (taskIds.Count == 0)
         {
@@ -140,7 +146,7 @@ internal sealed class RedisResultBackend(
     public Task<ResultMeta> WaitAsync(string taskId, TimeSpan timeout, CancellationToken cancellationToken) =>
         WaitAsync(taskId, null, timeout, cancellationToken);
 
-    internal async Task<ResultMeta> WaitAsync(string taskId, ResultRegistration? registration, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<ResultMeta> WaitAsync(string taskId, ResultRegistration? registration, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (registration is { Ready.Task.IsCompletedSuccessfully: true })
         {
@@ -305,56 +311,39 @@ internal sealed class RedisResultBackend(
     }
 
     /// <summary>The revocations that have not expired: id and expiry (Unix ms).</summary>
-    public async Task<SortedSetEntry[]> LiveRevocationsAsync(CancellationToken cancellationToken) =>
-        await redis.GetDatabase().SortedSetRangeByScoreWithScoresAsync(
+    public async Task<IReadOnlyList<KeyValuePair<string, long>>> LiveRevocationsAsync(CancellationToken cancellationToken)
+    {
+        var entries = await redis.GetDatabase().SortedSetRangeByScoreWithScoresAsync(
                 _options.ResultKeyPrefix + RevokedIndex, timeProvider.GetUtcNow().ToUnixTimeMilliseconds(), double.PositiveInfinity,
                 Exclude.Start)
             .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return [.. entries.Select(entry => new KeyValuePair<string, long>(entry.Element.ToString(), (long)entry.Score))];
+    }
 
     public TimeSpan RevokeExpires => _options.RevokeExpires;
 
     public Task<bool> IsRevokedAsync(string taskId, CancellationToken cancellationToken) =>
         redis.GetDatabase().KeyExistsAsync(_options.ResultKeyPrefix + RevokedPrefix + taskId).WaitAsync(cancellationToken);
 
-    public ISubscriber Subscriber => redis.GetSubscriber();
-}
+    public Task SubscribeRevocationsAsync(Action<string> onRevoked) =>
+        redis.GetSubscriber().SubscribeAsync(RevokeChannel, RevocationHandler(onRevoked));
 
-/// <summary>One task's result subscription, shared by every waiter on that id in this process.</summary>
-internal sealed class ResultRegistration(string key, long createdAt)
-{
-    private int _started;
-    private int _removed;
-    private Task? _subscribed;
+    public Task UnsubscribeRevocationsAsync(Action<string> onRevoked) =>
+        _revocationHandlers.TryRemove(onRevoked, out var handler)
+            ? redis.GetSubscriber().UnsubscribeAsync(RevokeChannel, handler)
+            : Task.CompletedTask;
 
-    public string Key { get; } = key;
+    public bool RevocationsConnected => redis.GetSubscriber().IsConnected(RevokeChannel);
 
-    public long CreatedAt { get; } = createdAt;
+    public bool IsTransient(Exception exception) => RedisErrors.IsTransient(exception);
 
-    public int Waiters;
-
-    public TaskCompletionSource<ResultMeta> Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public bool IsRemoved => Volatile.Read(ref _removed) != 0;
-
-    /// <summary>Completes when the server confirmed the SUBSCRIBE.</summary>
-    public Task Subscribed => Volatile.Read(ref _subscribed) ?? WaitForSubscription();
-
-    public bool TryStart() => Interlocked.Exchange(ref _started, 1) == 0;
-
-    public void SetSubscription(Task subscribed) => Volatile.Write(ref _subscribed, subscribed);
-
-    public bool MarkRemoved() => Interlocked.Exchange(ref _removed, 1) == 0;
-
-    // Another thread won TryStart and is about to set the task: spin until it has.
-    private Task WaitForSubscription()
-    {
-        var spin = default(SpinWait);
-        Task? subscribed;
-        while ((subscribed = Volatile.Read(ref _subscribed)) is null)
+    // The library's handler for a caller's: kept so that the unsubscribe removes exactly what the subscribe added.
+    private Action<RedisChannel, RedisValue> RevocationHandler(Action<string> onRevoked) =>
+        _revocationHandlers.GetOrAdd(onRevoked, static callback => (_, taskId) =>
         {
-            spin.SpinOnce();
-        }
-
-        return subscribed;
-    }
+            if (taskId.HasValue)
+            {
+                callback(taskId.ToString());
+            }
+        });
 }

@@ -3,8 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Scheduling;
-using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -55,6 +55,7 @@ public static class PeriodicTaskHostingExtensions
         registry = new PeriodicTaskRegistry();
         services.AddSingleton(registry);
         services.AddOptions<TaskWorkerOptions>();
+        services.TryAddSingleton<ISchedulerStore, RedisSchedulerStore>();
         services.AddPeriodicTaskBoard();
         services.TryAddSingleton<PeriodicTaskScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicTaskScheduler>());
@@ -74,17 +75,17 @@ public static class PeriodicTaskHostingExtensions
 
     private static void AddPeriodicTaskBoard(this IServiceCollection services)
     {
-        if (services.Any(d => d.ServiceType == typeof(PeriodicTaskBoard)))
+        if (services.Any(d => d.ServiceType == typeof(RedisPeriodicTaskBoard)))
         {
             return;
         }
 
         services.AddOptions<PeriodicTaskSchedulerOptions>().BindConfiguration(TaskEngineOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new PeriodicTaskBoard(
-            sp.GetRequiredService<IConnectionMultiplexer>(),
-            sp.GetRequiredService<IOptions<PeriodicTaskSchedulerOptions>>().Value.Beat,
-            sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IPeriodicTaskBoard>(sp => sp.GetRequiredService<PeriodicTaskBoard>());
+        // Its Redis connection comes from the container: the board lives with the other Redis code.
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RedisPeriodicTaskBoard>(
+            sp, sp.GetRequiredService<IOptions<PeriodicTaskSchedulerOptions>>().Value.Beat));
+        services.AddSingleton<IPeriodicTaskBoard>(sp => sp.GetRequiredService<RedisPeriodicTaskBoard>());
+        services.AddSingleton<IPeriodicTaskRecorder>(sp => sp.GetRequiredService<RedisPeriodicTaskBoard>());
     }
 }

@@ -6,7 +6,6 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Control;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
-using StackExchange.Redis;
 
 namespace Onboarding.TaskEngine.Scheduling;
 
@@ -41,40 +40,13 @@ internal sealed class PeriodicTaskRegistry
 internal sealed class PeriodicTaskScheduler(
     PeriodicTaskRegistry registry,
     ITaskClient client,
-    IConnectionMultiplexer redis,
-    PeriodicTaskBoard board,
+    ISchedulerStore store,
+    IPeriodicTaskRecorder board,
     IOptions<TaskWorkerOptions> workerOptions,
     IOptions<PeriodicTaskSchedulerOptions> options,
     TimeProvider timeProvider,
     ILogger<PeriodicTaskScheduler> logger) : BackgroundService
 {
-    // KEYS[1] = tick key, KEYS[2] = lease key; ARGV = owner, tick ms, memory ms.
-    // -1 = not the lease holder, 0 = tick fired already, 1 = ours to fire.
-    private const string FireScript = """
-        if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-        local cur = redis.call('GET', KEYS[1])
-        if cur and tonumber(cur) >= tonumber(ARGV[2]) then return 0 end
-        redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-        return 1
-        """;
-
-    // Undo a claimed tick whose send failed, so the next poll retries it: KEYS[1]; ARGV = claimed tick, previous or ''.
-    private const string UnfireScript = """
-        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-        if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL') end
-        return 1
-        """;
-
-    private const string RenewScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-        return 0
-        """;
-
-    private const string ReleaseScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """;
-
     /// <summary>A header on each sent task: the tick it fires, ISO 8601 (<c>task.request.beat_tick</c> in Python).</summary>
     public const string TickHeader = "beat_tick";
 
@@ -84,7 +56,7 @@ internal sealed class PeriodicTaskScheduler(
     private readonly string _node = NodeName.Resolve(workerOptions.Value.Hostname);
 
     // The node name first, so operators can read from the lease which worker's scheduler is active.
-    private readonly string _owner = $"{NodeName.Resolve(workerOptions.Value.Hostname)}{PeriodicTaskBoard.OwnerSeparator}{Environment.MachineName}:{Environment.ProcessId}:{Guid.CreateVersion7():N}";
+    private readonly string _owner = $"{NodeName.Resolve(workerOptions.Value.Hostname)}{IPeriodicTaskRecorder.OwnerSeparator}{Environment.MachineName}:{Environment.ProcessId}:{Guid.CreateVersion7():N}";
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _leaseRenewedAt;
     private bool _leader;
@@ -98,10 +70,6 @@ internal sealed class PeriodicTaskScheduler(
 
     /// <summary>Polls done so far (lease checks, due-tick checks), for tests that need the scheduler to have been busy.</summary>
     internal long Polls => Interlocked.Read(ref _polls);
-
-    private string LeaseKey => _beat.KeyPrefix + "-lease";
-
-    internal string TickKey(string name) => _beat.KeyPrefix + "-" + name;
 
     /// <summary>The tick to fire now: the latest due tick after the last fired one (or after the baseline).</summary>
     internal static DateTimeOffset? DueTick(Schedule schedule, DateTimeOffset? lastFired, DateTimeOffset baseline, DateTimeOffset now) =>
@@ -142,7 +110,7 @@ internal sealed class PeriodicTaskScheduler(
                         }
                     }
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (store.IsUnavailable(ex))
                 {
                     PeriodicTaskLog.SchedulerError(logger, ex);
                     _leader = false;
@@ -164,10 +132,9 @@ internal sealed class PeriodicTaskScheduler(
                 try
                 {
                     // Hand over at once rather than after the lease expires.
-                    await UnrecordedScope.RunAsync(() => redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [LeaseKey], [_owner]))
-                        .ConfigureAwait(false);
+                    await UnrecordedScope.RunAsync(() => store.ReleaseLeaseAsync(_owner)).ConfigureAwait(false);
                 }
-                catch (RedisException ex)
+                catch (Exception ex) when (store.IsUnavailable(ex))
                 {
                     PeriodicTaskLog.SchedulerError(logger, ex);
                 }
@@ -178,14 +145,11 @@ internal sealed class PeriodicTaskScheduler(
     /// <summary>Takes the lease when free, renews it every third of its duration; false when another replica holds it.</summary>
     private async Task<bool> HoldLeaseAsync()
     {
-        var database = redis.GetDatabase();
         var now = timeProvider.GetUtcNow();
         if (!_leader)
         {
             // Take a free lease, or keep our own (still ours after a Redis error made us step back).
-            if (await database.StringSetAsync(LeaseKey, _owner, _beat.LeaseDuration, When.NotExists).ConfigureAwait(false)
-                || (long)await database.ScriptEvaluateAsync(RenewScript, [LeaseKey], [_owner, (long)_beat.LeaseDuration.TotalMilliseconds])
-                    .ConfigureAwait(false) == 1)
+            if (await store.TryTakeLeaseAsync(_owner, _beat.LeaseDuration).ConfigureAwait(false))
             {
                 _leader = true;
                 _leaseRenewedAt = now;
@@ -197,9 +161,7 @@ internal sealed class PeriodicTaskScheduler(
 
         if (now - _leaseRenewedAt >= _beat.LeaseDuration / 3)
         {
-            var renewed = (long)await database.ScriptEvaluateAsync(RenewScript, [LeaseKey],
-                [_owner, (long)_beat.LeaseDuration.TotalMilliseconds]).ConfigureAwait(false);
-            if (renewed == 0)
+            if (!await store.RenewLeaseAsync(_owner, _beat.LeaseDuration).ConfigureAwait(false))
             {
                 _leader = false;
                 PeriodicTaskLog.LeaseLost(logger, _owner);
@@ -214,15 +176,11 @@ internal sealed class PeriodicTaskScheduler(
 
     private async Task FireIfDueAsync(PeriodicTaskDefinition definition, DateTimeOffset baseline)
     {
-        var database = redis.GetDatabase();
-        var key = TickKey(definition.Name);
-        if (await UnrecordedScope.RunAsync(() => ClaimDueTickAsync(database, key, definition, baseline)).ConfigureAwait(false)
+        if (await UnrecordedScope.RunAsync(() => ClaimDueTickAsync(definition, baseline)).ConfigureAwait(false)
             is not ({ } tick, var lastFired))
         {
             return;
         }
-
-        var tickMs = tick.ToUnixTimeMilliseconds();
 
         // The claimed tick is sent even when stopping: a send cancelled after the broker took the message (while
         // waiting for its confirm) would look failed, be un-claimed, and be fired again by the next leader.
@@ -243,9 +201,7 @@ internal sealed class PeriodicTaskScheduler(
         catch (Exception ex)
         {
             PeriodicTaskLog.PeriodicTaskFailed(logger, ex, definition.Name, tick);
-            await UnrecordedScope.RunAsync(() => database.ScriptEvaluateAsync(UnfireScript, [key],
-                [tickMs, lastFired is { } previous ? previous.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : string.Empty]))
-                .ConfigureAwait(false);
+            await UnrecordedScope.RunAsync(() => store.UnclaimTickAsync(definition.Name, tick, lastFired)).ConfigureAwait(false);
             return;
         }
 
@@ -253,7 +209,7 @@ internal sealed class PeriodicTaskScheduler(
         {
             await UnrecordedScope.RunAsync(() => board.RecordFiredAsync(definition, tick, _node)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Only the operators' record of the next run is late; the tick itself was claimed and sent.
             PeriodicTaskLog.SchedulerError(logger, ex);
@@ -262,25 +218,21 @@ internal sealed class PeriodicTaskScheduler(
 
     /// <summary>The due tick of an entry, claimed for this replica; no tick when none is due or another has it.</summary>
     private async Task<(DateTimeOffset? Tick, DateTimeOffset? LastFired)> ClaimDueTickAsync(
-        IDatabase database, string key, PeriodicTaskDefinition definition, DateTimeOffset baseline)
+        PeriodicTaskDefinition definition, DateTimeOffset baseline)
     {
-        var stored = await database.StringGetAsync(key).ConfigureAwait(false);
-        // A missing key parses as 0 (RedisValue.Null converts to zero), which would read as "last fired in 1970" and fire
-        // the latest due tick at the first start, not the next one after it.
-        DateTimeOffset? lastFired = stored.HasValue && stored.TryParse(out long storedMs) ? DateTimeOffset.FromUnixTimeMilliseconds(storedMs) : null;
+        var lastFired = await store.GetLastFiredAsync(definition.Name).ConfigureAwait(false);
         if (DueTick(definition.Schedule, lastFired, baseline, timeProvider.GetUtcNow()) is not { } tick)
         {
             return (null, lastFired);
         }
 
-        var claimed = (long)await database.ScriptEvaluateAsync(FireScript, [key, LeaseKey],
-            [_owner, tick.ToUnixTimeMilliseconds(), (long)_beat.TickMemory.TotalMilliseconds]).ConfigureAwait(false);
-        if (claimed < 0)
+        var claimed = await store.ClaimTickAsync(definition.Name, _owner, tick, _beat.TickMemory).ConfigureAwait(false);
+        if (claimed == TickClaim.NotLeader)
         {
             _leader = false;
             PeriodicTaskLog.LeaseLost(logger, _owner);
         }
 
-        return (claimed > 0 ? tick : null, lastFired);
+        return (claimed == TickClaim.Claimed ? tick : null, lastFired);
     }
 }

@@ -1,5 +1,5 @@
 using Onboarding.TaskEngine.Canvas;
-using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Publishing;
 
 namespace Onboarding.TaskEngine.Workflows;
 

@@ -1,26 +1,18 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
-using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.Diagnostics;
-using Onboarding.TaskEngine.Execution;
-using Onboarding.TaskEngine.Monitoring;
-using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Publishing;
 
 namespace Onboarding.TaskEngine.Workflows;
 
 /// <summary>
 /// Carries out a <see cref="PublishPlan"/>: SETEX the chord sizes, save the group results, write the workflow index,
-/// then publish every message with confirms, in order (celery-wire-format.md §1.5, §2.7, §2.8).
+/// then publish every message (built by <see cref="TaskMessageFactory"/>) with confirms.
 /// </summary>
 internal sealed class WorkflowPublisher(
-    RabbitMqBroker broker,
-    WorkflowStore store,
-    TaskRouter router,
-    TaskRegistry registry,
-    IOptions<TaskEngineOptions> options,
-    TaskEvents events,
+    ITaskBroker broker,
+    IWorkflowStore store,
+    TaskMessageFactory messages,
     TimeProvider timeProvider)
 {
     /// <summary>This step's own compensating signature (from the <c>compensation</c> option), as Celery dict JSON.</summary>
@@ -31,9 +23,6 @@ internal sealed class WorkflowPublisher(
 
     /// <summary>The option key <see cref="Signature.WithCompensation"/> writes.</summary>
     public const string CompensationOption = "compensation";
-
-    private readonly string _origin = options.Value.Origin ?? $"gen{Environment.ProcessId}@{Environment.MachineName}";
-    private readonly bool _sendSentEvents = options.Value.SendSentEvents;
 
     public async Task PublishAsync(
         PublishPlan plan,
@@ -88,8 +77,6 @@ internal sealed class WorkflowPublisher(
     private async Task PublishAsync(PlannedMessage planned, string? compensations, JsonElement? chordBody, CancellationToken cancellationToken)
     {
         var options = planned.Options;
-        var taskOptions = registry.OptionsFor(planned.Task);
-        var queue = router.Route(planned.Task, options.Queue ?? ExtraString(options, "routing_key"), taskOptions?.Queue);
         var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (key, value) in options.Headers ?? new Dictionary<string, JsonElement>())
         {
@@ -106,41 +93,44 @@ internal sealed class WorkflowPublisher(
             headers[CompensationsHeader] = compensations;
         }
 
-        var now = timeProvider.GetUtcNow();
-        var message = new TaskMessage
+        using var outgoing = messages.Create(new TaskMessageRequest
         {
             Id = planned.TaskId,
             Name = planned.Task,
+            Headers = headers,
             Args = planned.Args,
             Kwargs = planned.Kwargs,
             Callbacks = ToElement(planned.Embed.Callbacks),
             Errbacks = ToElement(planned.Embed.Errbacks),
             Chain = ToElement(planned.Embed.Chain),
             Chord = chordBody,
-            Eta = options.Eta ?? (options.Countdown is { } countdown ? now + TimeSpan.FromSeconds(countdown) : null),
-            Expires = options.ExpiresAt ?? (options.ExpiresInSeconds is { } expires ? now + TimeSpan.FromSeconds(expires)
-                : taskOptions?.Expires is { } expiresIn ? now + expiresIn : null),
+            Queue = options.Queue ?? ExtraString(options, "routing_key"),
+            Eta = options.Eta,
+            Countdown = options.Countdown is { } countdown ? TimeSpan.FromSeconds(countdown) : null,
+            Expires = options.ExpiresAt,
+            ExpiresIn = options.ExpiresInSeconds is { } expires ? TimeSpan.FromSeconds(expires) : null,
             Priority = (byte)Math.Clamp(options.Priority ?? 0, 0, 255),
-            TimeLimit = options.TimeLimit ?? taskOptions?.TimeLimit?.TotalSeconds,
-            SoftTimeLimit = options.SoftTimeLimit ?? taskOptions?.SoftTimeLimit?.TotalSeconds,
-            IgnoreResult = options.IgnoreResult ?? taskOptions?.IgnoreResult ?? false,
+            TimeLimit = options.TimeLimit,
+            SoftTimeLimit = options.SoftTimeLimit,
+            IgnoreResult = options.IgnoreResult,
             ParentId = options.ParentId,
-            RootId = options.RootId ?? planned.TaskId,
+            RootId = options.RootId,
             GroupId = options.GroupId,
             GroupIndex = options.GroupIndex,
             Shadow = options.Shadow,
             ReplyTo = options.ReplyTo,
-            Origin = _origin,
-            ExtraHeaders = headers,
-        };
-
-        using var activity = RabbitMqBroker.StartPublishActivity(message.Name, message.Id, queue, headers);
-        await broker.PublishAsync(message, queue, cancellationToken).ConfigureAwait(false);
-        if (_sendSentEvents)
+        });
+        try
         {
-            events.Sent(message, exchange: string.Empty, routingKey: queue, queue);
+            await broker.PublishAsync(outgoing.Message, outgoing.Queue, cancellationToken).ConfigureAwait(false);
         }
-        TaskEngineDiagnostics.Published.Add(1, TaskEngineDiagnostics.TaskTags(message.Name, queue));
+        catch (Exception ex)
+        {
+            outgoing.Failed(ex);
+            throw;
+        }
+
+        messages.Published(outgoing);
     }
 
     /// <summary>

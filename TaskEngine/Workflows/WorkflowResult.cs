@@ -2,8 +2,6 @@ using System.Text.Json;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.Redis;
-using StackExchange.Redis;
 
 namespace Onboarding.TaskEngine.Workflows;
 
@@ -31,7 +29,7 @@ public class WorkflowResult
 
     private protected WorkflowResultServices Services { get; }
 
-    private protected RedisResultBackend Backend => Services.Backend;
+    private protected IResultBackend Backend => Services.Backend;
 
     internal static WorkflowResult From(ResultTuple tuple, WorkflowResultServices services)
     {
@@ -56,7 +54,7 @@ public class WorkflowResult
     public virtual async Task<JsonElement> GetAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var own = Backend.WaitAsync(Id, timeout, stop.Token);
+        var own = Backend.WaitAsync(Id, null, timeout, stop.Token);
         var parentIds = new List<string>();
         for (var parent = Parent; parent is not null; parent = parent.Parent)
         {
@@ -123,7 +121,7 @@ public class WorkflowResult
 
                     pending = [.. pending.Where((_, i) => metas[i] is not { State: TaskState.Success })];
                 }
-                catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+                catch (Exception ex) when (Backend.IsTransient(ex))
                 {
                     // Tried again at the next interval.
                 }
@@ -198,4 +196,4 @@ public sealed class GroupResult : WorkflowResult
 }
 
 /// <summary>What result handles read through.</summary>
-internal sealed record WorkflowResultServices(RedisResultBackend Backend, WorkflowStore Store, TimeProvider TimeProvider);
+internal sealed record WorkflowResultServices(IResultBackend Backend, IWorkflowStore Store, TimeProvider TimeProvider);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Onboarding.TaskEngine.Redis;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Execution;
 
 namespace Onboarding.TaskEngine.Workflows;
 
@@ -9,10 +10,10 @@ internal static class WorkflowServiceCollectionExtensions
 {
     public static IServiceCollection AddWorkflows(this IServiceCollection services)
     {
-        services.TryAddSingleton<WorkflowStore>();
         services.TryAddSingleton<WorkflowPublisher>();
         services.TryAddSingleton(sp => new WorkflowResultServices(
-            sp.GetRequiredService<RedisResultBackend>(), sp.GetRequiredService<WorkflowStore>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IResultBackend>(), sp.GetRequiredService<IWorkflowStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ChordCounter>();
         services.TryAddSingleton<IWorkflowCoordinator, WorkflowCoordinator>();
         services.TryAddSingleton<IWorkflowClient, WorkflowClient>();
         services.TryAddSingleton<IWorkflowStatusReader, WorkflowStatusReader>();

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Protocol;
-using Onboarding.TaskEngine.Redis;
 
 namespace Onboarding.TaskEngine.Workflows;
 
@@ -35,7 +34,7 @@ public interface IWorkflowStatusReader
 /// Merges the workflow index written at publish time (<c>onboarding-workflow-&lt;root&gt;</c>, one per id that
 /// published children) with Celery's <c>children</c> in the result metas, so Python-published steps show too.
 /// </summary>
-internal sealed class WorkflowStatusReader(WorkflowStore store, RedisResultBackend backend) : IWorkflowStatusReader
+internal sealed class WorkflowStatusReader(IWorkflowStore store, IResultBackend backend) : IWorkflowStatusReader
 {
     private const int MaxNodes = 10_000;
 
@@ -78,12 +77,12 @@ internal sealed class WorkflowStatusReader(WorkflowStore store, RedisResultBacke
             var values = await backend.GetRawManyAsync(frontier, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < frontier.Count; i++)
             {
-                if (!values[i].HasValue)
+                if (values[i] is not { } json)
                 {
                     continue;
                 }
 
-                using var document = JsonDocument.Parse((ReadOnlyMemory<byte>)values[i]);
+                using var document = JsonDocument.Parse(json);
                 var meta = document.RootElement.Clone();
                 metas[frontier[i]] = meta;
                 if (meta.TryGetProperty("children", out var children) && children.ValueKind == JsonValueKind.Array)

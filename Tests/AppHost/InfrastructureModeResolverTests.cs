@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Onboarding.AppHost.Infrastructure;
 
 namespace Onboarding.Tests.AppHost;
@@ -65,6 +66,33 @@ public sealed class InfrastructureModeResolverTests
             InfrastructureModeResolver.Resolve(InfrastructureMode.Executables, isPublishing: false, Unexpected, () => false));
 
         Assert.Contains("apt-get install -y rabbitmq-server redis-server", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Auto")]
+    [InlineData("Executables")]
+    public void Resolve_NamesOnlyScriptsThatExist_WhenNothingIsAvailable(string configured)
+    {
+        var error = Assert.Throws<InfrastructureUnavailableException>(() =>
+            InfrastructureModeResolver.Resolve(Enum.Parse<InfrastructureMode>(configured), isPublishing: false, () => false, () => false));
+
+        var scripts = Regex.Matches(error.Message, @"scripts/[\w.-]+\.sh");
+        Assert.NotEmpty(scripts);
+        var root = RepositoryRoot();
+        Assert.All(scripts, script => Assert.True(File.Exists(Path.Combine(root, script.Value)), $"{script.Value} is not in the repository."));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Onboarding.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The tests run outside the repository (no Onboarding.sln above them).");
     }
 
     private static bool Unexpected() => throw new InvalidOperationException("This probe should not have been asked.");

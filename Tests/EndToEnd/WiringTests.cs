@@ -1,3 +1,4 @@
+using Onboarding.Contracts;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -157,7 +158,7 @@ public sealed class WiringTests(AppFixture fixture)
             ["ConnectionStrings:redis"] = await fixture.App.GetConnectionStringAsync("redis", ct),
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddTaskEngine();
+        builder.AddTaskEngine().WithDefaultRoutes(TaskRoutes.Seed);
         var host = builder.Build();
         await host.StartAsync(ct);
         return new EngineClient(host);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
+using Onboarding.Contracts;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
@@ -52,7 +53,7 @@ public sealed class ConsoleBrowserTests(AppFixture fixture) : IAsyncLifetime
             ["ConnectionStrings:redis"] = await fixture.App.GetConnectionStringAsync("redis", ct),
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddTaskEngine(configure: o => o.SendSentEvents = true);
+        builder.AddTaskEngine(configure: o => o.SendSentEvents = true).WithDefaultRoutes(TaskRoutes.Seed);
         _client = builder.Build();
         await _client.StartAsync(ct);
     }

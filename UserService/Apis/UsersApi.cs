@@ -3,6 +3,7 @@ using Onboarding.Contracts.Events;
 using Onboarding.Contracts.Http;
 using Onboarding.Contracts.Tasks;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Workflows;
 using Onboarding.UserService.Application;
 using Onboarding.UserService.Events;
@@ -265,7 +266,7 @@ internal static class UsersApi
             : u with
             {
                 CompletedSteps = [.. u.CompletedSteps, step],
-                Status = step == OnboardingSteps.ShortName(UserTasks.FinalizeOnboarding) ? UserStatuses.Active : u.Status,
+                Status = step == WorkflowStepIds.StepName(UserTasks.FinalizeOnboarding) ? UserStatuses.Active : u.Status,
                 UpdatedAt = now,
             });
         return user is null ? UserNotFound(id) : TypedResults.Ok(user.ToResponse());

@@ -17,26 +17,19 @@ internal sealed class OnboardingWorkflow(IWorkflowClient workflows) : IOnboardin
 {
     public async Task<OnboardingStarted> StartAsync(User user, CancellationToken cancellationToken = default)
     {
-        var steps = new Dictionary<string, string>(StringComparer.Ordinal);
-        Signature Step(string task)
-        {
-            var id = Guid.CreateVersion7().ToString();
-            steps[OnboardingSteps.ShortName(task)] = id;
-            return new TaskSignature(task).WithKwarg("user_id", user.Id).Immutable().WithTaskId(id);
-        }
-
+        var steps = new WorkflowStepIds("user_id", user.Id);
         var canvas = Chain.Of(
-            Step(UserTasks.ValidateUserData),
-            Step(UserTasks.CreateUserProfile),
-            Step(UserTasks.AssignUserRole),
+            steps.Step(UserTasks.ValidateUserData),
+            steps.Step(UserTasks.CreateUserProfile),
+            steps.Step(UserTasks.AssignUserRole),
             Group.Of(
-                Step(UserTasks.SendWelcomeEmail),
-                Step(UserTasks.CreateUserPreferences),
-                Step(UserTasks.SetupDefaultSettings),
-                Step(UserTasks.NotifyAdministrators)),
-            Step(UserTasks.FinalizeOnboarding));
+                steps.Step(UserTasks.SendWelcomeEmail),
+                steps.Step(UserTasks.CreateUserPreferences),
+                steps.Step(UserTasks.SetupDefaultSettings),
+                steps.Step(UserTasks.NotifyAdministrators)),
+            steps.Step(UserTasks.FinalizeOnboarding));
         var result = await workflows.ApplyAsync(canvas, cancellationToken).ConfigureAwait(false);
-        return new OnboardingStarted(result.RootId, steps);
+        return new OnboardingStarted(result.RootId, steps.TaskIds);
     }
 }
 
@@ -50,8 +43,6 @@ internal static class OnboardingSteps
             UserTasks.ValidateUserData, UserTasks.CreateUserProfile, UserTasks.AssignUserRole, UserTasks.SendWelcomeEmail,
             UserTasks.CreateUserPreferences, UserTasks.SetupDefaultSettings, UserTasks.NotifyAdministrators,
             UserTasks.FinalizeOnboarding,
-        }.Select(ShortName),
+        }.Select(WorkflowStepIds.StepName),
     ];
-
-    public static string ShortName(string taskName) => taskName[(taskName.LastIndexOf('.') + 1)..];
 }

@@ -4,7 +4,7 @@ using static Onboarding.Tests.TaskEngine.Canvas.CanvasTestSupport;
 namespace Onboarding.Tests.TaskEngine.Canvas;
 
 /// <summary>
-/// Golden tests against the messages real Celery 5.2.6 published (celery-wire-format.md §1.5), with the captured
+/// Golden tests against the messages real Celery 5.2.6 published (docs/wire-format.md, "Canvas on the wire"), with the captured
 /// uuids replaced by deterministic ids in the order Celery freezes them.
 /// </summary>
 public sealed class CanvasPlannerTests

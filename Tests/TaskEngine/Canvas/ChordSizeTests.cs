@@ -2,7 +2,10 @@ using Onboarding.TaskEngine.Canvas;
 
 namespace Onboarding.Tests.TaskEngine.Canvas;
 
-/// <summary>Celery's <c>chord._descend</c> (celery-wire-format.md §2.7).</summary>
+/// <summary>
+/// A chord's size as Celery's <c>chord._descend</c> counts it: one per task, the sum for a group, the last element
+/// for a chain, the body for a nested chord.
+/// </summary>
 public sealed class ChordSizeTests
 {
     private static TaskSignature T(string name = "tasks.t") => Signature.Create(name);

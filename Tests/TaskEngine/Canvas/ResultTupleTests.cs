@@ -3,7 +3,7 @@ using Onboarding.TaskEngine.Canvas;
 
 namespace Onboarding.Tests.TaskEngine.Canvas;
 
-/// <summary>Result tuples and the saved group meta (celery-wire-format.md §2.2, §2.8).</summary>
+/// <summary>Result tuples and the saved group meta (docs/wire-format.md, "Task meta" and "Saved groups").</summary>
 public sealed class ResultTupleTests
 {
     private const string CapturedGroupMeta =

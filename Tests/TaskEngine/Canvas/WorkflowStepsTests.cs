@@ -233,7 +233,7 @@ public sealed class WorkflowStepsTests
     [Fact]
     public void OnSuccess_PublishesMulWithParentAndRoot_WhenEmbedIsThePythonCapture()
     {
-        // The body Celery 5.2.6 published for chain(add.s(1,2), mul.s(10), add.s(100)) (§1.5); add's id was "add-id".
+        // The body Celery 5.2.6 published for chain(add.s(1,2), mul.s(10), add.s(100)); add's id was "add-id".
         var body = Json("""
             [[1, 2], {}, {"callbacks": null, "errbacks": null, "chain": [
               {"task": "tasks.add", "args": [100], "kwargs": {}, "options": {"task_id": "56536c4f", "reply_to": "623ab3f1"}, "subtask_type": null, "immutable": false},

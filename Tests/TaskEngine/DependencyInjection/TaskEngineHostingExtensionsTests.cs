@@ -2,9 +2,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Onboarding.Contracts;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Routing;
 using Onboarding.Tests.TaskEngine.Integration;
 
 namespace Onboarding.Tests.TaskEngine.DependencyInjection;
@@ -28,10 +29,10 @@ public sealed class TaskEngineHostingExtensionsTests
     }
 
     [Fact]
-    public void AddTaskEngine_SeedsCeleryRoutes_WhenNoneConfigured()
+    public void WithDefaultRoutes_RoutesSeedTasksToTheirQueues_WhenNoneConfigured()
     {
         var builder = CreateBuilder();
-        builder.AddTaskEngine();
+        builder.AddTaskEngine().WithDefaultRoutes(TaskRoutes.Seed);
         using var provider = builder.Services.BuildServiceProvider();
 
         var router = provider.GetRequiredService<TaskRouter>();
@@ -52,7 +53,7 @@ public sealed class TaskEngineHostingExtensionsTests
             ["TaskEngine:Routes:0:Queue"] = "math",
             ["TaskEngine:ResultExpires"] = "01:00:00",
         });
-        builder.AddTaskEngine();
+        builder.AddTaskEngine().WithDefaultRoutes(TaskRoutes.Seed);
         using var provider = builder.Services.BuildServiceProvider();
 
         var options = provider.GetRequiredService<IOptions<TaskEngineOptions>>().Value;
@@ -62,6 +63,23 @@ public sealed class TaskEngineHostingExtensionsTests
         Assert.Equal("math", router.Route("tasks.add"));
         Assert.Equal("celery", router.Route("user_service.tasks.x"));
     }
+
+    [Fact]
+    public void AddTaskEngine_RoutesToDefaultQueue_WhenApplicationDeclaresNoRoutes()
+    {
+        var builder = CreateBuilder();
+        builder.AddTaskEngine();
+        using var provider = builder.Services.BuildServiceProvider();
+
+        var router = provider.GetRequiredService<TaskRouter>();
+
+        Assert.Equal("default", router.Route("user_service.tasks.send_welcome_email"));
+        Assert.Equal("order_queue", router.Route("order_service.tasks.validate_inventory", taskQueue: "order_queue"));
+    }
+
+    [Fact]
+    public void WithDefaultRoutes_Throws_WhenRouteHasNoQueue() =>
+        Assert.Throws<ArgumentException>(() => CreateBuilder().AddTaskEngine().WithDefaultRoutes([("tasks.*", " ")]));
 
     [Fact]
     public void AddTaskEngine_FailsValidation_WhenDefaultQueueIsEmpty()

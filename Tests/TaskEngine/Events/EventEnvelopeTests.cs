@@ -63,13 +63,4 @@ public sealed class EventEnvelopeTests
     [InlineData("*.created", "order.created", true)]
     public void TopicPattern_MatchesLikeRabbitMq_WhenGivenPattern(string pattern, string routingKey, bool expected) =>
         Assert.Equal(expected, TopicPattern.IsMatch(pattern, routingKey));
-
-    [Theory]
-    [InlineData(1, 100)]
-    [InlineData(2, 200)]
-    [InlineData(3, 400)]
-    [InlineData(10, 1000)]
-    public void Backoff_DoublesUpToMax_WhenAttemptsGrow(int attempt, int expectedMs) =>
-        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs),
-            EventConsumerService.Backoff(attempt, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1)));
 }

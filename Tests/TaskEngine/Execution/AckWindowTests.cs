@@ -1,4 +1,4 @@
-using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.RabbitMq;
 
 namespace Onboarding.Tests.TaskEngine.Execution;
 

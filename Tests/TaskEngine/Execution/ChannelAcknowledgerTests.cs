@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.Tests.Infrastructure;
 using RabbitMQ.Client;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Protocol;
 
 namespace Onboarding.Tests.TaskEngine.Protocol;

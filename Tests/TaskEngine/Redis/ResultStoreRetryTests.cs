@@ -13,14 +13,14 @@ public sealed class ResultStoreRetryTests
         // RedisConnectionException.
         var reset = new IOException("Connection reset by peer", new SocketException((int)SocketError.ConnectionReset));
 
-        Assert.True(ResultStoreRetry.IsTransient(reset));
-        Assert.True(ResultStoreRetry.IsTransient(new SocketException((int)SocketError.ConnectionRefused)));
+        Assert.True(RedisErrors.IsTransient(reset));
+        Assert.True(RedisErrors.IsTransient(new SocketException((int)SocketError.ConnectionRefused)));
     }
 
     [Fact]
     public void IsTransient_IsFalse_WhenTheScriptOrDataIsWrong()
     {
-        Assert.False(ResultStoreRetry.IsTransient(new RedisServerException("ERR wrong number of arguments")));
-        Assert.False(ResultStoreRetry.IsTransient(new InvalidOperationException("bad data")));
+        Assert.False(RedisErrors.IsTransient(new RedisServerException("ERR wrong number of arguments")));
+        Assert.False(RedisErrors.IsTransient(new InvalidOperationException("bad data")));
     }
 }

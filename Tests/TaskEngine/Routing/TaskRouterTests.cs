@@ -1,5 +1,5 @@
 using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Routing;
 
 namespace Onboarding.Tests.TaskEngine.Routing;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
+using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Scheduling;
 using Onboarding.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -30,7 +31,7 @@ public sealed class PeriodicTaskBoardTests(BrokerFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task ReadAsync_ListsTheDeclaredEntriesWithTheirNextRun_WhenNoneFiredYet()
     {
-        var board = new PeriodicTaskBoard(_redis!, _beat, _time);
+        var board = new RedisPeriodicTaskBoard(_redis!, _beat, _time);
 
         await board.DeclareAsync([Nightly, EveryMinute], "celery@beat-a", Token);
         var state = await board.ReadAsync(Token);
@@ -53,7 +54,7 @@ public sealed class PeriodicTaskBoardTests(BrokerFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task ReadAsync_ShowsTheLastFiredTickTheMovedNextRunAndTheLeaseHoldersNode_WhenASchedulerFired()
     {
-        var board = new PeriodicTaskBoard(_redis!, _beat, _time);
+        var board = new RedisPeriodicTaskBoard(_redis!, _beat, _time);
         await board.DeclareAsync([EveryMinute], "celery@beat-a", Token);
         var tick = new DateTimeOffset(2026, 12, 4, 10, 1, 0, TimeSpan.Zero);
         var database = _redis!.GetDatabase();
@@ -77,7 +78,7 @@ public sealed class PeriodicTaskBoardTests(BrokerFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task ReadAsync_LeavesOutAnEntryItCannotRead_InsteadOfFailing()
     {
-        var board = new PeriodicTaskBoard(_redis!, _beat, _time);
+        var board = new RedisPeriodicTaskBoard(_redis!, _beat, _time);
         await board.DeclareAsync([EveryMinute], "celery@beat-a", Token);
         await _redis!.GetDatabase().HashSetAsync(_beat.KeyPrefix + "-entries", "broken", "{not json");
 

@@ -245,7 +245,7 @@ public sealed class WorkflowTests(BrokerFixture fixture)
         var chord = Chord.Of([Signature.Create("tests.counter", "a"), Signature.Create("tests.counter", "b")], Signature.Create("tests.collect"));
         var plan = new CanvasPlanner().Plan(chord);
         var publisher = host.Services.GetRequiredService<WorkflowPublisher>();
-        var store = host.Services.GetRequiredService<WorkflowStore>();
+        var store = host.Services.GetRequiredService<IWorkflowStore>();
         var (partA, partB) = (plan.Messages[0], plan.Messages[1]);
         var groupId = partA.GroupId!;
         var body = host.Client.GetResult(plan.Result!.Id);

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
-using StackExchange.Redis;
 
-namespace Onboarding.TaskEngine.Redis;
+namespace Onboarding.TaskEngine.Retry;
 
 /// <summary>
 /// Keeps storing a finished task's outcome (its SUCCESS or FAILURE, its chord part return, an event's "handled" mark)
@@ -20,7 +20,8 @@ namespace Onboarding.TaskEngine.Redis;
 /// timeout while the connection is down. One warning when the first outcome starts waiting and one line when the
 /// last one got through, not one per attempt (a worker with 16 slots would log hundreds a second).
 /// </remarks>
-internal sealed class ResultStoreRetry(IOptions<TaskEngineOptions> options, TimeProvider timeProvider, ILogger<ResultStoreRetry> logger)
+internal sealed class ResultStoreRetry(
+    IResultBackend backend, IOptions<TaskEngineOptions> options, TimeProvider timeProvider, ILogger<ResultStoreRetry> logger)
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(100);
 
@@ -32,25 +33,10 @@ internal sealed class ResultStoreRetry(IOptions<TaskEngineOptions> options, Time
     private long _attemptsInOutage;
 
     /// <summary>
-    /// Whether <paramref name="exception"/> says Redis is unreachable or not ready (restarting, loading its data),
-    /// i.e. the same write may succeed later. Script errors and bad data are not transient.
+    /// Whether <paramref name="exception"/> says the result backend is unreachable or not ready, i.e. the same write
+    /// may succeed later (the backend knows its client library's errors).
     /// </summary>
-    public static bool IsTransient(Exception exception) => exception switch
-    {
-        RedisConnectionException or RedisTimeoutException => true,
-        // A connection reset while a command was in flight surfaces as the socket layer's own exception
-        // (Pipelines.Sockets.Unofficial.ConnectionResetException, an IOException), not as RedisConnectionException:
-        // seen when Redis was stopped under load.
-        IOException or System.Net.Sockets.SocketException => true,
-        RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal)
-            || server.Message.StartsWith("BUSY", StringComparison.Ordinal)
-            || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
-            || server.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
-            || server.Message.StartsWith("READONLY", StringComparison.Ordinal)
-            || server.Message.StartsWith("OOM", StringComparison.Ordinal),
-        AggregateException { InnerExceptions.Count: 1 } aggregate => IsTransient(aggregate.InnerExceptions[0]),
-        _ => false,
-    };
+    public bool IsTransient(Exception exception) => backend.IsTransient(exception);
 
     /// <summary>
     /// Repeats <paramref name="attempt"/> after <paramref name="firstFailure"/> until it succeeds (true) or the policy's

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using Onboarding.TaskEngine.Retry;
+using Onboarding.TaskEngine.RateLimits;
 
-namespace Onboarding.Tests.TaskEngine.Retry;
+namespace Onboarding.Tests.TaskEngine.RateLimits;
 
 public sealed class RateLimitTests
 {

@@ -3,11 +3,11 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.Diagnostics;
-using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Events;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
-namespace Onboarding.TaskEngine.Events;
+namespace Onboarding.TaskEngine.RabbitMq;
 
 /// <summary>
 /// Publishes each event once, persistent and confirmed, to the topic exchange with routing key = event type.

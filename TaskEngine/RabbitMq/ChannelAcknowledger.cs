@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging;
+using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
-namespace Onboarding.TaskEngine.Execution;
+namespace Onboarding.TaskEngine.RabbitMq;
 
 /// <summary>
 /// Settles the deliveries of one consumer channel. Acks of finished tasks are coalesced: they wait (up to <c>batch</c>
@@ -13,7 +14,7 @@ namespace Onboarding.TaskEngine.Execution;
 /// index, and a publish arriving meanwhile (the next step of a chain) waited behind it, 0.3-0.4 ms on the local broker.
 /// Nacks and early acks are sent at once.
 /// </summary>
-internal sealed class ChannelAcknowledger(IChannel channel, int batch, ILogger logger)
+internal sealed class ChannelAcknowledger(IChannel channel, int batch, ILogger logger) : IDeliverySettler
 {
     /// <summary>The longest a finished task's ack waits for company.</summary>
     public static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(2);

@@ -1,4 +1,6 @@
-namespace Onboarding.TaskEngine.Execution;
+using Onboarding.TaskEngine.Protocol;
+
+namespace Onboarding.TaskEngine.Abstractions;
 
 /// <summary>
 /// A delivered message copied out of the client library's buffers (which are only valid during the callback):
@@ -18,7 +20,7 @@ internal sealed record TaskDelivery
     /// message checks for a stored SUCCESS before running and before sending its children.
     /// </summary>
     public bool PossibleDuplicate =>
-        Redelivered || (Headers is { } headers && headers.TryGetValue(RabbitMq.RabbitMqBroker.PossibleDuplicateHeader, out var mark) && mark is true);
+        Redelivered || (Headers is { } headers && headers.TryGetValue(MessageHeaders.PossibleDuplicate, out var mark) && mark is true);
 
     public required ReadOnlyMemory<byte> Body { get; init; }
 

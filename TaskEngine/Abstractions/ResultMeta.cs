@@ -1,11 +1,11 @@
 using System.Buffers;
 using System.Text.Json;
-using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Protocol;
 
-namespace Onboarding.TaskEngine.Protocol;
+namespace Onboarding.TaskEngine.Abstractions;
 
 /// <summary>
-/// A <c>celery-task-meta-&lt;id&gt;</c> value (celery-wire-format.md §2.2). Key order on write:
+/// A <c>celery-task-meta-&lt;id&gt;</c> value (docs/wire-format.md, "Task meta"). Key order on write:
 /// status, result, traceback, children, date_done, [group_id], [parent_id], task_id.
 /// </summary>
 public sealed record ResultMeta

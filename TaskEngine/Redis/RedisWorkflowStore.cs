@@ -1,21 +1,10 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.Workflows;
 using StackExchange.Redis;
 
-namespace Onboarding.TaskEngine.Workflows;
-
-/// <summary>What a chord part return saw (celery-wire-format.md §2.7).</summary>
-/// <param name="Count">ZCOUNT of <c>.j</c> after the add.</param>
-/// <param name="Extra">The <c>.t</c> counter (0 when unset).</param>
-/// <param name="Size">The <c>.s</c> size, or null when the key is gone (fired already or expired).</param>
-internal readonly record struct ChordPartReturn(long Count, long Extra, long? Size)
-{
-    public bool IsComplete => Size is { } size && Count == size + Extra;
-}
-
-/// <summary>One member of a chord's <c>.j</c> zset: <c>[1, tid, state, result]</c>.</summary>
-internal sealed record ChordMember(string TaskId, string State, JsonElement Result);
+namespace Onboarding.TaskEngine.Redis;
 
 /// <summary>
 /// The Redis side of workflows, in Celery's key formats: chord sizes and part returns
@@ -23,7 +12,7 @@ internal sealed record ChordMember(string TaskId, string State, JsonElement Resu
 /// what Celery lacks: a <c>.fired</c> flag for exactly-once chord bodies and the workflow index
 /// (<c>onboarding-workflow-&lt;root&gt;</c>) for status trees.
 /// </summary>
-internal sealed class WorkflowStore(IConnectionMultiplexer redis, IOptions<TaskEngineOptions> options)
+internal sealed class RedisWorkflowStore(IConnectionMultiplexer redis, IOptions<TaskEngineOptions> options) : IWorkflowStore
 {
     public const string GroupPrefix = "celery-taskset-meta-";
     public const string IndexPrefix = "onboarding-workflow-";

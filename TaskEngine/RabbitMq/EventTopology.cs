@@ -1,6 +1,6 @@
 using RabbitMQ.Client;
 
-namespace Onboarding.TaskEngine.Events;
+namespace Onboarding.TaskEngine.RabbitMq;
 
 /// <summary>Declares the events topic exchange (durable, idempotent).</summary>
 internal static class EventTopology

@@ -1,4 +1,4 @@
-namespace Onboarding.TaskEngine.Execution;
+namespace Onboarding.TaskEngine.RabbitMq;
 
 /// <summary>What to send for the acks taken from an <see cref="AckWindow"/>.</summary>
 /// <param name="MultipleUpTo">Ack every unsettled tag up to this one with one <c>basic.ack(multiple)</c>; 0 for none.</param>

@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
+using Onboarding.TaskEngine.Abstractions;
 
-namespace Onboarding.TaskEngine.Redis;
+namespace Onboarding.TaskEngine.Execution;
 
 /// <summary>
-/// The worker's copy of the revocations persisted in Redis, so that the check on receipt costs no round trip:
-/// loaded at start, fed by the revoke channel, re-synchronised periodically. When the copy may be stale (the
-/// subscription is down or the last sync is too old), the check asks Redis instead.
+/// The worker's copy of the revocations persisted in the result backend, so that the check on receipt costs no round trip:
+/// loaded at start, fed by the backend's revocation notices, re-synchronised periodically. When the copy may be stale (the
+/// subscription is down or the last sync is too old), the check asks the backend instead.
 /// </summary>
-internal sealed class RevocationCache(RedisResultBackend backend, TimeProvider timeProvider)
+internal sealed class RevocationCache(IResultBackend backend, TimeProvider timeProvider)
 {
     /// <summary>How often the worker re-reads the index; the copy is trusted for twice as long.</summary>
     public static readonly TimeSpan SyncInterval = TimeSpan.FromSeconds(15);
@@ -34,9 +35,9 @@ internal sealed class RevocationCache(RedisResultBackend backend, TimeProvider t
     {
         var started = timeProvider.GetTimestamp();
         var entries = await backend.LiveRevocationsAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var entry in entries)
+        foreach (var (id, expiresAt) in entries)
         {
-            _revoked[entry.Element.ToString()] = (long)entry.Score;
+            _revoked[id] = expiresAt;
         }
 
         var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
@@ -60,7 +61,7 @@ internal sealed class RevocationCache(RedisResultBackend backend, TimeProvider t
 
         var lastSync = Interlocked.Read(ref _lastSync);
         if (lastSync != long.MinValue && timeProvider.GetElapsedTime(lastSync) < SyncInterval * 2
-            && backend.Subscriber.IsConnected(backend.RevokeChannel))
+            && backend.RevocationsConnected)
         {
             return ValueTask.FromResult(false);
         }

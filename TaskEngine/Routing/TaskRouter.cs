@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Onboarding.TaskEngine.DependencyInjection;
 
-namespace Onboarding.TaskEngine.RabbitMq;
+namespace Onboarding.TaskEngine.Routing;
 
 /// <summary>Maps a task name to its queue: explicit queue, then the task's option, then glob routes, then the default.</summary>
 internal sealed class TaskRouter

@@ -1,0 +1,31 @@
+namespace Onboarding.TaskEngine.Protocol;
+
+/// <summary>
+/// Headers the engine adds to a message beside Celery's own: the dead-letter bookkeeping (why, from where, when) and
+/// the possible-duplicate mark. Any broker carries them as plain message headers.
+/// </summary>
+internal static class MessageHeaders
+{
+    public const string DeathReason = "x-death-reason";
+    public const string Exception = "x-exception";
+    public const string OriginalQueue = "x-original-queue";
+
+    // Where a message that never reached a queue (an unroutable event) was going; replay sends it back there.
+    public const string OriginalExchange = "x-original-exchange";
+    public const string OriginalRoutingKey = "x-original-routing-key";
+    public const string DeadLetteredAt = "x-dead-lettered-at";
+
+    /// <summary>Set on a copy that may duplicate one already in the broker (see <c>TaskDelivery.PossibleDuplicate</c>).</summary>
+    public const string PossibleDuplicate = "x-onboarding-possible-duplicate";
+
+    /// <summary>
+    /// Whether a header is dead-letter bookkeeping (ours or a broker's <c>x-death</c> family) that a message sent on
+    /// again (a retry, a replay) must not carry.
+    /// </summary>
+    public static bool IsDeadLetterBookkeeping(string key) =>
+        key.StartsWith("x-death", StringComparison.Ordinal) || key.StartsWith("x-first-death", StringComparison.Ordinal)
+        || key.StartsWith("x-last-death", StringComparison.Ordinal);
+
+    /// <summary>What the <see cref="Exception"/> header says of an exception: its type and message.</summary>
+    public static string Describe(System.Exception exception) => string.Concat(exception.GetType().FullName, ": ", exception.Message);
+}

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Control;
+using Onboarding.TaskEngine.Monitoring;
+using RabbitMQ.Client;
+
+namespace Onboarding.TaskEngine.RabbitMq;
+
+/// <summary>Registers the RabbitMQ implementations of the engine's broker seams (called by <c>AddTaskEngine</c>).</summary>
+internal static class RabbitMqRegistration
+{
+    /// <summary>
+    /// The RabbitMQ connection from <c>ConnectionStrings:&lt;connectionName&gt;</c> through the Aspire client integration,
+    /// unless the host registered one itself.
+    /// </summary>
+    public static void AddConnection(IHostApplicationBuilder builder, string connectionName, int maxMessageBytes)
+    {
+        if (builder.Services.Any(d => d.ServiceType == typeof(IConnection) && !d.IsKeyedService))
+        {
+            return;
+        }
+
+        builder.AddRabbitMQClient(connectionName, configureConnectionFactory: factory =>
+        {
+            // A larger delivery makes the client close the connection instead of assembling the body; the worker's
+            // rescue then moves it to the dead-letter queue frame by frame (UnreadableMessageRescue).
+            factory.MaxInboundMessageBodySize = (uint)maxMessageBytes;
+            factory.AutomaticRecoveryEnabled = true;
+            factory.TopologyRecoveryEnabled = true;
+            factory.NetworkRecoveryInterval = TimeSpan.FromSeconds(2);
+            factory.ClientProvidedName = "onboarding-taskengine";
+        });
+
+        // A host started before its broker waits for it instead of failing to start.
+        BrokerStartGate.Register(builder.Services);
+    }
+
+    /// <summary>Publishing, dead letters, queue status, the event stream and remote control's mailbox.</summary>
+    public static void AddTransport(IServiceCollection services)
+    {
+        services.TryAddSingleton<RabbitMqBroker>();
+        services.TryAddSingleton<ITaskBroker>(sp => sp.GetRequiredService<RabbitMqBroker>());
+        services.TryAddSingleton<IDeadLetterQueue, RabbitMqDeadLetterQueue>();
+        services.TryAddSingleton<IBrokerQueues, RabbitMqBrokerQueues>();
+        services.TryAddSingleton<RabbitMqMailbox>();
+        services.TryAddSingleton<IMailbox>(sp => sp.GetRequiredService<RabbitMqMailbox>());
+        services.TryAddSingleton<RabbitMqEventTransport>();
+        services.TryAddSingleton<ICeleryEventTransport>(sp => sp.GetRequiredService<RabbitMqEventTransport>());
+        services.TryAddSingleton<UnreadableMessageRescue>();
+    }
+
+    /// <summary>Declares the topology at start (registered after the engine's other hosted services, so it starts after them).</summary>
+    public static void AddTopology(IServiceCollection services)
+    {
+        if (!services.Any(d => d.ImplementationType == typeof(TopologyService)))
+        {
+            services.AddHostedService<TopologyService>();
+        }
+    }
+
+    /// <summary>The worker's consuming side.</summary>
+    public static void AddConsumer(IServiceCollection services) =>
+        services.TryAddSingleton<ITaskConsumer, RabbitMqTaskConsumer>();
+}
