@@ -33,8 +33,8 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
         var result = await host.Client.SendAsync(DiagnosticTasks.Add, [TaskWorkerTests.Json("20"), TaskWorkerTests.Json("22")], cancellationToken: Token);
 
         Assert.Equal(42, (await result.GetAsync(Wait, Token)).GetInt32());
-        await AssertTypeAsync(host, host.Queue, type);
-        await AssertTypeAsync(host, host.DeadLetterQueue, type);
+        await AssertTypeAsync(host.Queue, type);
+        await AssertTypeAsync(host.DeadLetterQueue, type);
     }
 
     [Theory]
@@ -51,7 +51,7 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
         Assert.Equal(1u, await host.MessageCountAsync(delayQueue));
         Assert.Equal(TaskState.Pending, await result.GetStateAsync(Token));
         Assert.Equal("pong", (await result.GetAsync(Wait, Token)).GetString());
-        await AssertTypeAsync(host, delayQueue, type);
+        await AssertTypeAsync(delayQueue, type);
     }
 
     [Theory]
@@ -120,7 +120,7 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
 
             await ledger.WaitAsync(subscriber, sent.EventId).WaitAsync(Wait, Token);
             await host.StopAsync();
-            await AssertTypeAsync(host, subscriber + ".events", type);
+            await AssertTypeAsync(subscriber + ".events", type);
         }
         finally
         {
@@ -149,14 +149,17 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
         // The broker dead-letters it on its own, just after the last return, into our dead-letter queue.
         var dlq = host.Services.GetRequiredService<IDeadLetterQueue>();
         await Eventually.UntilAsync(async () => await dlq.CountAsync(Token) == 1, Wait, Token);
-        var letter = Assert.Single(await dlq.ListAsync(10, Token));
-        Assert.Equal((sent.Id, "delivery_limit", host.Queue), (letter.Id, letter.Reason, letter.Origin));
+        IReadOnlyList<DeadLetter> letters = [];
+        await Eventually.UntilAsync(async () => (letters = await dlq.ListAsync(10, Token)).Count == 1, Wait, Token);
+        Assert.Equal((sent.Id, "delivery_limit", host.Queue), (letters[0].Id, letters[0].Reason, letters[0].Origin));
         Assert.Equal(0u, await host.MessageCountAsync(host.Queue));
 
-        // Listing returned it unacknowledged (a delivery, for a quorum queue): the dead-letter queue itself never drops.
-        for (var listing = 0; listing < 3; listing++)
+        // Each listing returns the message unacknowledged, which a quorum queue counts as a delivery: the dead-letter
+        // queue must not drop it after a few listings. (The broker applies a return asynchronously, so a listing
+        // right after another may not see the message yet.)
+        for (var listing = 0; listing < 4; listing++)
         {
-            Assert.Single(await dlq.ListAsync(10, Token));
+            await Eventually.UntilAsync(async () => (await dlq.ListAsync(10, Token)).Count == 1, Wait, Token);
         }
 
         Assert.Equal(1, await dlq.ReplayAsync(cancellationToken: Token));
@@ -204,9 +207,9 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
             DiagnosticTasks.Ping, options: new TaskSendOptions { Countdown = TimeSpan.FromMilliseconds(100) }, cancellationToken: Token);
 
         Assert.Equal("pong", (await result.GetAsync(Wait, Token)).GetString());
-        await AssertTypeAsync(host, queue, QueueType.Classic);
-        await AssertTypeAsync(host, $"onboarding.delay.{queue}.64", QueueType.Classic);
-        await AssertTypeAsync(host, host.DeadLetterQueue, QueueType.Quorum);
+        await AssertTypeAsync(queue, QueueType.Classic);
+        await AssertTypeAsync($"onboarding.delay.{queue}.64", QueueType.Classic);
+        await AssertTypeAsync(host.DeadLetterQueue, QueueType.Quorum);
     }
 
     private Task<EngineTestHost> StartAsync(
@@ -227,19 +230,32 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
     /// arguments the engine declares: a quorum queue refuses it (540 NOT_IMPLEMENTED), a classic one accepts it.
     /// Call it on an empty queue: a classic queue delivers to the probe, which returns the message when it closes.
     /// </summary>
-    private static async Task AssertTypeAsync(EngineTestHost host, string queue, QueueType expected)
+    private async Task AssertTypeAsync(string queue, QueueType expected)
     {
-        await using var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token);
-        await channel.BasicQosAsync(0, 1, global: true, Token);
+        // A connection of its own: the refusal must not disturb the host's.
+        await using var connection = await new ConnectionFactory { Uri = new Uri(fixture.RabbitMqConnectionString) }.CreateConnectionAsync(Token);
+        var channel = await connection.CreateChannelAsync(cancellationToken: Token);
         try
         {
+            await channel.BasicQosAsync(0, 1, global: true, Token);
             var tag = await channel.BasicConsumeAsync(queue, autoAck: false, new AsyncEventingBasicConsumerStub(channel), Token);
             await channel.BasicCancelAsync(tag, cancellationToken: Token);
-            Assert.True(expected == QueueType.Classic, $"{queue} took a global-QoS consumer: it is not a quorum queue.");
+            await channel.CloseAsync(Token);
         }
-        catch (OperationInterruptedException refused) when (refused.ShutdownReason?.ReplyCode == 540)
+        catch (OperationInterruptedException)
         {
-            Assert.True(expected == QueueType.Quorum, $"{queue} refused a global-QoS consumer: it is not a classic queue ({refused.Message}).");
+            // The broker refuses a consumer by closing the channel (AlreadyClosedException is one of these).
+        }
+
+        var refused = channel.CloseReason?.ReplyCode == 540;
+        Assert.True(refused == (expected == QueueType.Quorum), $"{queue}: expected a {expected} queue; the channel's close: {channel.CloseReason}");
+        try
+        {
+            await channel.DisposeAsync();
+        }
+        catch (AlreadyClosedException)
+        {
+            // Disposing a channel the broker closed repeats the broker's reason.
         }
     }
 
