@@ -277,6 +277,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var pending = await channel.MessageCountAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
         ulong? lastLeft = null;
+        uint left = 0;
         try
         {
             for (long taken = 0; taken < maxMessages && taken < pending; taken++)
@@ -294,6 +295,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
                 else
                 {
                     lastLeft = result.DeliveryTag;
+                    left++;
                 }
             }
         }
@@ -303,7 +305,20 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             if (lastLeft is { } tag && channel.IsOpen)
             {
                 await channel.BasicNackAsync(tag, multiple: true, requeue: true, CancellationToken.None).ConfigureAwait(false);
+                await WaitUntilReturnedAsync(channel, left).ConfigureAwait(false);
             }
+        }
+    }
+
+    // A quorum queue applies a return asynchronously: until it has, its message count leaves the returned messages out,
+    // and a listing or replay right after this pass would see fewer dead letters. Wait (briefly) until they count again.
+    private async Task WaitUntilReturnedAsync(IChannel channel, uint returned)
+    {
+        var deadline = _timeProvider.GetUtcNow() + TimeSpan.FromSeconds(5);
+        while (await channel.MessageCountAsync(_options.DeadLetterQueue, CancellationToken.None).ConfigureAwait(false) < returned
+            && _timeProvider.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _timeProvider, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
