@@ -59,14 +59,7 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
     public async Task Retry_RunsAgainAfterBackoff_OnEitherQueueType(QueueType type)
     {
         var recorder = new Recorder();
-        await using var host = await StartAsync(type, services: s => s.AddSingleton(recorder), tasks: e =>
-            e.AddTask<FlakyArgs, FlakyHandler>("tests.flaky", o =>
-            {
-                o.RetryOnException<TransientException>();
-                o.MaxRetries = 3;
-                o.RetryBackoff = TimeSpan.FromMilliseconds(40);
-                o.RetryJitter = false;
-            }));
+        await using var host = await StartAsync(type, services: s => s.AddSingleton(recorder), tasks: Flaky(maxRetries: 3));
 
         var result = await host.Client.SendAsync("tests.flaky", new FlakyArgs(2), cancellationToken: Token);
 
@@ -79,14 +72,7 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
     public async Task Retry_StoresFailureAndDeadLettersWithReason_OnEitherQueueType(QueueType type)
     {
         var recorder = new Recorder();
-        await using var host = await StartAsync(type, services: s => s.AddSingleton(recorder), tasks: e =>
-            e.AddTask<FlakyArgs, FlakyHandler>("tests.flaky", o =>
-            {
-                o.RetryOnException<TransientException>();
-                o.MaxRetries = 1;
-                o.RetryBackoff = TimeSpan.FromMilliseconds(20);
-                o.RetryJitter = false;
-            }));
+        await using var host = await StartAsync(type, services: s => s.AddSingleton(recorder), tasks: Flaky(maxRetries: 1));
 
         var result = await host.Client.SendAsync("tests.flaky", new FlakyArgs(5), cancellationToken: Token);
 
@@ -209,6 +195,15 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
         await AssertTypeAsync($"onboarding.delay.{queue}.64", QueueType.Classic);
         await AssertTypeAsync(host.DeadLetterQueue, QueueType.Quorum);
     }
+
+    // "tests.flaky" retried through the delay queues every 40 ms, at most maxRetries times.
+    private static Action<ITaskEngineBuilder> Flaky(int maxRetries) => e => e.AddTask<FlakyArgs, FlakyHandler>("tests.flaky", o =>
+    {
+        o.RetryOnException<TransientException>();
+        o.MaxRetries = maxRetries;
+        o.RetryBackoff = TimeSpan.FromMilliseconds(40);
+        o.RetryJitter = false;
+    });
 
     private Task<EngineTestHost> StartAsync(
         QueueType type,
