@@ -44,6 +44,18 @@ public static class BenchmarkHarness
                 case "W5":
                     report.Rows.Add(await Workloads.ChordAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
                     break;
+                case "W1Q":
+                    report.Rows.Add(OnQuorumQueues(await Workloads.FireAndForgetAsync(infrastructure, Quorum(options), log, cancellationToken).ConfigureAwait(false)));
+                    break;
+                case "W2Q":
+                    report.Rows.Add(OnQuorumQueues(await Workloads.WithResultsAsync(infrastructure, Quorum(options), log, cancellationToken).ConfigureAwait(false)));
+                    break;
+                case "W4Q":
+                    report.Rows.Add(OnQuorumQueues(await Workloads.ChainAsync(infrastructure, Quorum(options), log, cancellationToken).ConfigureAwait(false)));
+                    break;
+                case "W5Q":
+                    report.Rows.Add(OnQuorumQueues(await Workloads.ChordAsync(infrastructure, Quorum(options), log, cancellationToken).ConfigureAwait(false)));
+                    break;
                 case "CELERY":
                     report.Rows.AddRange(await CeleryReference.RunAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
                     break;
@@ -60,6 +72,11 @@ public static class BenchmarkHarness
         JudgeEventsCost(report.Rows);
         return report;
     }
+
+    private static BenchmarkOptions Quorum(BenchmarkOptions options) => options with { QueueType = TaskEngine.DependencyInjection.QueueType.Quorum };
+
+    // The same workload on quorum queues (task, delay and dead-letter queues), reported beside the classic row.
+    private static BenchmarkRow OnQuorumQueues(BenchmarkRow row) => row with { Id = row.Id + "Q", Workload = row.Workload + ", on quorum queues" };
 
     // The bar for events: W1 with events on at most 10 % slower than W1 measured in the same run.
     private static void JudgeEventsCost(List<BenchmarkRow> rows)

@@ -18,7 +18,7 @@ internal static class Workloads
     {
         var count = options.Scale(20_000);
         var queue = EngineHost.NewQueueName("w1");
-        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken, queueType: options.QueueType).ConfigureAwait(false);
         using var counter = new TaskCounter(queue);
         var client = host.Client;
 
@@ -43,7 +43,7 @@ internal static class Workloads
         var idleQueue = EngineHost.NewQueueName("w1p");
         double publishOnly;
         double drain;
-        await using (var publisher = await EngineHost.StartAsync(infrastructure, idleQueue, worker: false, options.Concurrency, cancellationToken).ConfigureAwait(false))
+        await using (var publisher = await EngineHost.StartAsync(infrastructure, idleQueue, worker: false, options.Concurrency, cancellationToken, queueType: options.QueueType).ConfigureAwait(false))
         {
             stopwatch.Restart();
             await ForEachConcurrentAsync(count, options.Publishers, _ => publisher.Client.SendAsync(DiagnosticTasks.Noop, options: FireAndForget, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -51,7 +51,7 @@ internal static class Workloads
             await log.WriteLineAsync(FormattableString.Invariant($"  W1 publish only: {publishOnly:N0}/s")).ConfigureAwait(false);
 
             using var drainCounter = new TaskCounter(idleQueue);
-            await using var drainer = await EngineHost.StartAsync(infrastructure, idleQueue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+            await using var drainer = await EngineHost.StartAsync(infrastructure, idleQueue, worker: true, options.Concurrency, cancellationToken, queueType: options.QueueType).ConfigureAwait(false);
             await drainCounter.WaitForAsync(count, LongWait, cancellationToken).ConfigureAwait(false);
             drain = (count - 1) / (drainCounter.LastAt - drainCounter.FirstAt).TotalSeconds;
             await log.WriteLineAsync(FormattableString.Invariant($"  W1 drain (consume + execute + ack only): {drain:N0}/s")).ConfigureAwait(false);
@@ -84,7 +84,7 @@ internal static class Workloads
     {
         var count = options.Scale(10_000);
         var queue = EngineHost.NewQueueName("w2");
-        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken, queueType: options.QueueType).ConfigureAwait(false);
         var client = host.Client;
 
         var warmUp = await SendAllAsync(client, Math.Min(count, 3_000), options.Publishers, cancellationToken).ConfigureAwait(false);
@@ -170,7 +170,7 @@ internal static class Workloads
     {
         var runs = options.Scale(300);
         var queue = EngineHost.NewQueueName("w4");
-        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken, queueType: options.QueueType).ConfigureAwait(false);
         var workflows = host.Workflows;
         var noop = Signature.Create(DiagnosticTasks.Noop).Immutable();
         var chain = Chain.Of(noop, noop, noop, noop);
@@ -217,7 +217,7 @@ internal static class Workloads
         var size = options.Quick ? 100 : 1_000;
         var runs = 5;
         var queue = EngineHost.NewQueueName("w5");
-        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken).ConfigureAwait(false);
+        await using var host = await EngineHost.StartAsync(infrastructure, queue, worker: true, options.Concurrency, cancellationToken, queueType: options.QueueType).ConfigureAwait(false);
         var workflows = host.Workflows;
         var noop = Signature.Create(DiagnosticTasks.Noop).Immutable();
         var chord = Chord.Of(Enumerable.Repeat(noop, size).ToArray(), noop);

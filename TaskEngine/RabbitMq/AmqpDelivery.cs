@@ -54,14 +54,14 @@ internal static class AmqpDelivery
         return properties;
     }
 
-    // A message's headers without what the broker and the client add on the way: the x-death bookkeeping and the
-    // client's publish-tracking number (the next publish gets a fresh one).
+    // A message's headers without what the broker and the client add on the way: the x-death bookkeeping, a quorum
+    // queue's delivery count and the client's publish-tracking number (the next publish gets a fresh one).
     public static Dictionary<string, object?> RepublishableHeaders(IDictionary<string, object?>? headers)
     {
         var copy = new Dictionary<string, object?>(headers?.Count ?? 0, StringComparer.Ordinal);
         foreach (var (key, value) in headers ?? new Dictionary<string, object?>())
         {
-            if (!MessageHeaders.IsDeadLetterBookkeeping(key) && key != "x-dotnet-pub-seq-no")
+            if (!MessageHeaders.IsDeadLetterBookkeeping(key) && key is not "x-dotnet-pub-seq-no" and not "x-delivery-count")
             {
                 copy[key] = value;
             }

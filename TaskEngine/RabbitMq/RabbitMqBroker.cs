@@ -63,7 +63,7 @@ internal sealed class RabbitMqBroker : ITaskBroker, IAsyncDisposable
 
     public TimeSpan MinDelay { get; } = TimeSpan.FromMilliseconds(1 << MinDelayExponent);
 
-    /// <summary>Declares the work queues and the dead-letter queue (durable; quorum where configured).</summary>
+    /// <summary>Declares the work queues and the dead-letter queue (durable; of the configured type, see <see cref="QueueArguments"/>).</summary>
     public async Task DeclareTopologyAsync(IEnumerable<string> queues, CancellationToken cancellationToken)
     {
         foreach (var queue in queues)
@@ -74,19 +74,12 @@ internal sealed class RabbitMqBroker : ITaskBroker, IAsyncDisposable
         await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task EnsureQueueAsync(string queue, CancellationToken cancellationToken)
-    {
-        var arguments = _options.QuorumQueues.Contains(queue)
-            ? new Dictionary<string, object?>
-            {
-                ["x-queue-type"] = "quorum",
-                ["x-delivery-limit"] = _options.DeliveryLimit,
-                ["x-dead-letter-exchange"] = string.Empty,
-                ["x-dead-letter-routing-key"] = _options.DeadLetterQueue,
-            }
-            : null;
-        return EnsureDeclaredAsync(queue, arguments, cancellationToken);
-    }
+    /// <summary>Declares a task or event queue, or the dead-letter queue, with the arguments of its type.</summary>
+    public Task EnsureQueueAsync(string queue, CancellationToken cancellationToken) =>
+        EnsureDeclaredAsync(
+            queue,
+            queue == _options.DeadLetterQueue ? QueueArguments.ForDeadLetterQueue(_options) : QueueArguments.ForWorkQueue(_options, queue),
+            cancellationToken);
 
     /// <summary>Publishes a task message to <paramref name="queue"/>, or to a delay queue when its ETA is ahead.</summary>
     public async Task PublishAsync(TaskMessage message, string queue, CancellationToken cancellationToken)
@@ -281,6 +274,7 @@ internal sealed class RabbitMqBroker : ITaskBroker, IAsyncDisposable
         await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var pending = await channel.MessageCountAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
         ulong? lastLeft = null;
+        uint left = 0;
         try
         {
             for (long taken = 0; taken < maxMessages && taken < pending; taken++)
@@ -298,6 +292,7 @@ internal sealed class RabbitMqBroker : ITaskBroker, IAsyncDisposable
                 else
                 {
                     lastLeft = result.DeliveryTag;
+                    left++;
                 }
             }
         }
@@ -307,7 +302,20 @@ internal sealed class RabbitMqBroker : ITaskBroker, IAsyncDisposable
             if (lastLeft is { } tag && channel.IsOpen)
             {
                 await channel.BasicNackAsync(tag, multiple: true, requeue: true, CancellationToken.None).ConfigureAwait(false);
+                await WaitUntilReturnedAsync(channel, left).ConfigureAwait(false);
             }
+        }
+    }
+
+    // A quorum queue applies a return asynchronously: until it has, its message count leaves the returned messages out,
+    // and a listing or replay right after this pass would see fewer dead letters. Wait (briefly) until they count again.
+    private async Task WaitUntilReturnedAsync(IChannel channel, uint returned)
+    {
+        var deadline = _timeProvider.GetUtcNow() + TimeSpan.FromSeconds(5);
+        while (await channel.MessageCountAsync(_options.DeadLetterQueue, CancellationToken.None).ConfigureAwait(false) < returned
+            && _timeProvider.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _timeProvider, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -378,12 +386,7 @@ internal sealed class RabbitMqBroker : ITaskBroker, IAsyncDisposable
     private async Task PublishToDelayAsync(string queue, int exponent, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var delayQueue = DelayQueueName(queue, exponent);
-        await EnsureDeclaredAsync(delayQueue, new Dictionary<string, object?>
-        {
-            ["x-message-ttl"] = 1L << exponent,
-            ["x-dead-letter-exchange"] = string.Empty,
-            ["x-dead-letter-routing-key"] = queue,
-        }, cancellationToken).ConfigureAwait(false);
+        await EnsureDeclaredAsync(delayQueue, QueueArguments.ForDelayQueue(_options, queue, 1L << exponent), cancellationToken).ConfigureAwait(false);
         properties.Expiration = null;
         await PublishRawAsync(delayQueue, properties, body, cancellationToken).ConfigureAwait(false);
         TaskEngineDiagnostics.Delayed.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", queue));
@@ -407,6 +410,12 @@ internal sealed class RabbitMqBroker : ITaskBroker, IAsyncDisposable
             // A channel of its own: a failed declare (e.g. arguments that differ from an existing queue) closes it.
             await using var channel = await _connection.CreateChannelAsync().ConfigureAwait(false);
             await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException refusal) when (QueueMismatch.IsMismatch(refusal))
+        {
+            // Another type or other arguments than the existing queue's: no retry can succeed, so say exactly what differs.
+            _declared.TryRemove(queue, out _);
+            throw await QueueMismatch.DescribeAsync(_connection, queue, arguments, refusal).ConfigureAwait(false);
         }
         catch
         {

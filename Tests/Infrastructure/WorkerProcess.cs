@@ -35,6 +35,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__redis"] = fixture.RedisConnectionString;
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        if (TaskEngine.Integration.EngineTestHost.QueueTypeUnderTest == Onboarding.TaskEngine.DependencyInjection.QueueType.Quorum)
+        {
+            // As the test's own host declares them: a quorum queue's arguments name its dead-letter queue.
+            start.Environment["TaskEngine__QueueType"] = "quorum";
+            start.Environment["TaskEngine__DeadLetterQueue"] = queues.Split(',')[0] + ".dead";
+        }
+
         start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("The worker did not start.");

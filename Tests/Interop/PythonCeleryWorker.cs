@@ -8,8 +8,13 @@ internal sealed class PythonCeleryWorker : IAsyncDisposable
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _log = [];
+    private readonly string _readyMarker;
 
-    private PythonCeleryWorker(Process process) => _process = process;
+    private PythonCeleryWorker(Process process, string readyMarker)
+    {
+        _process = process;
+        _readyMarker = readyMarker;
+    }
 
     public IReadOnlyList<string> Log
     {
@@ -26,8 +31,17 @@ internal sealed class PythonCeleryWorker : IAsyncDisposable
     /// Starts a worker on <paramref name="queues"/>; <paramref name="nodeName"/> (default a random <c>py-…@localhost</c>)
     /// and <paramref name="events"/> (<c>-E</c>, with heartbeats on) make it a visible member of an operated fleet.
     /// </summary>
-    public static async Task<PythonCeleryWorker> StartAsync(
+    public static Task<PythonCeleryWorker> StartAsync(
         Dictionary<string, string> environment, string queues, CancellationToken cancellationToken, string? nodeName = null, bool events = false)
+        => StartAsync(environment, queues, " ready.", cancellationToken, nodeName, events);
+
+    /// <summary>Starts a worker on <paramref name="queues"/> and returns once its log has a line with <paramref name="logText"/>.</summary>
+    public static Task<PythonCeleryWorker> StartUntilLogAsync(
+        Dictionary<string, string> environment, string queues, string logText, CancellationToken cancellationToken)
+        => StartAsync(environment, queues, logText, cancellationToken, nodeName: null, events: false);
+
+    private static async Task<PythonCeleryWorker> StartAsync(
+        Dictionary<string, string> environment, string queues, string readyMarker, CancellationToken cancellationToken, string? nodeName, bool events)
     {
         var start = PythonCelery.NewProcess(environment,
         [
@@ -37,7 +51,7 @@ internal sealed class PythonCeleryWorker : IAsyncDisposable
             "--without-gossip", "--without-mingle", .. (events ? (string[])["-E"] : ["--without-heartbeat"]),
         ]);
         var process = Process.Start(start) ?? throw new InvalidOperationException("celery worker did not start.");
-        var worker = new PythonCeleryWorker(process);
+        var worker = new PythonCeleryWorker(process, readyMarker);
         process.OutputDataReceived += (_, e) => worker.Record(e.Data);
         process.ErrorDataReceived += (_, e) => worker.Record(e.Data);
         process.BeginOutputReadLine();
@@ -69,7 +83,7 @@ internal sealed class PythonCeleryWorker : IAsyncDisposable
         }
 
         // Celery logs "celery@host ready." once it consumes.
-        if (line.Contains(" ready.", StringComparison.Ordinal))
+        if (line.Contains(_readyMarker, StringComparison.Ordinal))
         {
             _ready.TrySetResult();
         }

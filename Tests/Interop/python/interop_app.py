@@ -24,6 +24,29 @@ app.conf.update(
     result_expires=3600,
 )
 
+# Quorum queues (the engine's TaskEngine:QueueType=quorum): every queue this client sends to is listed with the
+# arguments the engine declares it with, so that Celery's own declaration before its first publish matches the
+# queue (RabbitMQ refuses a declaration whose arguments differ, one left out included), and no queue that is not
+# listed is created as a classic one. INTEROP_QUORUM_QUEUES=a,b; INTEROP_DEAD_LETTER_QUEUE and INTEROP_DELIVERY_LIMIT
+# as the engine's TaskEngine:DeadLetterQueue and TaskEngine:DeliveryLimit.
+if os.environ.get("INTEROP_QUORUM_QUEUES"):
+    from kombu import Queue
+
+    quorum_arguments = {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": int(os.environ.get("INTEROP_DELIVERY_LIMIT", "20")),
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": os.environ.get("INTEROP_DEAD_LETTER_QUEUE", "onboarding.dead_letter"),
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+    quorum_queues = os.environ["INTEROP_QUORUM_QUEUES"].split(",")
+    app.conf.update(
+        task_queues=[Queue(name, routing_key=name, queue_arguments=quorum_arguments) for name in quorum_queues],
+        task_default_queue=quorum_queues[0],
+        task_create_missing_queues=False,
+    )
+
 
 @app.task(name="diagnostics.ping")
 def ping():

@@ -164,7 +164,8 @@ public sealed class EventTests(BrokerFixture fixture) : IAsyncDisposable
         var dead = new TaskCompletionSource<(string Reason, string Queue, string Body)>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var channel = await host.Connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), Token);
-        await channel.QueueDeclareAsync(host.DeadLetterQueue, durable: true, exclusive: false, autoDelete: false, cancellationToken: Token);
+        // Declared by the engine at start, of the type it is configured with.
+        await channel.QueueDeclarePassiveAsync(host.DeadLetterQueue, Token);
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += (_, args) =>
         {

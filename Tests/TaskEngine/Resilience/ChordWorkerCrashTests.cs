@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Canvas;
 using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Workflows;
 using Onboarding.Tests.Infrastructure;
 using Onboarding.Tests.TaskEngine.Integration;
@@ -25,11 +26,8 @@ public sealed class ChordWorkerCrashTests(BrokerFixture fixture)
         await using var client = await EngineTestHost.StartAsync(fixture, worker: false);
         // The body goes to a queue nobody consumes: its message count is the number of times it was sent.
         var bodyQueue = client.Queue + ".body";
-        await using (var channel = await client.Connection.CreateChannelAsync(cancellationToken: Token))
-        {
-            // As the engine declares it (a different declaration would fail the body's publish).
-            await channel.QueueDeclareAsync(bodyQueue, durable: true, exclusive: false, autoDelete: false, cancellationToken: Token);
-        }
+        // Declared by the engine, as the workers declare it (a different declaration would fail the body's publish).
+        await client.Services.GetRequiredService<RabbitMqBroker>().EnsureQueueAsync(bodyQueue, Token);
 
         var header = Enumerable.Range(0, 12).Select(_ => (Signature)Signature.Create(DiagnosticTasks.Sleep, 0.3)).ToArray();
         var body = Signature.Create(DiagnosticTasks.Noop).WithOptions(options => options with { Queue = bodyQueue });

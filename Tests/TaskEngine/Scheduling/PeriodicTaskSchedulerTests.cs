@@ -211,7 +211,9 @@ public sealed class PeriodicTaskSchedulerTests(BrokerFixture fixture)
 
     private async Task<EngineTestHost> StartSchedulerAsync(string queue, Schedule schedule, string? redisConfiguration, TimeProvider? time = null)
     {
+        // The worker's dead-letter queue: on quorum queues (ONBOARDING_TEST_QUEUE_TYPE) it is part of the queue's arguments.
         var host = await EngineTestHost.StartAsync(fixture, worker: false, redisConnectionString: redisConfiguration,
+            engineOptions: o => o.DeadLetterQueue = queue + ".dead",
             tasks: engine => engine.AddPeriodicTask(new PeriodicTaskDefinition
             {
                 Name = "tick",
