@@ -9,6 +9,7 @@ using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Redis;
 using Onboarding.TaskEngine.Retry;
 
@@ -290,7 +291,7 @@ internal sealed class ControlCommands(
         w.WriteString("implementation", "onboarding.taskengine:async");
         w.WriteEndObject();
         w.WriteStartObject("broker");
-        if (Uri.TryCreate(engineOptions.Value.RabbitMqConnectionString, UriKind.Absolute, out var uri))
+        if (BrokerAddresses.TryGetFirst(engineOptions.Value.RabbitMqConnectionString, out var uri))
         {
             w.WriteString("hostname", uri.Host);
             w.WriteNumber("port", uri.IsDefaultPort ? 5672 : uri.Port);
@@ -409,7 +410,7 @@ internal sealed class ControlCommands(
         var options = workerOptions.Value;
         // A safe subset, in Celery's setting names: never a password.
         w.WriteStartObject();
-        if (Uri.TryCreate(engine.RabbitMqConnectionString, UriKind.Absolute, out var uri))
+        if (BrokerAddresses.TryGetFirst(engine.RabbitMqConnectionString, out var uri))
         {
             var user = uri.UserInfo.Split(':')[0];
             w.WriteString("broker_url", $"{uri.Scheme}://{user}:********@{uri.Host}:{(uri.IsDefaultPort ? 5672 : uri.Port)}{uri.AbsolutePath}");

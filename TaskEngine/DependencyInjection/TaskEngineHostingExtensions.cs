@@ -41,8 +41,23 @@ public static class TaskEngineHostingExtensions
         {
             // The connection factory is configured before options exist: read the one setting it needs the same way.
             var maxMessageBytes = MaxMessageBytes(builder.Configuration, configure);
-            builder.AddRabbitMQClient(rabbitMqConnectionName, configureConnectionFactory: factory =>
+            // Several nodes (a cluster): the client integration reads one URI, so it gets the first for the credentials and
+            // the connection gets every node; it connects to one that is up and recovers onto another when that one goes.
+            var cluster = ParseCluster(builder.Configuration, rabbitMqConnectionName);
+            builder.AddRabbitMQClient(rabbitMqConnectionName, configureSettings: settings =>
             {
+                if (cluster is not null)
+                {
+                    settings.ConnectionString = cluster.Uris[0];
+                }
+            }, configureConnectionFactory: factory =>
+            {
+                if (cluster is not null)
+                {
+                    var endpoints = cluster.Endpoints;
+                    factory.EndpointResolverFactory = _ => new DefaultEndpointResolver(endpoints);
+                }
+
                 // A larger delivery makes the client close the connection instead of assembling the body; the worker's
                 // rescue then moves it to the dead-letter queue frame by frame (UnreadableMessageRescue).
                 factory.MaxInboundMessageBodySize = (uint)maxMessageBytes;
@@ -151,6 +166,18 @@ public static class TaskEngineHostingExtensions
         builder.Services.AddHostedService<PidboxService>();
         builder.Services.AddPeriodicTaskScheduler();
         return builder.AddDiagnosticTasks().AddWorkflowTasks();
+    }
+
+    private static BrokerAddresses? ParseCluster(IConfiguration configuration, string connectionName)
+    {
+        try
+        {
+            return BrokerAddresses.ParseCluster(configuration.GetConnectionString(connectionName));
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:{connectionName}: {ex.Message}", ex);
+        }
     }
 
     private static int MaxMessageBytes(IConfiguration configuration, Action<TaskEngineOptions>? configure)
