@@ -55,10 +55,13 @@ internal sealed record InfrastructureSettings
 
     public string RedisServerPath { get; init; } = "/usr/bin/redis-server";
 
-    private static int RabbitMQNodeCount(int nodes) => nodes is >= 1 and <= MaxRabbitMQNodes
-        ? nodes
-        : throw new InfrastructureUnavailableException(
-            $"Infrastructure:RabbitMQNodes is {nodes}; it must be between 1 and {MaxRabbitMQNodes} (3 for a cluster that survives the loss of one node).");
+    private static int RabbitMQNodeCount(string? configured, int defaultCount) =>
+        string.IsNullOrWhiteSpace(configured)
+            ? defaultCount
+            : int.TryParse(configured, System.Globalization.CultureInfo.InvariantCulture, out var nodes) && nodes is >= 1 and <= MaxRabbitMQNodes
+                ? nodes
+                : throw new InfrastructureUnavailableException(
+                    $"Infrastructure:RabbitMQNodes is '{configured}'; it must be a number from 1 to {MaxRabbitMQNodes} (3 for a cluster that survives the loss of a node).");
 
     public static InfrastructureSettings From(IConfiguration configuration)
     {
@@ -76,7 +79,7 @@ internal sealed record InfrastructureSettings
             RabbitMQManagement = section.GetValue("RabbitMQManagement", defaults.RabbitMQManagement),
             PersistentData = section.GetValue("PersistentData", defaults.PersistentData),
             Only = section.GetValue("Only", defaults.Only),
-            RabbitMQNodes = RabbitMQNodeCount(section.GetValue("RabbitMQNodes", defaults.RabbitMQNodes)),
+            RabbitMQNodes = RabbitMQNodeCount(section["RabbitMQNodes"], defaults.RabbitMQNodes),
             RedisAppendOnly = section.GetValue<bool?>("RedisAppendOnly"),
             DataDirectory = section["DataDirectory"],
             StateFile = section["StateFile"],

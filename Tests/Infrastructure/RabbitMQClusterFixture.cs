@@ -1,0 +1,149 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Onboarding.AppHost.Infrastructure;
+
+namespace Onboarding.Tests.Infrastructure;
+
+/// <summary>
+/// A three-node RabbitMQ cluster and Redis from the AppHost itself (<c>Infrastructure:RabbitMQNodes=3</c>, servers
+/// only), as the machine's own <c>rabbitmq-server</c> processes, so that tests can kill a node and start it again.
+/// </summary>
+public sealed class RabbitMQClusterFixture : IAsyncLifetime
+{
+    public const string ClusterResourceName = "rabbitmq";
+
+    private DistributedApplication? _app;
+
+    public static string[] Arguments { get; } = TestAppHost.Arguments(
+        infrastructureOnly: true, "--Infrastructure:Mode=executables", "--Infrastructure:RabbitMQNodes=3");
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The cluster has not started.");
+
+    /// <summary>Every node's AMQP URI, separated by <c>;</c>.</summary>
+    public string RabbitMqConnectionString { get; private set; } = string.Empty;
+
+    public string RedisConnectionString { get; private set; } = string.Empty;
+
+    public IReadOnlyList<RabbitMQExecutableResource> Nodes { get; private set; } = [];
+
+    public async ValueTask InitializeAsync()
+    {
+        _app = await TestAppHost.StartAsync(Arguments, CancellationToken.None);
+        Nodes = NodesOf(_app);
+        RabbitMqConnectionString = await _app.GetConnectionStringAsync(ClusterResourceName) ?? throw new InvalidOperationException("No rabbitmq connection string.");
+        RedisConnectionString = await _app.GetConnectionStringAsync("redis") ?? throw new InvalidOperationException("No redis connection string.");
+    }
+
+    public static IReadOnlyList<RabbitMQExecutableResource> NodesOf(DistributedApplication app) =>
+        app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<RabbitMQExecutableResource>()
+            .OrderBy(n => n.Name, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The node whose AMQP port is <paramref name="port"/>.</summary>
+    public RabbitMQExecutableResource NodeListeningOn(int port) => Nodes.Single(n => n.PrimaryEndpoint.Port == port);
+
+    /// <summary>The Erlang names of the nodes running in the cluster, as the first node that answers sees them.</summary>
+    public static async Task<IReadOnlyList<string>> RunningNodesAsync(IEnumerable<RabbitMQExecutableResource> nodes, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        foreach (var node in nodes)
+        {
+            try
+            {
+                var output = await RabbitMQCtl.RunAsync(new InfrastructureSettings().RabbitMQCtlPath, node, ["cluster_status", "--formatter", "json"], cancellationToken);
+                using var status = System.Text.Json.JsonDocument.Parse(output);
+                return [.. status.RootElement.GetProperty("running_nodes").EnumerateArray().Select(n => n.GetString()!).Order(StringComparer.Ordinal)];
+            }
+            catch (InvalidOperationException ex)
+            {
+                failures.Add(ex.Message);
+            }
+        }
+
+        throw new InvalidOperationException("No node answered: " + string.Join(" ", failures));
+    }
+
+    /// <summary>SIGKILLs the node's Erlang VM (not its wrapper script): the broker dies as a crashed machine's would.</summary>
+    public static void Kill(RabbitMQExecutableResource node)
+    {
+        var killed = ServerProcesses(node).ToList();
+        Assert.NotEmpty(killed);
+        foreach (var process in killed)
+        {
+            using (process)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    /// <summary>Whether an Erlang VM of the node is still there.</summary>
+    public static bool IsRunning(RabbitMQExecutableResource node)
+    {
+        var processes = ServerProcesses(node).ToList();
+        processes.ForEach(p => p.Dispose());
+        return processes.Count > 0;
+    }
+
+    /// <summary>The node's Erlang VM processes (beam.smp), found by the node name in their environment.</summary>
+    public static IEnumerable<System.Diagnostics.Process> ServerProcesses(RabbitMQExecutableResource node)
+    {
+        var marker = $"RABBITMQ_NODENAME={node.NodeName}";
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            string environment;
+            string command;
+            try
+            {
+                command = File.ReadAllText(Path.Combine(directory, "comm")).Trim();
+                environment = File.ReadAllText(Path.Combine(directory, "environ"));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (command == "beam.smp" && environment.Split('\0').Contains(marker))
+            {
+                System.Diagnostics.Process? process = null;
+                try
+                {
+                    process = System.Diagnostics.Process.GetProcessById(pid);
+                }
+                catch (ArgumentException)
+                {
+                }
+
+                if (process is not null)
+                {
+                    yield return process;
+                }
+            }
+        }
+    }
+
+    /// <summary>Starts a node the orchestrator saw exit, and waits until the cluster is whole again.</summary>
+    public async Task StartAsync(RabbitMQExecutableResource node, CancellationToken cancellationToken)
+    {
+        await App.ResourceNotifications.WaitForResourceAsync(node.Name, KnownResourceStates.TerminalStates, cancellationToken)
+            .WaitAsync(TestTimeouts.Operation, cancellationToken);
+        var result = await App.ResourceCommands.ExecuteCommandAsync(node.Name, KnownResourceCommands.StartCommand, cancellationToken);
+        Assert.True(result.Success, result.Message);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(ClusterResourceName, cancellationToken)
+            .WaitAsync(TestTimeouts.StartAndHealthy, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await TestAppHost.StopAsync(_app);
+        }
+    }
+}
