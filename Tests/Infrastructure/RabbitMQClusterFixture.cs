@@ -135,8 +135,24 @@ public sealed class RabbitMQClusterFixture : IAsyncLifetime
             .WaitAsync(TestTimeouts.Operation, cancellationToken);
         var result = await App.ResourceCommands.ExecuteCommandAsync(node.Name, KnownResourceCommands.StartCommand, cancellationToken);
         Assert.True(result.Success, result.Message);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync(ClusterResourceName, cancellationToken)
-            .WaitAsync(TestTimeouts.StartAndHealthy, cancellationToken);
+        // Not the cluster's health status: until its next check it may still report the health seen before the loss.
+        await Eventually.UntilAsync(
+            async () => (await TryRunningNodesAsync(Nodes, cancellationToken)).Count == Nodes.Count,
+            TestTimeouts.StartAndHealthy,
+            cancellationToken,
+            TimeSpan.FromSeconds(1));
+    }
+
+    private static async Task<IReadOnlyList<string>> TryRunningNodesAsync(IEnumerable<RabbitMQExecutableResource> nodes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunningNodesAsync(nodes, cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            return [];
+        }
     }
 
     public async ValueTask DisposeAsync()
