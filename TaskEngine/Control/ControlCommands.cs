@@ -326,7 +326,7 @@ internal sealed class ControlCommands(
 
     private void ActiveQueues(Utf8JsonWriter w)
     {
-        var quorum = engineOptions.Value.QuorumQueues;
+        var options = engineOptions.Value;
         w.WriteStartArray();
         foreach (var queue in worker.Queues)
         {
@@ -344,10 +344,22 @@ internal sealed class ControlCommands(
             w.WriteBoolean("no_declare", false);
             w.WriteEndObject();
             w.WriteString("routing_key", queue);
-            if (quorum.Contains(queue, StringComparer.Ordinal))
+            // The arguments a kombu client must declare the queue with to match it.
+            if (RabbitMq.QueueArguments.ForWorkQueue(options, queue) is { } arguments)
             {
                 w.WriteStartObject("queue_arguments");
-                w.WriteString("x-queue-type", "quorum");
+                foreach (var (name, value) in arguments)
+                {
+                    if (value is int number)
+                    {
+                        w.WriteNumber(name, number);
+                    }
+                    else
+                    {
+                        w.WriteString(name, value as string);
+                    }
+                }
+
                 w.WriteEndObject();
             }
             else

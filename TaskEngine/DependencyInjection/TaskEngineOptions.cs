@@ -19,13 +19,23 @@ public sealed class TaskEngineOptions
     public List<TaskRoute> Routes { get; set; } = [];
 
     /// <summary>
-    /// Queues declared as quorum queues (x-queue-type=quorum); all others are classic durable queues. Quorum queues
-    /// also get <see cref="DeliveryLimit"/> and dead-letter to <see cref="DeadLetterQueue"/>, so a message that kills
-    /// its worker again and again ends up there instead of looping.
+    /// The type of every durable queue the engine declares: its task queues, each service's event queue, their delay
+    /// queues and the dead-letter queue. <see cref="QueueType.Classic"/> (the default) while Celery 5.2 workers share the
+    /// queues: they set a global QoS, which quorum queues refuse. <see cref="Queues"/> overrides it per queue.
     /// </summary>
-    public List<string> QuorumQueues { get; set; } = [];
+    public QueueType QueueType { get; set; } = QueueType.Classic;
 
-    /// <summary>x-delivery-limit of quorum queues: deliveries after which the broker dead-letters a message.</summary>
+    /// <summary>
+    /// Per-queue settings by queue name (<c>TaskEngine:Queues:&lt;name&gt;:Type</c>). A task queue's delay queues
+    /// take its type; the dead-letter queue is configured under its own name.
+    /// </summary>
+    public Dictionary<string, QueueSettings> Queues { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// x-delivery-limit of quorum task and event queues: after this many deliveries that ended without an ack (a
+    /// worker killed, a channel closed, a requeue) the broker dead-letters the message to <see cref="DeadLetterQueue"/>
+    /// (reason <c>delivery_limit</c>), so a message that kills its worker again and again stops looping.
+    /// </summary>
     [Range(1, 1_000_000)]
     public int DeliveryLimit { get; set; } = 20;
 
@@ -85,6 +95,10 @@ public sealed class TaskEngineOptions
     /// <c>task_send_sent_event</c>), so monitors see tasks before a worker receives them.
     /// </summary>
     public bool SendSentEvents { get; set; }
+
+    /// <summary>The type <paramref name="queue"/> is declared with: its own setting, else <see cref="QueueType"/>.</summary>
+    internal QueueType QueueTypeOf(string queue) =>
+        Queues.TryGetValue(queue, out var settings) && settings.Type is { } type ? type : QueueType;
 
     /// <summary>The origin header (<c>gen&lt;pid&gt;@&lt;host&gt;</c> in Python).</summary>
     public string? Origin { get; set; }

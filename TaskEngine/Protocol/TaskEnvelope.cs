@@ -316,14 +316,14 @@ internal static class TaskEnvelope
 
     /// <summary>
     /// Headers that are not extras: the protocol's own, the broker's dead-letter bookkeeping (x-death grows with
-    /// every hop through a delay queue) and RabbitMQ.Client's publish sequence number.
+    /// every hop through a delay queue; a quorum queue's x-delivery-count) and RabbitMQ.Client's publish sequence number.
     /// </summary>
     private static bool IsStandardHeader(string key) => key switch
     {
         "lang" or "task" or "id" or "shadow" or "eta" or "expires" or "group" or "group_index" or "retries"
             or "timelimit" or "root_id" or "parent_id" or "argsrepr" or "kwargsrepr" or "origin" or "ignore_result" => true,
         "x-death" or "x-first-death-exchange" or "x-first-death-queue" or "x-first-death-reason"
-            or "x-last-death-exchange" or "x-last-death-queue" or "x-last-death-reason" or "x-dotnet-pub-seq-no" => true,
+            or "x-last-death-exchange" or "x-last-death-queue" or "x-last-death-reason" or "x-dotnet-pub-seq-no" or "x-delivery-count" => true,
         _ => false,
     };
 

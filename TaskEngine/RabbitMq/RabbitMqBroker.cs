@@ -66,7 +66,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
 
     public IConnection Connection => _connection;
 
-    /// <summary>Declares the work queues and the dead-letter queue (durable; quorum where configured).</summary>
+    /// <summary>Declares the work queues and the dead-letter queue (durable; of the configured type, see <see cref="QueueArguments"/>).</summary>
     public async Task DeclareTopologyAsync(IEnumerable<string> queues, CancellationToken cancellationToken)
     {
         foreach (var queue in queues)
@@ -77,19 +77,12 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         await EnsureQueueAsync(_options.DeadLetterQueue, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task EnsureQueueAsync(string queue, CancellationToken cancellationToken)
-    {
-        var arguments = _options.QuorumQueues.Contains(queue)
-            ? new Dictionary<string, object?>
-            {
-                ["x-queue-type"] = "quorum",
-                ["x-delivery-limit"] = _options.DeliveryLimit,
-                ["x-dead-letter-exchange"] = string.Empty,
-                ["x-dead-letter-routing-key"] = _options.DeadLetterQueue,
-            }
-            : null;
-        return EnsureDeclaredAsync(queue, arguments, cancellationToken);
-    }
+    /// <summary>Declares a task or event queue, or the dead-letter queue, with the arguments of its type.</summary>
+    public Task EnsureQueueAsync(string queue, CancellationToken cancellationToken) =>
+        EnsureDeclaredAsync(
+            queue,
+            queue == _options.DeadLetterQueue ? QueueArguments.ForDeadLetterQueue(_options) : QueueArguments.ForWorkQueue(_options, queue),
+            cancellationToken);
 
     /// <summary>Publishes a task message to <paramref name="queue"/>, or to a delay queue when its ETA is ahead.</summary>
     public async Task PublishAsync(TaskMessage message, string queue, CancellationToken cancellationToken)
@@ -381,12 +374,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     private async Task PublishToDelayAsync(string queue, int exponent, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var delayQueue = DelayQueueName(queue, exponent);
-        await EnsureDeclaredAsync(delayQueue, new Dictionary<string, object?>
-        {
-            ["x-message-ttl"] = 1L << exponent,
-            ["x-dead-letter-exchange"] = string.Empty,
-            ["x-dead-letter-routing-key"] = queue,
-        }, cancellationToken).ConfigureAwait(false);
+        await EnsureDeclaredAsync(delayQueue, QueueArguments.ForDelayQueue(_options, queue, 1L << exponent), cancellationToken).ConfigureAwait(false);
         properties.Expiration = null;
         await PublishRawAsync(delayQueue, properties, body, cancellationToken).ConfigureAwait(false);
         TaskEngineDiagnostics.Delayed.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", queue));
@@ -410,6 +398,12 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
             // A channel of its own: a failed declare (e.g. arguments that differ from an existing queue) closes it.
             await using var channel = await _connection.CreateChannelAsync().ConfigureAwait(false);
             await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException refusal) when (QueueMismatch.IsMismatch(refusal))
+        {
+            // Another type or other arguments than the existing queue's: no retry can succeed, so say exactly what differs.
+            _declared.TryRemove(queue, out _);
+            throw await QueueMismatch.DescribeAsync(_connection, queue, arguments, refusal).ConfigureAwait(false);
         }
         catch
         {
@@ -471,15 +465,15 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     internal static Dictionary<string, object?> MarkPossibleDuplicate(IDictionary<string, object?>? headers) =>
         new(headers ?? new Dictionary<string, object?>(), StringComparer.Ordinal) { [PossibleDuplicateHeader] = true };
 
-    // A message's headers without what the broker and the client add on the way: the x-death bookkeeping and the
-    // client's publish-tracking number (the next publish gets a fresh one).
+    // A message's headers without what the broker and the client add on the way: the x-death bookkeeping, a quorum
+    // queue's delivery count and the client's publish-tracking number (the next publish gets a fresh one).
     private static Dictionary<string, object?> RepublishableHeaders(IDictionary<string, object?>? headers)
     {
         var copy = new Dictionary<string, object?>(headers?.Count ?? 0, StringComparer.Ordinal);
         foreach (var (key, value) in headers ?? new Dictionary<string, object?>())
         {
             if (!key.StartsWith("x-death", StringComparison.Ordinal) && !key.StartsWith("x-first-death", StringComparison.Ordinal)
-                && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key != "x-dotnet-pub-seq-no")
+                && !key.StartsWith("x-last-death", StringComparison.Ordinal) && key is not "x-dotnet-pub-seq-no" and not "x-delivery-count")
             {
                 copy[key] = value;
             }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.Diagnostics;
@@ -55,70 +54,6 @@ public sealed class EngineFeaturesTests(BrokerFixture fixture)
     }
 
     [Fact]
-    public async Task Worker_ConsumesQuorumQueue_WhenQueueIsConfiguredQuorum()
-    {
-        var queue = "test.quorum." + Guid.CreateVersion7().ToString("N")[^12..];
-        await using var host = await EngineTestHost.StartAsync(fixture, queue: queue, services: s =>
-            s.Configure<Onboarding.TaskEngine.DependencyInjection.TaskEngineOptions>(o => o.QuorumQueues.Add(queue)));
-
-        var result = await host.Client.SendAsync(DiagnosticTasks.Add, [Json("20"), Json("22")], cancellationToken: Token);
-
-        Assert.Equal(42, (await result.GetAsync(Wait, Token)).GetInt32());
-        await using var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token);
-        // Re-declaring with the quorum argument succeeds only when the queue is a quorum queue.
-        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
-            new Dictionary<string, object?>
-            {
-                ["x-queue-type"] = "quorum",
-                ["x-delivery-limit"] = 20,
-                ["x-dead-letter-exchange"] = string.Empty,
-                ["x-dead-letter-routing-key"] = host.DeadLetterQueue,
-            },
-            cancellationToken: Token);
-    }
-
-    [Fact]
-    public async Task QuorumQueue_DeadLettersMessage_WhenDeliveryLimitIsReached()
-    {
-        var queue = "test.quorum." + Guid.CreateVersion7().ToString("N")[^12..];
-        await using var host = await EngineTestHost.StartAsync(fixture, worker: false, queue: queue, services: s =>
-            s.Configure<Onboarding.TaskEngine.DependencyInjection.TaskEngineOptions>(o =>
-            {
-                o.QuorumQueues.Add(queue);
-                o.DeliveryLimit = 2;
-            }));
-        await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
-
-        // Three deliveries that never end in an ack, as from a task that kills its worker each time.
-        await using (var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token))
-        {
-            for (var delivery = 0; delivery < 3; delivery++)
-            {
-                var message = await channel.BasicGetAsync(queue, autoAck: false, Token);
-                Assert.NotNull(message);
-                await channel.BasicNackAsync(message.DeliveryTag, multiple: false, requeue: true, Token);
-            }
-        }
-
-        // The quorum queue dead-letters on its own schedule, just after the last return.
-        var dlq = host.Services.GetRequiredService<IDeadLetterQueue>();
-        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50)))
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            timeout.CancelAfter(Wait);
-            while (await dlq.CountAsync(Token) == 0)
-            {
-                await timer.WaitForNextTickAsync(timeout.Token);
-            }
-        }
-
-        Assert.Equal(1u, await dlq.CountAsync(Token));
-        Assert.Equal(0u, await host.MessageCountAsync(queue));
-        Assert.Equal(1, await dlq.ReplayAsync(cancellationToken: Token));
-        Assert.Equal(1u, await host.MessageCountAsync(queue));
-    }
-
-    [Fact]
     public async Task Worker_SpacesRuns_WhenTaskIsRateLimited()
     {
         var recorder = new Recorder();
@@ -165,6 +100,4 @@ public sealed class EngineFeaturesTests(BrokerFixture fixture)
         await Assert.ThrowsAnyAsync<Exception>(() => broker.PublishRawAsync(
             "no.such.queue." + Guid.CreateVersion7(), new BasicProperties(), "[]"u8.ToArray(), Token));
     }
-
-    private static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }

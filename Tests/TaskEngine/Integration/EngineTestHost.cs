@@ -38,6 +38,13 @@ internal sealed class EngineTestHost : IAsyncDisposable
 
     public IDatabase Redis => Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
+    /// <summary>
+    /// The queue type the engine tests run on: classic, or quorum with <c>ONBOARDING_TEST_QUEUE_TYPE=quorum</c>, so the
+    /// whole engine suite can be run on quorum queues (<see cref="QueueTypeTests"/> covers both in every run).
+    /// </summary>
+    public static QueueType QueueTypeUnderTest { get; } =
+        Enum.TryParse<QueueType>(Environment.GetEnvironmentVariable("ONBOARDING_TEST_QUEUE_TYPE"), ignoreCase: true, out var type) ? type : QueueType.Classic;
+
     public static async Task<EngineTestHost> StartAsync(
         BrokerFixture fixture,
         Action<ITaskEngineBuilder>? tasks = null,
@@ -65,6 +72,7 @@ internal sealed class EngineTestHost : IAsyncDisposable
             o.DeadLetterQueue = queue + ".dead";
             o.Routes = [new TaskRoute { Pattern = "*", Queue = queue }];
             o.ResultPollInterval = TimeSpan.FromMilliseconds(200);
+            o.QueueType = QueueTypeUnderTest;
             engineOptions?.Invoke(o);
         });
         if (worker)
@@ -82,10 +90,19 @@ internal sealed class EngineTestHost : IAsyncDisposable
         tasks?.Invoke(engine);
         services?.Invoke(builder.Services);
         var host = builder.Build();
-        await host.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        if (worker && waitForWorker)
+        try
         {
-            await host.Services.GetRequiredService<TaskWorkerService>().Started.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            await host.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            if (worker && waitForWorker)
+            {
+                await host.Services.GetRequiredService<TaskWorkerService>().Started.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+        }
+        catch
+        {
+            // A host that failed to start (a test of a refused start) still holds its connections.
+            host.Dispose();
+            throw;
         }
 
         return new EngineTestHost(host, queue);
