@@ -59,6 +59,30 @@ public sealed class RabbitMQClusterTests(RabbitMQClusterFixture cluster) : IClas
         Assert.Contains(victim.NodeName, await RabbitMQClusterFixture.RunningNodesAsync(cluster.Nodes, ct));
     }
 
+    [Fact]
+    public async Task CeleryClient_SendsThroughTheNextNode_WhenTheFirstNodeOfItsFailoverListIsDown()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Celery's failover form with a node that is down in first place: a port nothing listens on any more.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var nodes = cluster.RabbitMqConnectionString.Split(';');
+        var down = new UriBuilder(nodes[0]) { Port = closedPort }.Uri.ToString().TrimEnd('/');
+        var environment = Onboarding.Tests.Interop.PythonCelery.Environment(string.Join(';', [down, .. nodes]), cluster.RedisConnectionString);
+        var queue = "cluster-celery." + Guid.NewGuid().ToString("N")[..8];
+
+        var sent = await Onboarding.Tests.Interop.PythonCelery.SendAsync(environment, "diagnostics.add", "[2, 3]", ct, "--queue", queue, "--no-wait");
+
+        using var host = EngineHost();
+        await using var channel = await host.Services.GetRequiredService<IConnection>().CreateChannelAsync(cancellationToken: ct);
+        var message = await channel.BasicGetAsync(queue, autoAck: true, ct);
+        Assert.NotNull(message);
+        Assert.Equal(sent.GetProperty("id").GetString(), Encoding.UTF8.GetString((byte[])message.BasicProperties.Headers!["id"]!));
+        await channel.QueueDeleteAsync(queue, cancellationToken: ct);
+    }
+
     private IHost EngineHost()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
