@@ -20,7 +20,7 @@ internal sealed class RabbitMQClusterHealthCheck(RabbitMQClusterResource cluster
             {
                 var (running, expected) = node switch
                 {
-                    RabbitMQExecutableResource executable => (await RunningNodesAsync(executable, cancellationToken), ExpectedNodeNames()),
+                    RabbitMQExecutableResource executable => (await RabbitMQClusterStatus.RunningNodesAsync(rabbitMQCtlPath, executable, cancellationToken), ExpectedNodeNames()),
                     RabbitMQServerResource container => (await RunningNodesAsync(container, cancellationToken), null),
                     _ => throw new InvalidOperationException($"{node.GetType().Name} is not a RabbitMQ node."),
                 };
@@ -39,15 +39,6 @@ internal sealed class RabbitMQClusterHealthCheck(RabbitMQClusterResource cluster
 
     private HashSet<string> ExpectedNodeNames() =>
         cluster.Nodes.OfType<RabbitMQExecutableResource>().Select(n => n.NodeName).ToHashSet(StringComparer.Ordinal);
-
-    private async Task<HashSet<string>> RunningNodesAsync(RabbitMQExecutableResource node, CancellationToken cancellationToken)
-    {
-        var output = await RabbitMQCtl.RunAsync(rabbitMQCtlPath, node, ["cluster_status", "--formatter", "json"], cancellationToken);
-        using var status = JsonDocument.Parse(output);
-        return status.RootElement.GetProperty("running_nodes").EnumerateArray()
-            .Select(n => n.GetString() ?? string.Empty)
-            .ToHashSet(StringComparer.Ordinal);
-    }
 
     private static async Task<HashSet<string>> RunningNodesAsync(RabbitMQServerResource node, CancellationToken cancellationToken)
     {

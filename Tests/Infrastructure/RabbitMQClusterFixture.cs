@@ -44,89 +44,18 @@ public sealed class RabbitMQClusterFixture : IAsyncLifetime
     public RabbitMQExecutableResource NodeListeningOn(int port) => Nodes.Single(n => n.PrimaryEndpoint.Port == port);
 
     /// <summary>The Erlang names of the nodes running in the cluster, as the first node that answers sees them.</summary>
-    public static async Task<IReadOnlyList<string>> RunningNodesAsync(IEnumerable<RabbitMQExecutableResource> nodes, CancellationToken cancellationToken)
-    {
-        var failures = new List<string>();
-        foreach (var node in nodes)
-        {
-            try
-            {
-                var output = await RabbitMQCtl.RunAsync(new InfrastructureSettings().RabbitMQCtlPath, node, ["cluster_status", "--formatter", "json"], cancellationToken);
-                using var status = System.Text.Json.JsonDocument.Parse(output);
-                return [.. status.RootElement.GetProperty("running_nodes").EnumerateArray().Select(n => n.GetString()!).Order(StringComparer.Ordinal)];
-            }
-            catch (InvalidOperationException ex)
-            {
-                failures.Add(ex.Message);
-            }
-        }
+    public static Task<IReadOnlyList<string>> RunningNodesAsync(IEnumerable<RabbitMQExecutableResource> nodes, CancellationToken cancellationToken) =>
+        RabbitMQClusterStatus.RunningNodesAsync(new InfrastructureSettings().RabbitMQCtlPath, nodes, cancellationToken);
 
-        throw new InvalidOperationException("No node answered: " + string.Join(" ", failures));
-    }
+    /// <summary>The node leading the quorum queue <paramref name="queue"/>.</summary>
+    public Task<RabbitMQExecutableResource> QueueLeaderAsync(string queue, CancellationToken cancellationToken) =>
+        RabbitMQClusterStatus.QueueLeaderAsync(new InfrastructureSettings().RabbitMQCtlPath, Nodes, queue, cancellationToken);
 
     /// <summary>SIGKILLs the node's Erlang VM (not its wrapper script): the broker dies as a crashed machine's would.</summary>
-    public static void Kill(RabbitMQExecutableResource node)
-    {
-        var killed = ServerProcesses(node).ToList();
-        Assert.NotEmpty(killed);
-        foreach (var process in killed)
-        {
-            using (process)
-            {
-                process.Kill();
-            }
-        }
-    }
+    public static void Kill(RabbitMQExecutableResource node) => Assert.NotEqual(0, RabbitMQNodeProcesses.Kill(node));
 
     /// <summary>Whether an Erlang VM of the node is still there.</summary>
-    public static bool IsRunning(RabbitMQExecutableResource node)
-    {
-        var processes = ServerProcesses(node).ToList();
-        processes.ForEach(p => p.Dispose());
-        return processes.Count > 0;
-    }
-
-    /// <summary>The node's Erlang VM processes (beam.smp), found by the node name in their environment.</summary>
-    public static IEnumerable<System.Diagnostics.Process> ServerProcesses(RabbitMQExecutableResource node)
-    {
-        var marker = $"RABBITMQ_NODENAME={node.NodeName}";
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid))
-            {
-                continue;
-            }
-
-            string environment;
-            string command;
-            try
-            {
-                command = File.ReadAllText(Path.Combine(directory, "comm")).Trim();
-                environment = File.ReadAllText(Path.Combine(directory, "environ"));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                continue;
-            }
-
-            if (command == "beam.smp" && environment.Split('\0').Contains(marker))
-            {
-                System.Diagnostics.Process? process = null;
-                try
-                {
-                    process = System.Diagnostics.Process.GetProcessById(pid);
-                }
-                catch (ArgumentException)
-                {
-                }
-
-                if (process is not null)
-                {
-                    yield return process;
-                }
-            }
-        }
-    }
+    public static bool IsRunning(RabbitMQExecutableResource node) => RabbitMQNodeProcesses.IsRunning(node);
 
     /// <summary>Starts a node the orchestrator saw exit, and waits until the cluster is whole again.</summary>
     public async Task StartAsync(RabbitMQExecutableResource node, CancellationToken cancellationToken)

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Onboarding.AppHost.Infrastructure;
 using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
@@ -43,7 +42,7 @@ public sealed class ClusterNodeLossTests(RabbitMQClusterFixture cluster) : IClas
             ids.Add(result.Id);
         }
 
-        var leader = await LeaderAsync(queue, ct);
+        var leader = await cluster.QueueLeaderAsync(queue, ct);
         using var worker = StartEngine(queue, worker: true);
         await worker.StartAsync(ct);
         await Eventually.UntilAsync(async () => await ReadyAsync(backend, ids, ct) >= Tasks / 5, TestTimeouts.StartAndHealthy, ct, TimeSpan.FromMilliseconds(20));
@@ -104,25 +103,4 @@ public sealed class ClusterNodeLossTests(RabbitMQClusterFixture cluster) : IClas
 
     private static async Task<int> ReadyAsync(RedisResultBackend backend, IReadOnlyList<string> ids, CancellationToken ct) =>
         (await backend.GetManyAsync(ids, ct)).Count(meta => meta is not null && meta.State is TaskState.Success or TaskState.Failure);
-
-    /// <summary>The node whose Raft member leads the quorum queue, as the cluster reports it.</summary>
-    private async Task<Aspire.Hosting.ApplicationModel.RabbitMQExecutableResource> LeaderAsync(string queue, CancellationToken ct)
-    {
-        foreach (var node in cluster.Nodes)
-        {
-            try
-            {
-                var output = await RabbitMQCtl.RunAsync(new InfrastructureSettings().RabbitMQCtlPath, node, ["list_queues", "name", "leader", "--formatter", "json"], ct);
-                using var queues = JsonDocument.Parse(output);
-                var leader = queues.RootElement.EnumerateArray().Single(q => q.GetProperty("name").GetString() == queue).GetProperty("leader").GetString();
-                return cluster.Nodes.Single(n => n.NodeName == leader);
-            }
-            catch (InvalidOperationException)
-            {
-                // That node did not answer; ask the next.
-            }
-        }
-
-        throw new InvalidOperationException($"No node named the leader of {queue}.");
-    }
 }
