@@ -42,7 +42,7 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public static async Task<EngineHost> StartAsync(
         BenchmarkInfrastructure infrastructure, string queue, bool worker, int concurrency, CancellationToken cancellationToken, bool events = false,
-        QueueType queueType = QueueType.Classic)
+        QueueType queueType = QueueType.Classic, string deadLetterQueue = "bench.dead")
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -54,7 +54,8 @@ internal sealed class EngineHost : IAsyncDisposable
         var engine = builder.AddTaskEngine(configure: o =>
         {
             o.DefaultQueue = queue;
-            o.DeadLetterQueue = "bench.dead";
+            // Part of a quorum queue's declaration (its dead-letter routing key): every declarer must name the same.
+            o.DeadLetterQueue = deadLetterQueue;
             o.QueueType = queueType;
             o.Routes = [new TaskRoute { Pattern = "*", Queue = queue }];
         });

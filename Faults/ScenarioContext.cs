@@ -32,7 +32,7 @@ internal sealed class ScenarioContext : IAsyncDisposable
         Log = log;
         Driver = driver;
         Directory = directory;
-        Setup = new ScenarioSetup(driver.Queue, concurrency, driver.Queue + ".dead", Path.Combine(directory, "executions"), servers.QueueType);
+        Setup = new ScenarioSetup(driver.Queue, concurrency, DeadLetterQueueOf(driver.Queue), Path.Combine(directory, "executions"), servers.QueueType);
     }
 
     public string Name { get; }
@@ -62,10 +62,13 @@ internal sealed class ScenarioContext : IAsyncDisposable
         var queue = "faults." + name + "." + Guid.CreateVersion7().ToString("N")[^8..];
         var directory = Path.Combine(runDirectory, name);
         System.IO.Directory.CreateDirectory(directory);
-        var driver = await EngineHost.StartAsync(servers.Infrastructure, queue, worker: false, concurrency, cancellationToken, queueType: servers.QueueType)
+        var driver = await EngineHost.StartAsync(
+                servers.Infrastructure, queue, worker: false, concurrency, cancellationToken, queueType: servers.QueueType, deadLetterQueue: DeadLetterQueueOf(queue))
             .ConfigureAwait(false);
         return new ScenarioContext(name, servers, options, log, driver, directory, concurrency);
     }
+
+    private static string DeadLetterQueueOf(string queue) => queue + ".dead";
 
     /// <summary>Also consume <paramref name="queue"/> (e.g. a chord body's) in workers started from now on.</summary>
     public void AddQueue(string queue) => Setup = Setup with { Queues = Setup.Queues + "," + queue };
