@@ -5,10 +5,11 @@ using Onboarding.Contracts;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-var settings = InfrastructureSettings.From(builder.Configuration);
+InfrastructureSettings settings;
 InfrastructureMode mode;
 try
 {
+    settings = InfrastructureSettings.From(builder.Configuration);
     mode = builder.ResolveInfrastructureMode(settings);
 }
 catch (InfrastructureUnavailableException ex)

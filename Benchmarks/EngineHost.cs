@@ -42,7 +42,7 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public static async Task<EngineHost> StartAsync(
         BenchmarkInfrastructure infrastructure, string queue, bool worker, int concurrency, CancellationToken cancellationToken, bool events = false,
-        QueueType queueType = QueueType.Classic)
+        QueueType queueType = QueueType.Classic, string? deadLetterQueue = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -55,8 +55,9 @@ internal sealed class EngineHost : IAsyncDisposable
         {
             o.DefaultQueue = queue;
             o.QueueType = queueType;
-            // One dead-letter queue per type: a queue's type is fixed once it exists.
-            o.DeadLetterQueue = queueType == QueueType.Quorum ? "bench.dead.quorum" : "bench.dead";
+            // Part of a quorum queue's declaration (its dead-letter routing key), so every declarer must name the same;
+            // one per type, as a queue's type is fixed once it exists.
+            o.DeadLetterQueue = deadLetterQueue ?? (queueType == QueueType.Quorum ? "bench.dead.quorum" : "bench.dead");
             o.Routes = [new TaskRoute { Pattern = "*", Queue = queue }];
         });
         if (worker)

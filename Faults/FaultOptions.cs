@@ -7,7 +7,8 @@ internal sealed record FaultOptions
         usage: faults.sh [--quick] [--only ID[,ID...]]
           --quick   smaller counts and shorter outages (what the test suite runs)
           --only    run only these scenarios; ids: kill, broker-stop, broker-stop-long, redis-stop, redis-stop-long,
-                    chord-kill, chord-redis, malformed, countdown, start-no-redis, start-no-broker
+                    chord-kill, chord-redis, malformed, countdown, start-no-redis, start-no-broker,
+                    cluster-node-loss
         """;
 
     public bool Quick { get; init; }

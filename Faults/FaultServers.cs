@@ -1,8 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
+using Onboarding.AppHost.Infrastructure;
 using Onboarding.Benchmarks;
+using Onboarding.TaskEngine.DependencyInjection;
 using StackExchange.Redis;
 
 namespace Onboarding.Faults;
@@ -18,11 +21,18 @@ internal sealed class FaultServers : IAsyncDisposable
     private readonly BenchmarkInfrastructure _infrastructure;
     private readonly RabbitMQExecutableResource _rabbitMq;
 
-    private FaultServers(BenchmarkInfrastructure infrastructure, RabbitMQExecutableResource rabbitMq)
+    private FaultServers(BenchmarkInfrastructure infrastructure, IReadOnlyList<RabbitMQExecutableResource> nodes)
     {
         _infrastructure = infrastructure;
-        _rabbitMq = rabbitMq;
+        _rabbitMq = nodes[0];
+        Nodes = nodes;
     }
+
+    /// <summary>The RabbitMQ nodes: one, or the nodes of a cluster.</summary>
+    public IReadOnlyList<RabbitMQExecutableResource> Nodes { get; }
+
+    /// <summary>Quorum queues on a cluster (classic queues live on one node and die with it), classic on one node.</summary>
+    public QueueType QueueType => Nodes.Count > 1 ? QueueType.Quorum : QueueType.Classic;
 
     public BenchmarkInfrastructure Infrastructure => _infrastructure;
 
@@ -32,7 +42,7 @@ internal sealed class FaultServers : IAsyncDisposable
 
     private DistributedApplication App => _infrastructure.App!;
 
-    public static async Task<FaultServers> StartAsync(TextWriter log, CancellationToken cancellationToken)
+    public static async Task<FaultServers> StartAsync(TextWriter log, CancellationToken cancellationToken, int rabbitMQNodes = 1)
     {
         var infrastructure = await BenchmarkInfrastructure.StartAppHostAsync(
             log,
@@ -40,11 +50,12 @@ internal sealed class FaultServers : IAsyncDisposable
                 // Process-level faults need the servers as local processes (rabbitmqctl, the AppHost's stop/start).
                 "--Infrastructure:Mode=executables",
                 "--Infrastructure:RedisAppendOnly=true",
+                string.Create(CultureInfo.InvariantCulture, $"--Infrastructure:RabbitMQNodes={rabbitMQNodes}"),
             ],
             cancellationToken).ConfigureAwait(false);
         var model = infrastructure.App!.Services.GetRequiredService<DistributedApplicationModel>();
-        var rabbitMq = model.Resources.OfType<RabbitMQExecutableResource>().Single();
-        return new FaultServers(infrastructure, rabbitMq);
+        var nodes = model.Resources.OfType<RabbitMQExecutableResource>().OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+        return new FaultServers(infrastructure, nodes);
     }
 
     /// <summary><c>rabbitmqctl stop_app</c>: every connection closes, unacknowledged messages return to their queues.</summary>
@@ -106,28 +117,54 @@ internal sealed class FaultServers : IAsyncDisposable
         }
     }
 
-    private async Task RabbitMqCtlAsync(string command, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(Path.Combine(Path.GetDirectoryName(_rabbitMq.Command)!, "rabbitmqctl"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])["-n", _rabbitMq.NodeName, command])
-        {
-            start.ArgumentList.Add(argument);
-        }
+    private Task RabbitMqCtlAsync(string command, CancellationToken cancellationToken) =>
+        RabbitMQCtl.RunAsync(CtlPath, _rabbitMq, [command], cancellationToken);
 
-        // rabbitmqctl authenticates with the Erlang cookie in the node's HOME.
-        start.Environment["HOME"] = _rabbitMq.WorkingDirectory;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("rabbitmqctl did not start.");
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        _ = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
-        if (process.ExitCode != 0)
+    private string CtlPath => Path.Combine(Path.GetDirectoryName(_rabbitMq.Command)!, "rabbitmqctl");
+
+    /// <summary>The node leading a quorum queue.</summary>
+    public Task<RabbitMQExecutableResource> QueueLeaderAsync(string queue, CancellationToken cancellationToken) =>
+        RabbitMQClusterStatus.QueueLeaderAsync(CtlPath, Nodes, queue, cancellationToken);
+
+    /// <summary>SIGKILLs a node's Erlang VM, as a crashed machine loses it.</summary>
+    public static void KillNode(RabbitMQExecutableResource node)
+    {
+        if (RabbitMQNodeProcesses.Kill(node) == 0)
         {
-            throw new InvalidOperationException($"rabbitmqctl {command} failed: {await error.ConfigureAwait(false)}");
+            throw new InvalidOperationException($"{node.Name} has no Erlang VM to kill.");
+        }
+    }
+
+    /// <summary>
+    /// Starts a killed node again (once the orchestrator has seen it exit) and waits until every node runs in the
+    /// cluster; returns how long the rejoin took from the start command.
+    /// </summary>
+    public async Task<TimeSpan> StartNodeAsync(RabbitMQExecutableResource node, CancellationToken cancellationToken)
+    {
+        await App.ResourceNotifications.WaitForResourceAsync(node.Name, KnownResourceStates.TerminalStates, cancellationToken)
+            .WaitAsync(TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        var started = Stopwatch.StartNew();
+        await CommandAsync(node.Name, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            try
+            {
+                if ((await RabbitMQClusterStatus.RunningNodesAsync(CtlPath, Nodes, cancellationToken).ConfigureAwait(false)).Count == Nodes.Count)
+                {
+                    return started.Elapsed;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // No node answered this time.
+            }
+
+            if (started.Elapsed > TimeSpan.FromMinutes(3))
+            {
+                throw new TimeoutException($"{node.Name} did not rejoin the cluster within three minutes.");
+            }
+
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
     }
 

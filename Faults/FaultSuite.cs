@@ -18,6 +18,7 @@ internal static class FaultSuite
         new CountdownScenario(),
         new StartWhileDownScenario("start-no-redis", broker: false),
         new StartWhileDownScenario("start-no-broker", broker: true),
+        new ClusterNodeLossScenario(),
     ];
 
     /// <summary>Runs the selected scenarios one after another on the given servers; a scenario that throws gets a row saying so.</summary>

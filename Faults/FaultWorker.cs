@@ -45,6 +45,7 @@ internal sealed class FaultWorker : IAsyncDisposable
         start.Environment["ConnectionStrings__rabbitmq"] = servers.RabbitMqConnectionString;
         start.Environment["ConnectionStrings__redis"] = servers.RedisConnectionString;
         start.Environment["TaskEngine__DeadLetterQueue"] = setup.DeadLetterQueue;
+        start.Environment["TaskEngine__QueueType"] = setup.QueueType.ToString();
         start.Environment[DiagnosticTasks.ExecutionLogSetting.Replace(":", "__", StringComparison.Ordinal)] = setup.ExecutionLog;
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         // As the AppHost runs workers (see AppHost.cs).

@@ -110,6 +110,37 @@ internal sealed class ResultMonitor : IAsyncDisposable
         return FirstDoneAfter(since) - since;
     }
 
+    /// <summary>
+    /// Waits until <paramref name="count"/> tasks have finished after <paramref name="since"/> and returns when the last
+    /// of them did, relative to it; null when that does not happen within <paramref name="timeout"/>. With a count above
+    /// what the workers held at <paramref name="since"/> (their prefetch), it says when tasks delivered later finish.
+    /// </summary>
+    public async Task<TimeSpan?> WaitForCompletionsAfterAsync(DateTimeOffset since, int count, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var elapsed = Stopwatch.StartNew();
+        while (DoneAfter(since, count) is null)
+        {
+            if (Finished == Total || elapsed.Elapsed > timeout)
+            {
+                return null;
+            }
+
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+
+        await WaitForFreshPollAsync(cancellationToken).ConfigureAwait(false);
+        return DoneAfter(since, count) - since;
+    }
+
+    private DateTimeOffset? DoneAfter(DateTimeOffset since, int count)
+    {
+        lock (_gate)
+        {
+            var done = _final.Values.Select(r => r.DateDone).Where(d => d > since).Order().Take(count).ToList();
+            return done.Count == count ? done[^1] : null;
+        }
+    }
+
     private DateTimeOffset? FirstDoneAfter(DateTimeOffset since)
     {
         lock (_gate)

@@ -3,12 +3,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Onboarding.Benchmarks;
+using Onboarding.TaskEngine.DependencyInjection;
+using Onboarding.TaskEngine.RabbitMq;
 using RabbitMQ.Client;
 
 namespace Onboarding.Faults;
 
 /// <summary>What a scenario's workers consume and where they write.</summary>
-internal sealed record ScenarioSetup(string Queues, int Concurrency, string DeadLetterQueue, string ExecutionLog);
+internal sealed record ScenarioSetup(string Queues, int Concurrency, string DeadLetterQueue, string ExecutionLog, QueueType QueueType);
 
 /// <summary>A message found in a scenario's dead-letter queue.</summary>
 internal sealed record DeadLetter(string? TaskId, string? MessageId, string? Reason);
@@ -30,7 +32,7 @@ internal sealed class ScenarioContext : IAsyncDisposable
         Log = log;
         Driver = driver;
         Directory = directory;
-        Setup = new ScenarioSetup(driver.Queue, concurrency, driver.Queue + ".dead", Path.Combine(directory, "executions"));
+        Setup = new ScenarioSetup(driver.Queue, concurrency, DeadLetterQueueOf(driver.Queue), Path.Combine(directory, "executions"), servers.QueueType);
     }
 
     public string Name { get; }
@@ -60,9 +62,13 @@ internal sealed class ScenarioContext : IAsyncDisposable
         var queue = "faults." + name + "." + Guid.CreateVersion7().ToString("N")[^8..];
         var directory = Path.Combine(runDirectory, name);
         System.IO.Directory.CreateDirectory(directory);
-        var driver = await EngineHost.StartAsync(servers.Infrastructure, queue, worker: false, concurrency, cancellationToken).ConfigureAwait(false);
+        var driver = await EngineHost.StartAsync(
+                servers.Infrastructure, queue, worker: false, concurrency, cancellationToken, queueType: servers.QueueType, deadLetterQueue: DeadLetterQueueOf(queue))
+            .ConfigureAwait(false);
         return new ScenarioContext(name, servers, options, log, driver, directory, concurrency);
     }
+
+    private static string DeadLetterQueueOf(string queue) => queue + ".dead";
 
     /// <summary>Also consume <paramref name="queue"/> (e.g. a chord body's) in workers started from now on.</summary>
     public void AddQueue(string queue) => Setup = Setup with { Queues = Setup.Queues + "," + queue };
@@ -98,6 +104,11 @@ internal sealed class ScenarioContext : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
         };
         string[] arguments = [Path.Combine(AppContext.BaseDirectory, "python", "faults_sender.py"), Servers.RabbitMqConnectionString, Queue, task, argsJson, idsFile];
+        if (Servers.QueueType == QueueType.Quorum)
+        {
+            arguments = [.. arguments, "--existing-queue"];
+        }
+
         foreach (var argument in countdown is { } seconds ? [.. arguments, "--countdown", seconds.ToString(CultureInfo.InvariantCulture)] : arguments)
         {
             start.ArgumentList.Add(argument);
@@ -214,12 +225,15 @@ internal sealed class ScenarioContext : IAsyncDisposable
     public async Task<IReadOnlyList<DeadLetter>> DrainDeadLettersAsync(CancellationToken cancellationToken)
     {
         var letters = new List<DeadLetter>();
+        var nodes = BrokerAddresses.Nodes(Servers.RabbitMqConnectionString);
         var factory = new ConnectionFactory
         {
-            Uri = new Uri(Servers.RabbitMqConnectionString),
+            Uri = nodes[0],
             MaxInboundMessageBodySize = 512 * 1024 * 1024,
         };
-        await using var connection = await factory.CreateConnectionAsync("faults-dead-letters", cancellationToken).ConfigureAwait(false);
+        // Any node of a cluster that is up.
+        await using var connection = await factory.CreateConnectionAsync(
+            nodes.Select(node => new AmqpTcpEndpoint(node)).ToList(), "faults-dead-letters", cancellationToken).ConfigureAwait(false);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {

@@ -10,6 +10,10 @@ internal sealed record InfrastructureSettings
 {
     public const string SectionName = "Infrastructure";
 
+    // Quorum queues need a majority: more than seven nodes only add replication traffic, and each node costs about
+    // 130 MB and a share of the cores on one machine.
+    private const int MaxRabbitMQNodes = 7;
+
     public InfrastructureMode Mode { get; init; } = InfrastructureMode.Auto;
 
     /// <summary>The RabbitMQ management UI; tests turn it off because it adds about 5 s to the broker's shutdown.</summary>
@@ -26,6 +30,12 @@ internal sealed record InfrastructureSettings
     /// <see cref="PersistentData"/>; the fault suite turns it on for fresh data because it restarts Redis under load.
     /// </summary>
     public bool? RedisAppendOnly { get; init; }
+
+    /// <summary>
+    /// RabbitMQ nodes: 1 (the default) runs one broker; more run that many nodes that form one cluster, and every
+    /// service gets all of them in its connection string.
+    /// </summary>
+    public int RabbitMQNodes { get; init; } = 1;
 
     /// <summary>Only RabbitMQ and Redis, without the services and workers: what the engine's own tests need.</summary>
     public bool Only { get; init; }
@@ -45,6 +55,14 @@ internal sealed record InfrastructureSettings
 
     public string RedisServerPath { get; init; } = "/usr/bin/redis-server";
 
+    private static int RabbitMQNodeCount(string? configured, int defaultCount) =>
+        string.IsNullOrWhiteSpace(configured)
+            ? defaultCount
+            : int.TryParse(configured, System.Globalization.CultureInfo.InvariantCulture, out var nodes) && nodes is >= 1 and <= MaxRabbitMQNodes
+                ? nodes
+                : throw new InfrastructureUnavailableException(
+                    $"Infrastructure:RabbitMQNodes is '{configured}'; it must be a number from 1 to {MaxRabbitMQNodes} (3 for a cluster that survives the loss of a node).");
+
     public static InfrastructureSettings From(IConfiguration configuration)
     {
         var section = configuration.GetSection(SectionName);
@@ -61,6 +79,7 @@ internal sealed record InfrastructureSettings
             RabbitMQManagement = section.GetValue("RabbitMQManagement", defaults.RabbitMQManagement),
             PersistentData = section.GetValue("PersistentData", defaults.PersistentData),
             Only = section.GetValue("Only", defaults.Only),
+            RabbitMQNodes = RabbitMQNodeCount(section["RabbitMQNodes"], defaults.RabbitMQNodes),
             RedisAppendOnly = section.GetValue<bool?>("RedisAppendOnly"),
             DataDirectory = section["DataDirectory"],
             StateFile = section["StateFile"],

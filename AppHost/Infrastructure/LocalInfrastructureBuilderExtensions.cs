@@ -14,6 +14,13 @@ internal static class LocalInfrastructureBuilderExtensions
     public static (IResourceBuilder<IResourceWithConnectionString> RabbitMQ, IResourceBuilder<IResourceWithConnectionString> Redis)
         AddMessagingInfrastructure(this IDistributedApplicationBuilder builder, InfrastructureSettings settings, InfrastructureMode mode)
     {
+        if (settings.RabbitMQNodes > 1)
+        {
+            var cluster = builder.AddRabbitMQCluster(RabbitMQResourceName, settings.RabbitMQNodes, settings, mode)
+                .WithQueueCommands(settings.RabbitMQCtlPath);
+            return (cluster, mode == InfrastructureMode.Containers ? builder.AddRedisContainer() : builder.AddRedisExecutable(RedisResourceName, settings));
+        }
+
         if (mode == InfrastructureMode.Containers)
         {
             // The stock integrations; the manifest for azd always describes these.
@@ -31,11 +38,7 @@ internal static class LocalInfrastructureBuilderExtensions
                 rabbitContainer.WithImageTag(ServerImageTags.RabbitMQ);
             }
 
-            var redisContainer = builder.AddRedis(RedisResourceName)
-                .WithImageTag(ServerImageTags.Redis)
-                .WithDataVolume()
-                .WithPersistence(TimeSpan.FromMinutes(1));
-            return (rabbitContainer, redisContainer);
+            return (rabbitContainer, builder.AddRedisContainer());
         }
 
         var rabbit = builder.AddRabbitMQExecutable(RabbitMQResourceName, settings)
@@ -43,6 +46,12 @@ internal static class LocalInfrastructureBuilderExtensions
         var redis = builder.AddRedisExecutable(RedisResourceName, settings);
         return (rabbit, redis);
     }
+
+    private static IResourceBuilder<RedisResource> AddRedisContainer(this IDistributedApplicationBuilder builder) =>
+        builder.AddRedis(RedisResourceName)
+            .WithImageTag(ServerImageTags.Redis)
+            .WithDataVolume()
+            .WithPersistence(TimeSpan.FromMinutes(1));
 
     public static InfrastructureMode ResolveInfrastructureMode(this IDistributedApplicationBuilder builder, InfrastructureSettings settings) =>
         InfrastructureModeResolver.Resolve(

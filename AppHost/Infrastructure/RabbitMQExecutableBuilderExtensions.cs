@@ -12,9 +12,11 @@ internal static class RabbitMQExecutableBuilderExtensions
     public static IResourceBuilder<RabbitMQExecutableResource> AddRabbitMQExecutable(
         this IDistributedApplicationBuilder builder,
         string name,
-        InfrastructureSettings settings)
+        InfrastructureSettings settings,
+        RabbitMQClusterMembership? cluster = null)
     {
-        var password = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
+        var password = cluster?.Password
+            ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var data = ServerDataDirectory.Create(name, settings, builder.AppHostDirectory);
         var resource = new RabbitMQExecutableResource(
             name, settings.RabbitMQServerPath, data.Path, $"{name}-{data.InstanceSuffix}@localhost", password);
@@ -52,6 +54,10 @@ internal static class RabbitMQExecutableBuilderExtensions
                 // Runs before every start, dashboard restarts included, so the files always carry the current values.
                 var secret = await r.PasswordParameter.GetValueAsync(ct) ?? string.Empty;
                 await WriteConfigurationAsync(r, data.Path, secret, ct);
+                if (cluster is not null)
+                {
+                    await WriteClusterFilesAsync(r, data.Path, cluster, ct);
+                }
             })
             .WithHealthCheck(healthCheckKey)
             .OnResourceReady((r, evt, _) =>
@@ -101,6 +107,33 @@ internal static class RabbitMQExecutableBuilderExtensions
             Path.Combine(directory, "enabled_plugins"),
             hasManagement ? "[rabbitmq_management].\n" : "[].\n",
             cancellationToken);
+    }
+
+    /// <summary>
+    /// The shared Erlang cookie in the node's HOME (Erlang requires it private to its owner, which the secret file is),
+    /// and the peer discovery settings appended to its configuration.
+    /// </summary>
+    private static async Task WriteClusterFilesAsync(
+        RabbitMQExecutableResource resource, string directory, RabbitMQClusterMembership cluster, CancellationToken cancellationToken)
+    {
+        var cookie = await cluster.Cookie.GetValueAsync(cancellationToken) ?? string.Empty;
+        await SecretFile.WriteAsync(Path.Combine(directory, ".erlang.cookie"), cookie, cancellationToken);
+        if (cluster.SeedNodeName is null)
+        {
+            return;
+        }
+
+        string[] discovery =
+        [
+            "cluster_formation.peer_discovery_backend = classic_config",
+            $"cluster_formation.classic_config.nodes.1 = {cluster.SeedNodeName}",
+            $"cluster_formation.classic_config.nodes.2 = {resource.NodeName}",
+            // The first node may boot after this one on a busy machine: keep asking for two minutes instead of the
+            // default 5 s, after which an empty node would start a cluster of its own.
+            "cluster_formation.discovery_retry_limit = 120",
+            "cluster_formation.discovery_retry_interval = 1000",
+        ];
+        await File.AppendAllTextAsync(Path.Combine(directory, "rabbitmq.conf"), string.Join('\n', discovery) + "\n", cancellationToken);
     }
 
     /// <summary>

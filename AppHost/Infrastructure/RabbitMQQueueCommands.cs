@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using RabbitMQ.Client;
+using Onboarding.AppHost.Infrastructure;
 using RabbitMQ.Client.Exceptions;
 
 namespace Aspire.Hosting;
@@ -91,9 +91,16 @@ internal static class RabbitMQQueueCommands
 
     private static async Task<uint> PurgeAsync(IResourceWithConnectionString resource, string queue, CancellationToken cancellationToken)
     {
-        var connectionString = await resource.ConnectionStringExpression.GetValueAsync(cancellationToken);
-        var factory = new ConnectionFactory { Uri = new Uri(connectionString!) };
-        await using var connection = await factory.CreateConnectionAsync("apphost-purge", cancellationToken);
+        // A cluster's queue is reachable through any node that is up.
+        IReadOnlyList<IResourceWithConnectionString> nodes = resource is RabbitMQClusterResource cluster ? cluster.Nodes : [resource];
+        var uris = new List<Uri>();
+        foreach (var node in nodes)
+        {
+            uris.Add(new Uri((await node.ConnectionStringExpression.GetValueAsync(cancellationToken))!));
+        }
+
+        var factory = new ConnectionFactory { Uri = uris[0] };
+        await using var connection = await factory.CreateConnectionAsync(uris.Select(uri => new AmqpTcpEndpoint(uri)).ToList(), "apphost-purge", cancellationToken);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
         return await channel.QueuePurgeAsync(queue, cancellationToken);
     }
@@ -103,36 +110,35 @@ internal static class RabbitMQQueueCommands
         {
             RabbitMQExecutableResource executable => ListWithRabbitMQCtlAsync(executable, rabbitMQCtlPath, cancellationToken),
             RabbitMQServerResource container => ListWithManagementApiAsync(container, cancellationToken),
+            RabbitMQClusterResource cluster => ListOnAnyNodeAsync(cluster, rabbitMQCtlPath, cancellationToken),
             _ => throw new InvalidOperationException($"Listing queues is not supported for {resource.GetType().Name}."),
         };
+
+    // Every node lists the whole cluster's queues; the first that answers does.
+    private static async Task<string> ListOnAnyNodeAsync(RabbitMQClusterResource cluster, string rabbitMQCtlPath, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        foreach (var node in cluster.Nodes)
+        {
+            try
+            {
+                return await ListQueuesAsync(node, rabbitMQCtlPath, cancellationToken);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException)
+            {
+                failures.Add($"{node.Name}: {ex.Message}");
+            }
+        }
+
+        throw new InvalidOperationException("No node answered. " + string.Join(" ", failures));
+    }
 
     private static async Task<string> ListWithRabbitMQCtlAsync(
         RabbitMQExecutableResource resource, string rabbitMQCtlPath, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(rabbitMQCtlPath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])["-n", resource.NodeName, "list_queues", "--quiet", "name", "messages_ready", "messages_unacknowledged", "consumers"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // rabbitmqctl authenticates with the Erlang cookie in the node's HOME.
-        start.Environment["HOME"] = resource.WorkingDirectory;
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("rabbitmqctl did not start.");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"rabbitmqctl failed: {await error}");
-        }
-
-        var rows = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var output = await RabbitMQCtl.RunAsync(
+            rabbitMQCtlPath, resource, ["list_queues", "--quiet", "name", "messages_ready", "messages_unacknowledged", "consumers"], cancellationToken);
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('\t'))
             .Where(columns => columns.Length == 4 && columns[0] != "name");
         return FormatTable(rows);

@@ -7,12 +7,15 @@ namespace Onboarding.Cli.Connection;
 /// <param name="RedisSource">Where <paramref name="Redis"/> came from.</param>
 internal sealed record BrokerConnection(string RabbitMq, string Redis, string RabbitMqSource, string RedisSource)
 {
-    /// <summary>The AMQP URI without its password, for messages.</summary>
-    public string RabbitMqForDisplay => Uri.TryCreate(RabbitMq, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)
-        ? RabbitMq.Replace(uri.UserInfo, uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":***", StringComparison.Ordinal)
-        : RabbitMq;
+    /// <summary>The AMQP URI without its password, for messages; each node's, for a cluster's <c>;</c>-separated list.</summary>
+    public string RabbitMqForDisplay => string.Join(';', RabbitMq.Split(';').Select(WithoutPassword));
 
     /// <summary>The Redis configuration without its password, for messages.</summary>
     public string RedisForDisplay => string.Join(',', Redis.Split(',')
         .Select(part => part.TrimStart().StartsWith("password=", StringComparison.OrdinalIgnoreCase) ? "password=***" : part));
+
+    private static string WithoutPassword(string node) =>
+        Uri.TryCreate(node, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)
+            ? node.Replace(uri.UserInfo, uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":***", StringComparison.Ordinal)
+            : node;
 }

@@ -98,7 +98,7 @@ public sealed class QueueMonitor(
             options.DefaultQueue, options.DeadLetterQueue, QueueNames.Users, QueueNames.Orders, QueueNames.Notifications, QueueNames.Default,
         };
         names.UnionWith(options.Routes.Select(route => route.Queue).Where(queue => queue.Length > 0));
-        names.UnionWith(options.QuorumQueues);
+        names.UnionWith(options.Queues.Keys);
         names.UnionWith(configuration.GetSection("Console:Queues").Get<string[]>() ?? []);
         names.UnionWith(consumed.Where(reply => reply.IsSuccess && reply.Value is not null)
             .SelectMany(reply => reply.Value!).Select(queue => queue.Name));

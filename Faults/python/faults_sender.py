@@ -1,6 +1,9 @@
 """Sends tasks the way a Python Celery 5.2 client does, with ids chosen by the caller, for the fault suite.
 
-usage: faults_sender.py BROKER_URL QUEUE TASK ARGS_JSON IDS_FILE [--countdown S]
+usage: faults_sender.py BROKER_URL QUEUE TASK ARGS_JSON IDS_FILE [--countdown S] [--existing-queue]
+BROKER_URL may list several nodes of a cluster separated by ';' (Celery's failover form). --existing-queue publishes
+to the queue through the default exchange without declaring it: the engine has declared it, as a quorum queue with
+arguments a Celery 5.2 declaration would not match.
 IDS_FILE holds one task id a line; one task is sent per id. Prints {"sent": N} when done. Results are not awaited:
 the suite reads them from Redis itself, so no result backend is configured here.
 """
@@ -9,6 +12,7 @@ import json
 import sys
 
 from celery import Celery
+from kombu import Exchange, Queue
 
 
 def main():
@@ -19,10 +23,13 @@ def main():
     parser.add_argument("args")
     parser.add_argument("ids_file")
     parser.add_argument("--countdown", type=float)
+    parser.add_argument("--existing-queue", action="store_true")
     options = parser.parse_args()
 
     app = Celery("faults", broker=options.broker_url)
     app.conf.update(task_serializer="json", accept_content=["json"], broker_connection_retry_on_startup=True)
+    if options.existing_queue:
+        app.conf.task_queues = [Queue(options.queue, Exchange(""), routing_key=options.queue, no_declare=True)]
     args = json.loads(options.args)
     with open(options.ids_file, encoding="ascii") as ids:
         task_ids = [line.strip() for line in ids if line.strip()]

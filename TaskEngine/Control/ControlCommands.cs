@@ -11,6 +11,7 @@ using Onboarding.TaskEngine.Execution;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.TaskEngine.Protocol;
 using Onboarding.TaskEngine.RateLimits;
+using Onboarding.TaskEngine.Topology;
 
 namespace Onboarding.TaskEngine.Control;
 
@@ -290,7 +291,7 @@ internal sealed class ControlCommands(
         w.WriteString("implementation", "onboarding.taskengine:async");
         w.WriteEndObject();
         w.WriteStartObject("broker");
-        if (Uri.TryCreate(engineOptions.Value.RabbitMqConnectionString, UriKind.Absolute, out var uri))
+        if (TryGetFirstBroker(engineOptions.Value.RabbitMqConnectionString, out var uri))
         {
             w.WriteString("hostname", uri.Host);
             w.WriteNumber("port", uri.IsDefaultPort ? 5672 : uri.Port);
@@ -344,7 +345,7 @@ internal sealed class ControlCommands(
             w.WriteEndObject();
             w.WriteString("routing_key", queue);
             // The arguments a kombu client must declare the queue with to match it.
-            if (RabbitMq.QueueArguments.ForWorkQueue(options, queue) is { } arguments)
+            if (QueueArguments.ForWorkQueue(options, queue) is { } arguments)
             {
                 w.WriteStartObject("queue_arguments");
                 foreach (var (name, value) in arguments)
@@ -421,7 +422,7 @@ internal sealed class ControlCommands(
         var options = workerOptions.Value;
         // A safe subset, in Celery's setting names: never a password.
         w.WriteStartObject();
-        if (Uri.TryCreate(engine.RabbitMqConnectionString, UriKind.Absolute, out var uri))
+        if (TryGetFirstBroker(engine.RabbitMqConnectionString, out var uri))
         {
             var user = uri.UserInfo.Split(':')[0];
             w.WriteString("broker_url", $"{uri.Scheme}://{user}:********@{uri.Host}:{(uri.IsDefaultPort ? 5672 : uri.Port)}{uri.AbsolutePath}");
@@ -629,4 +630,11 @@ internal sealed class ControlCommands(
 
     private static bool Bool(JsonElement arguments, string name) =>
         arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
+
+    /// <summary>
+    /// The first node of the broker connection string (a cluster's is several URIs separated by ';', Celery's failover
+    /// form): what Celery reports as the broker it is connected to.
+    /// </summary>
+    private static bool TryGetFirstBroker(string? connectionString, out Uri uri) =>
+        Uri.TryCreate(connectionString?.Split(';', 2, StringSplitOptions.TrimEntries)[0], UriKind.Absolute, out uri!);
 }

@@ -116,6 +116,7 @@ public static class TaskEngineHostingExtensions
         return builder.AddDiagnosticTasks().AddWorkflowTasks();
     }
 
+
     private static int MaxMessageBytes(IConfiguration configuration, Action<TaskEngineOptions>? configure)
     {
         var options = new TaskEngineOptions();

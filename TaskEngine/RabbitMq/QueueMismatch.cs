@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Onboarding.TaskEngine.Abstractions;
+using Onboarding.TaskEngine.Topology;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

@@ -6,6 +6,7 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.Topology;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

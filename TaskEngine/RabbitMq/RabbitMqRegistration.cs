@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -22,8 +23,23 @@ internal static class RabbitMqRegistration
             return;
         }
 
-        builder.AddRabbitMQClient(connectionName, configureConnectionFactory: factory =>
+        // Several nodes (a cluster): the client integration reads one URI, so it gets the first for the credentials and
+        // the connection gets every node; it connects to one that is up and recovers onto another when that one goes.
+        var cluster = ParseCluster(builder.Configuration, connectionName);
+        builder.AddRabbitMQClient(connectionName, configureSettings: settings =>
         {
+            if (cluster is not null)
+            {
+                settings.ConnectionString = cluster.Uris[0];
+            }
+        }, configureConnectionFactory: factory =>
+        {
+            if (cluster is not null)
+            {
+                var endpoints = cluster.Endpoints;
+                factory.EndpointResolverFactory = _ => new DefaultEndpointResolver(endpoints);
+            }
+
             // A larger delivery makes the client close the connection instead of assembling the body; the worker's
             // rescue then moves it to the dead-letter queue frame by frame (UnreadableMessageRescue).
             factory.MaxInboundMessageBodySize = (uint)maxMessageBytes;
@@ -35,6 +51,18 @@ internal static class RabbitMqRegistration
 
         // A host started before its broker waits for it instead of failing to start.
         BrokerStartGate.Register(builder.Services);
+    }
+
+    private static BrokerAddresses? ParseCluster(IConfiguration configuration, string connectionName)
+    {
+        try
+        {
+            return BrokerAddresses.ParseCluster(configuration.GetConnectionString(connectionName));
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:{connectionName}: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Publishing, dead letters, queue status, the event stream and remote control's mailbox.</summary>

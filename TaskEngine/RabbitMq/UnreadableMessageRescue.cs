@@ -39,12 +39,13 @@ internal sealed class UnreadableMessageRescue(
     public async Task<int> RescueAsync(IReadOnlyList<string> queues, int scanLimit, CancellationToken cancellationToken)
     {
         var engine = options.Value;
-        if (!Uri.TryCreate(engine.RabbitMqConnectionString, UriKind.Absolute, out var uri))
+        var nodes = BrokerAddresses.Nodes(engine.RabbitMqConnectionString);
+        if (nodes.Count == 0)
         {
             return 0;
         }
 
-        await using var raw = await RawAmqpConnection.OpenAsync(uri, cancellationToken).ConfigureAwait(false);
+        await using var raw = await OpenAnyNodeAsync(nodes, cancellationToken).ConfigureAwait(false);
         var moved = 0;
         foreach (var queue in queues)
         {
@@ -113,4 +114,19 @@ internal sealed class UnreadableMessageRescue(
 
     private static bool Mentions(string? text) =>
         text is not null && text.Contains("Unrecognised type in table", StringComparison.Ordinal);
+
+    // Any node of a cluster serves every queue; a node that is down is skipped.
+    private static async Task<RawAmqpConnection> OpenAnyNodeAsync(IReadOnlyList<Uri> nodes, CancellationToken cancellationToken)
+    {
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                return await RawAmqpConnection.OpenAsync(nodes[i], cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException && i < nodes.Count - 1)
+            {
+            }
+        }
+    }
 }

@@ -69,15 +69,60 @@ public sealed class AppHostProcessTests
         }
     }
 
+    [Fact]
+    public async Task PublishManifest_DescribesAThreeNodeClusterAndGivesServicesEveryNode_WhenRabbitMQNodesIsThree()
+    {
+        using var manifest = JsonDocument.Parse(await PublishManifestAsync("--Infrastructure:RabbitMQNodes=3"));
+        var resources = manifest.RootElement.GetProperty("resources");
+
+        // The cluster is a connection string over its nodes; each node is a container with the shared cookie.
+        var cluster = resources.GetProperty("rabbitmq");
+        Assert.Equal("value.v0", cluster.GetProperty("type").GetString());
+        Assert.Equal(
+            "{rabbitmq-0.connectionString};{rabbitmq-1.connectionString};{rabbitmq-2.connectionString}",
+            cluster.GetProperty("connectionString").GetString());
+        for (var i = 0; i < 3; i++)
+        {
+            var node = resources.GetProperty($"rabbitmq-{i}");
+            Assert.Equal("container.v0", node.GetProperty("type").GetString());
+            var environment = node.GetProperty("env");
+            Assert.Equal("{rabbitmq-erlang-cookie.value}", environment.GetProperty("RABBITMQ_ERLANG_COOKIE").GetString());
+            Assert.Equal($"rabbit@rabbitmq-{i}", environment.GetProperty("RABBITMQ_NODENAME").GetString());
+            Assert.Equal(i > 0, environment.TryGetProperty("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", out _));
+            // The Erlang ports the nodes talk over, for the deployment to open between them.
+            Assert.Equal(4369, node.GetProperty("bindings").GetProperty("epmd").GetProperty("targetPort").GetInt32());
+            Assert.Equal(25672, node.GetProperty("bindings").GetProperty("dist").GetProperty("targetPort").GetInt32());
+        }
+
+        Assert.True(resources.GetProperty("rabbitmq-erlang-cookie").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+        Assert.False(resources.TryGetProperty("rabbitmq-0-password", out _), "the nodes share one password");
+        foreach (var project in (string[])["userservice", "orderservice", "notificationservice", "user-worker", "order-worker", "notification-worker"])
+        {
+            Assert.Equal("{rabbitmq.connectionString}", resources.GetProperty(project).GetProperty("env").GetProperty("ConnectionStrings__rabbitmq").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("many")]
+    public async Task Run_StopsWithOneClearMessage_WhenTheRabbitMQNodeCountIsInvalid(string nodes)
+    {
+        var outcome = await AppHostProcess.RunAsync(
+            [$"--Infrastructure:RabbitMQNodes={nodes}"], environment: null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains($"Infrastructure:RabbitMQNodes is '{nodes}'", outcome.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs the AppHost as azd does and returns the manifest it wrote.</summary>
-    private static async Task<string> PublishManifestAsync()
+    private static async Task<string> PublishManifestAsync(params string[] arguments)
     {
         var output = Path.Combine(Path.GetTempPath(), $"onboarding-manifest-{Guid.NewGuid():N}");
         var manifestPath = Path.Combine(output, "aspire-manifest.json");
         try
         {
             var outcome = await AppHostProcess.RunAsync(
-                ["--publisher", "manifest", "--output-path", manifestPath],
+                ["--publisher", "manifest", "--output-path", manifestPath, .. arguments],
                 environment: null,
                 TestContext.Current.CancellationToken);
             Assert.True(outcome.ExitCode == 0, outcome.Output + outcome.Error);

@@ -29,6 +29,37 @@ public sealed class TaskEngineHostingExtensionsTests
     }
 
     [Fact]
+    public void AddTaskEngine_GivesTheConnectionEveryNode_WhenTheConnectionStringListsACluster()
+    {
+        var builder = CreateBuilder(new()
+        {
+            ["ConnectionStrings:rabbitmq"] = "amqp://guest:secret@localhost:10001;amqp://guest:secret@localhost:10002;amqp://guest:secret@localhost:10003",
+        });
+        builder.AddTaskEngine();
+        using var provider = builder.Services.BuildServiceProvider();
+
+        var factory = Assert.IsType<RabbitMQ.Client.ConnectionFactory>(provider.GetRequiredService<RabbitMQ.Client.IConnectionFactory>());
+
+        // The endpoints the client tries, in its own random order, when it connects and when it recovers.
+        var endpoints = factory.EndpointResolverFactory([]).All().Select(e => e.Port).Order();
+        Assert.Equal([10001, 10002, 10003], endpoints);
+        Assert.Equal("secret", factory.Password);
+    }
+
+    [Fact]
+    public void AddTaskEngine_NamesTheConnectionString_WhenClusterNodesDifferInCredentials()
+    {
+        var builder = CreateBuilder(new()
+        {
+            ["ConnectionStrings:rabbitmq"] = "amqp://guest:one@localhost:10001;amqp://guest:two@localhost:10002",
+        });
+
+        var error = Assert.Throws<InvalidOperationException>(() => builder.AddTaskEngine());
+
+        Assert.StartsWith("ConnectionStrings:rabbitmq:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WithDefaultRoutes_RoutesSeedTasksToTheirQueues_WhenNoneConfigured()
     {
         var builder = CreateBuilder();

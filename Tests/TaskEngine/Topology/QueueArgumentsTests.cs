@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Topology;
 
 namespace Onboarding.Tests.TaskEngine.Topology;
 

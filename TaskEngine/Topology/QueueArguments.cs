@@ -1,6 +1,6 @@
 using Onboarding.TaskEngine.DependencyInjection;
 
-namespace Onboarding.TaskEngine.RabbitMq;
+namespace Onboarding.TaskEngine.Topology;
 
 /// <summary>
 /// The declare arguments of the engine's durable queues, by kind and type. Every declarer of a queue (this engine,
