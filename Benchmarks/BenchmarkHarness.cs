@@ -44,6 +44,9 @@ public static class BenchmarkHarness
                 case "W5":
                     report.Rows.Add(await Workloads.ChordAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
                     break;
+                case "C1":
+                    report.Rows.Add(await ConsoleWorkload.RunAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
+                    break;
                 case "CELERY":
                     report.Rows.AddRange(await CeleryReference.RunAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
                     break;

@@ -41,7 +41,7 @@ internal sealed class EngineHost : IAsyncDisposable
     public static string NewQueueName(string workload) => $"bench.{workload.ToLowerInvariant()}.{Guid.CreateVersion7().ToString("N")[^8..]}";
 
     public static async Task<EngineHost> StartAsync(
-        BenchmarkInfrastructure infrastructure, string queue, bool worker, int concurrency, CancellationToken cancellationToken, bool events = false)
+        BenchmarkInfrastructure infrastructure, string queue, bool worker, int concurrency, CancellationToken cancellationToken, bool events = false, bool sentEvents = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -55,6 +55,7 @@ internal sealed class EngineHost : IAsyncDisposable
             o.DefaultQueue = queue;
             o.DeadLetterQueue = "bench.dead";
             o.Routes = [new TaskRoute { Pattern = "*", Queue = queue }];
+            o.SendSentEvents = sentEvents;
         });
         if (worker)
         {
