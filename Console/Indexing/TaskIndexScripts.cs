@@ -91,4 +91,37 @@ internal static class TaskIndexScripts
         end
         return #ids
         """;
+
+    /// <summary>
+    /// One chunk of a filtered scan, matched inside Redis so only the matching ids cross the wire (shipping every scanned
+    /// task's fields to the console and matching there took 380 ms for 10,000 tasks). ARGV: prefix, sorted set key, max
+    /// and min score, rank to start at, how many to look at, then state, name, worker, queue (empty: any), the search
+    /// text in lower case (empty: none), and how many matches are wanted. Returns how many tasks were looked at, then the
+    /// matching ids, newest first. Text matches the arguments or keyword arguments anywhere, or the id's start; Lua's
+    /// lower() folds ASCII letters only.
+    /// </summary>
+    public const string Scan = """
+        local p, set, max, min, start, count = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+        local state, name, worker, queue, text, want = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], tonumber(ARGV[12])
+        local ids = redis.call('ZREVRANGEBYSCORE', set, max, min, 'LIMIT', start, count)
+        local out = {0}
+        local looked = 0
+        for _, id in ipairs(ids) do
+          looked = looked + 1
+          local f = redis.call('HMGET', p .. 't:' .. id, 'id', 'state', 'name', 'worker', 'queue', 'args', 'kwargs')
+          local ok = f[1] and (state == '' or f[2] == state) and (name == '' or f[3] == name)
+            and (worker == '' or f[4] == worker) and (queue == '' or f[5] == queue)
+          if ok and text ~= '' then
+            ok = (f[6] and string.find(string.lower(f[6]), text, 1, true))
+              or (f[7] and string.find(string.lower(f[7]), text, 1, true))
+              or string.sub(string.lower(id), 1, #text) == text
+          end
+          if ok then
+            out[#out + 1] = id
+            if #out - 1 >= want then break end
+          end
+        end
+        out[1] = looked
+        return out
+        """;
 }
