@@ -75,6 +75,13 @@ internal sealed partial class ConsoleProcess : IAsyncDisposable
         return console;
     }
 
+    /// <summary>The CPU the console process has used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     /// <summary>What <c>GET /api/overview</c> says about ingestion: events read, events dropped, whether it samples.</summary>
     public async Task<(long Received, long Dropped, bool Sampling)> IngestionAsync(CancellationToken cancellationToken)
     {

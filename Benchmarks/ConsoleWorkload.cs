@@ -59,7 +59,7 @@ internal static class ConsoleWorkload
             await log.WriteLineAsync(FormattableString.Invariant($"  index holds {held:N0} tasks{(trimmed ? " (trimmed to its bound by the console)" : " (the console's trim did not reach the bound within 60 s)")}"))
                 .ConfigureAwait(false);
 
-            var pages = await MeasurePagesAsync(console, sample, samples, log, cancellationToken).ConfigureAwait(false);
+            var pages = await MeasurePagesAsync(console, redis.GetServers()[0], sample, samples, log, cancellationToken).ConfigureAwait(false);
             var worstList = pages.Where(p => p.Page.StartsWith("/tasks?", StringComparison.Ordinal) || p.Page == "/tasks").Max(p => p.P95);
             var taskPage = pages.Single(p => p.Label == "task page").P95;
             var values = new Dictionary<string, double>
@@ -77,6 +77,8 @@ internal static class ConsoleWorkload
             {
                 values[page.Key + "P50Ms"] = page.P50;
                 values[page.Key + "P95Ms"] = page.P95;
+                values[page.Key + "ConsoleCpuMs"] = page.ConsoleCpuMs;
+                values[page.Key + "RedisCpuMs"] = page.RedisCpuMs;
             }
 
             var keepsUp = ingestion.Dropped == 0 && ingestion.Indexed == burst;
@@ -125,8 +127,8 @@ internal static class ConsoleWorkload
             host.Client.SendAsync(DiagnosticTasks.Noop, options: new TaskSendOptions { IgnoreResult = true }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await counter.WaitForAsync(count, LongWait, cancellationToken).ConfigureAwait(false);
         var executed = stopwatch.Elapsed;
-        // The worker's events plus one task-sent per task.
-        var produced = dispatcher.Published - publishedBefore + count;
+        // The worker's events and the client's task-sent (client and worker share this host's event dispatcher).
+        var produced = dispatcher.Published - publishedBefore;
 
         // Indexed: every task of the burst has reached SUCCESS in the index, or nothing moved for 5 s (dropped events).
         long indexed = 0;
@@ -216,9 +218,14 @@ internal static class ConsoleWorkload
         return new CeleryEvent { Type = type, Hostname = host, Timestamp = at, TaskId = id, Fields = JsonSerializer.SerializeToElement(fields) };
     }
 
-    private sealed record PageTiming(string Label, string Key, string Page, double P50, double P95);
+    /// <summary>
+    /// One page's latency, and the work behind one request: the console process's CPU and Redis's (the server's own
+    /// <c>INFO commandstats</c> microseconds), which a busy shared machine does not inflate as it inflates the latency.
+    /// </summary>
+    private sealed record PageTiming(string Label, string Key, string Page, double P50, double P95, double ConsoleCpuMs, double RedisCpuMs);
 
-    private static async Task<List<PageTiming>> MeasurePagesAsync(ConsoleProcess console, FilledSample sample, int samples, TextWriter log, CancellationToken cancellationToken)
+    private static async Task<List<PageTiming>> MeasurePagesAsync(
+        ConsoleProcess console, IServer redis, FilledSample sample, int samples, TextWriter log, CancellationToken cancellationToken)
     {
         var pages = new (string Label, string Key, string Page)[]
         {
@@ -236,8 +243,14 @@ internal static class ConsoleWorkload
         foreach (var (label, key, page) in pages)
         {
             var elapsed = new double[samples];
+            var (consoleCpu, redisCpu) = (TimeSpan.Zero, 0.0);
             for (var i = -3; i < samples; i++)
             {
+                if (i == 0)
+                {
+                    (consoleCpu, redisCpu) = (console.CpuTime(), await RedisCpuMicrosecondsAsync(redis).ConfigureAwait(false));
+                }
+
                 var stopwatch = Stopwatch.StartNew();
                 using var response = await console.Http.GetAsync(new Uri(page, UriKind.Relative), cancellationToken).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -259,12 +272,25 @@ internal static class ConsoleWorkload
                 }
             }
 
+            var consoleMs = (console.CpuTime() - consoleCpu).TotalMilliseconds / samples;
+            var redisMs = (await RedisCpuMicrosecondsAsync(redis).ConfigureAwait(false) - redisCpu) / 1000 / samples;
             var (p50, p95, _) = Workloads.Percentiles(elapsed);
-            timings.Add(new PageTiming(label, key, page, p50, p95));
-            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {label,-20} {page,-70} p50 {p50,7:0.0} ms  p95 {p95,7:0.0} ms")).ConfigureAwait(false);
+            timings.Add(new PageTiming(label, key, page, p50, p95, consoleMs, redisMs));
+            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  {label,-20} {page,-70} p50 {p50,7:0.0} ms  p95 {p95,7:0.0} ms  per request: console CPU {consoleMs,6:0.0} ms, Redis CPU {redisMs,6:0.0} ms")).ConfigureAwait(false);
         }
 
         return timings;
+    }
+
+    /// <summary>The CPU Redis spent executing commands since it started, in µs (the sum over <c>INFO commandstats</c>).</summary>
+    private static async Task<double> RedisCpuMicrosecondsAsync(IServer redis)
+    {
+        var info = await redis.InfoRawAsync("commandstats").ConfigureAwait(false) ?? string.Empty;
+        // Lines read "cmdstat_get:calls=3,usec=12,usec_per_call=4.00,...".
+        return info.Split('\n').Select(line => line.IndexOf("usec=", StringComparison.Ordinal) is var at and >= 0
+                ? double.Parse(line.AsSpan(at + 5, line.IndexOf(',', at) - at - 5), CultureInfo.InvariantCulture)
+                : 0).Sum();
     }
 
     private static async Task<bool> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken cancellationToken)

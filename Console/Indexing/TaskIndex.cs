@@ -130,6 +130,12 @@ public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOp
         }
 
         // Filtered scan: newest first in chunks, bounded by the search depth, matched in Redis; only the page is loaded.
+        // A search walks the tasks' text; the filters are then checked on the tasks whose text matched.
+        if (search is not null)
+        {
+            set = Prefix + "text";
+        }
+
         var wanted = offset + limit + 1;
         var found = new List<RedisValue>(wanted);
         var scanned = 0;

@@ -25,8 +25,23 @@ internal static class TaskIndexScripts
           redis.call('HSET', key, 'id', id, 'first', ts)
           redis.call('ZADD', p .. 'all', ts, id)
         end
+        local textchanged = isnew == 1
         for i = 9, #ARGV, 2 do
-          if ARGV[i + 1] ~= '' then redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+          if ARGV[i + 1] ~= '' then
+            redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+            if ARGV[i] == 'args' or ARGV[i] == 'kwargs' then textchanged = true end
+          end
+        end
+        -- The search text: one member per task in the 'text' set, "<id>\31<args kwargs in lower case>", so a search
+        -- reads a thousand tasks' text with one command instead of one hash each.
+        if textchanged then
+          local a = redis.call('HMGET', key, 'args', 'kwargs', 'q')
+          local q = id .. '\31' .. string.lower((a[1] or '') .. ' ' .. (a[2] or ''))
+          if q ~= a[3] then
+            if a[3] then redis.call('ZREM', p .. 'text', a[3]) end
+            redis.call('ZADD', p .. 'text', first, q)
+            redis.call('HSET', key, 'q', q)
+          end
         end
         redis.call('HSET', key, 'at:' .. typ, ts)
         if typ == 'task-retried' then redis.call('HINCRBY', key, 'retried', 1) end
@@ -82,10 +97,11 @@ internal static class TaskIndexScripts
         end
         for _, id in ipairs(ids) do
           local key = p .. 't:' .. id
-          local f = redis.call('HMGET', key, 'state', 'name', 'worker')
+          local f = redis.call('HMGET', key, 'state', 'name', 'worker', 'q')
           if f[1] then redis.call('ZREM', p .. 'state:' .. f[1], id) end
           if f[2] then redis.call('ZREM', p .. 'name:' .. f[2], id) end
           if f[3] then redis.call('ZREM', p .. 'worker:' .. f[3], id) end
+          if f[4] then redis.call('ZREM', p .. 'text', f[4]) end
           redis.call('DEL', key, p .. 'c:' .. id)
           redis.call('ZREM', all, id)
         end
@@ -94,27 +110,39 @@ internal static class TaskIndexScripts
 
     /// <summary>
     /// One chunk of a filtered scan, matched inside Redis so only the matching ids cross the wire (shipping every scanned
-    /// task's fields to the console and matching there took 380 ms for 10,000 tasks). ARGV: prefix, sorted set key, max
-    /// and min score, rank to start at, how many to look at, then state, name, worker, queue (empty: any), the search
-    /// text in lower case (empty: none), and how many matches are wanted. Returns how many tasks were looked at, then the
-    /// matching ids, newest first. Text matches the arguments or keyword arguments anywhere, or the id's start; Lua's
-    /// lower() folds ASCII letters only.
+    /// task's fields to the console and matching there took 380 ms for 10,000 tasks). ARGV: prefix, the sorted set to
+    /// walk (a search walks the 'text' set, whose members carry each task's text), max and min score, how many tasks
+    /// of the range were already looked at, how many to look at now, then state, name, worker, queue (empty: any), the
+    /// search text in lower case (empty: none), and how many matches are wanted. Returns how many tasks were looked at
+    /// (fewer than asked once the range ends), then the matching ids, newest first. Text matches the arguments or
+    /// keyword arguments anywhere, or the id's start; Lua's lower() folds ASCII letters only. The walk goes by rank
+    /// (found once per call), as a score range with an offset would step over every skipped task on each call.
     /// </summary>
     public const string Scan = """
         local p, set, max, min, start, count = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
         local state, name, worker, queue, text, want = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], tonumber(ARGV[12])
-        local ids = redis.call('ZREVRANGEBYSCORE', set, max, min, 'LIMIT', start, count)
+        local base = 0
+        if max ~= '+inf' then base = redis.call('ZCOUNT', set, '(' .. max, '+inf') end
+        local lowest = -math.huge
+        if min ~= '-inf' then lowest = tonumber(min) end
+        local entries = redis.call('ZREVRANGE', set, base + start, base + start + count - 1, 'WITHSCORES')
+        local filtered = state ~= '' or name ~= '' or worker ~= '' or queue ~= ''
         local out = {0}
         local looked = 0
-        for _, id in ipairs(ids) do
+        for i = 1, #entries, 2 do
+          if tonumber(entries[i + 1]) < lowest then break end
           looked = looked + 1
-          local f = redis.call('HMGET', p .. 't:' .. id, 'id', 'state', 'name', 'worker', 'queue', 'args', 'kwargs')
-          local ok = f[1] and (state == '' or f[2] == state) and (name == '' or f[3] == name)
-            and (worker == '' or f[4] == worker) and (queue == '' or f[5] == queue)
-          if ok and text ~= '' then
-            ok = (f[6] and string.find(string.lower(f[6]), text, 1, true))
-              or (f[7] and string.find(string.lower(f[7]), text, 1, true))
-              or string.sub(string.lower(id), 1, #text) == text
+          local id, ok = entries[i], true
+          if text ~= '' then
+            local sep = string.find(id, '\31', 1, true)
+            local body = ''
+            if sep then body, id = string.sub(id, sep + 1), string.sub(id, 1, sep - 1) end
+            ok = string.find(body, text, 1, true) or string.sub(string.lower(id), 1, #text) == text
+          end
+          if ok and filtered then
+            local f = redis.call('HMGET', p .. 't:' .. id, 'state', 'name', 'worker', 'queue')
+            ok = (state == '' or f[1] == state) and (name == '' or f[2] == name)
+              and (worker == '' or f[3] == worker) and (queue == '' or f[4] == queue)
           end
           if ok then
             out[#out + 1] = id
