@@ -32,11 +32,11 @@ internal static class TaskIndexScripts
             if ARGV[i] == 'args' or ARGV[i] == 'kwargs' then textchanged = true end
           end
         end
-        -- The search text: one member per task in the 'text' set, "<id>\31<args kwargs in lower case>", so a search
-        -- reads a thousand tasks' text with one command instead of one hash each.
+        -- The search text: one member per task in the 'text' set, "<id>\31<id args kwargs in lower case>", so a search
+        -- reads a thousand tasks' text with one command, and matches each with one find, instead of a hash per task.
         if textchanged then
           local a = redis.call('HMGET', key, 'args', 'kwargs', 'q')
-          local q = id .. '\31' .. string.lower((a[1] or '') .. ' ' .. (a[2] or ''))
+          local q = id .. '\31' .. string.lower(id .. ' ' .. (a[1] or '') .. ' ' .. (a[2] or ''))
           if q ~= a[3] then
             if a[3] then redis.call('ZREM', p .. 'text', a[3]) end
             redis.call('ZADD', p .. 'text', first, q)
@@ -114,30 +114,29 @@ internal static class TaskIndexScripts
     /// walk (a search walks the 'text' set, whose members carry each task's text), max and min score, how many tasks
     /// of the range were already looked at, how many to look at now, then state, name, worker, queue (empty: any), the
     /// search text in lower case (empty: none), and how many matches are wanted. Returns how many tasks were looked at
-    /// (fewer than asked once the range ends), then the matching ids, newest first. Text matches the arguments or
-    /// keyword arguments anywhere, or the id's start; Lua's lower() folds ASCII letters only. The walk goes by rank
-    /// (found once per call), as a score range with an offset would step over every skipped task on each call.
+    /// (fewer than asked once the range ends), then the matching ids, newest first. Text matches anywhere in the id,
+    /// the arguments or the keyword arguments; Lua's lower() folds ASCII letters only. The walk goes by rank (the time
+    /// range's bounds are counted once per call), as a score range with an offset would step over every skipped task on
+    /// each call, and reads no scores.
     /// </summary>
     public const string Scan = """
         local p, set, max, min, start, count = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
         local state, name, worker, queue, text, want = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], tonumber(ARGV[12])
-        local base = 0
-        if max ~= '+inf' then base = redis.call('ZCOUNT', set, '(' .. max, '+inf') end
-        local lowest = -math.huge
-        if min ~= '-inf' then lowest = tonumber(min) end
-        local entries = redis.call('ZREVRANGE', set, base + start, base + start + count - 1, 'WITHSCORES')
+        local first = 0
+        if max ~= '+inf' then first = redis.call('ZCOUNT', set, '(' .. max, '+inf') end
+        local last = first + start + count - 1
+        if min ~= '-inf' then last = math.min(last, redis.call('ZCOUNT', set, min, '+inf') - 1) end
+        local entries = {}
+        if last >= first + start then entries = redis.call('ZREVRANGE', set, first + start, last) end
         local filtered = state ~= '' or name ~= '' or worker ~= '' or queue ~= ''
         local out = {0}
         local looked = 0
-        for i = 1, #entries, 2 do
-          if tonumber(entries[i + 1]) < lowest then break end
+        for _, entry in ipairs(entries) do
           looked = looked + 1
-          local id, ok = entries[i], true
+          local id, ok = entry, true
           if text ~= '' then
-            local sep = string.find(id, '\31', 1, true)
-            local body = ''
-            if sep then body, id = string.sub(id, sep + 1), string.sub(id, 1, sep - 1) end
-            ok = string.find(body, text, 1, true) or string.sub(string.lower(id), 1, #text) == text
+            ok = string.find(entry, text, 1, true)
+            if ok then id = string.sub(entry, 1, string.find(entry, '\31', 1, true) - 1) end
           end
           if ok and filtered then
             local f = redis.call('HMGET', p .. 't:' .. id, 'state', 'name', 'worker', 'queue')
