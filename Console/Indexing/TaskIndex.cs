@@ -14,8 +14,9 @@ namespace Onboarding.OperationsConsole.Indexing;
 public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOptions> options, TimeProvider time)
 {
     private const int TrimBatch = 1_000;
-    // Each scan call blocks Redis while it matches: about a millisecond per thousand tasks.
+    // Each scan call blocks Redis while it matches, a few milliseconds per thousand tasks; a text chunk is only read.
     private const int ScanChunk = 1_000;
+    private const int TextChunk = 5_000;
     private readonly TaskIndexOptions _options = options.Value;
 
     private string Prefix => _options.KeyPrefix;
@@ -129,24 +130,29 @@ public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOp
             return new TaskPage(tasks, total, ids.Length > limit, tasks.Count);
         }
 
-        // Filtered scan: newest first in chunks, bounded by the search depth, matched in Redis; only the page is loaded.
-        // A search walks the tasks' text; the filters are then checked on the tasks whose text matched.
-        if (search is not null)
-        {
-            set = Prefix + "text";
-        }
-
         var wanted = offset + limit + 1;
+        var (found, scanned) = search is null
+            ? await ScanAsync(set, query, wanted).ConfigureAwait(false)
+            : await SearchAsync(search, query, wanted).ConfigureAwait(false);
+        var matches = await LoadAsync(found.Skip(offset).Take(limit)).ConfigureAwait(false);
+        return new TaskPage(matches, null, found.Count > offset + limit, scanned);
+    }
+
+    /// <summary>
+    /// Filters the index has no set for: newest first in chunks of the driving set, bounded by the search depth, matched
+    /// in Redis so that only matching ids come back.
+    /// </summary>
+    private async Task<(List<RedisValue> Found, int Scanned)> ScanAsync(string set, TaskQuery query, int wanted)
+    {
         var found = new List<RedisValue>(wanted);
         var scanned = 0;
-        var text = search?.ToLowerInvariant() ?? string.Empty;
         while (found.Count < wanted && scanned < _options.SearchDepth)
         {
             var chunk = Math.Min(ScanChunk, _options.SearchDepth - scanned);
             var reply = (RedisResult[])(await Database.ScriptEvaluateAsync(TaskIndexScripts.Scan, values:
             [
                 Prefix, set, Score(query.To, "+inf"), Score(query.From, "-inf"), scanned, chunk,
-                query.State ?? string.Empty, query.Name ?? string.Empty, query.Worker ?? string.Empty, query.Queue ?? string.Empty, text, wanted - found.Count,
+                query.State ?? string.Empty, query.Name ?? string.Empty, query.Worker ?? string.Empty, query.Queue ?? string.Empty, wanted - found.Count,
             ]).ConfigureAwait(false))!;
             var looked = (int)reply[0];
             scanned += looked;
@@ -157,8 +163,89 @@ public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOp
             }
         }
 
-        var matches = await LoadAsync(found.Skip(offset).Take(limit)).ConfigureAwait(false);
-        return new TaskPage(matches, null, found.Count > offset + limit, scanned);
+        return (found, scanned);
+    }
+
+    /// <summary>
+    /// A search by text: the tasks' search text (the <c>text</c> set, one member per task, "id, 0x1F, then id, args and
+    /// kwargs in lower case") is read newest first in chunks by rank and matched here, where a vectorized byte search
+    /// costs a fraction of what Lua spends per task in Redis (1.5 µs, 155 ms of Redis for 100,000 tasks). Other filters
+    /// are checked on the tasks whose text matched.
+    /// </summary>
+    private async Task<(List<RedisValue> Found, int Scanned)> SearchAsync(string search, TaskQuery query, int wanted)
+    {
+        var textSet = Prefix + "text";
+        var needle = AsciiLower(System.Text.Encoding.UTF8.GetBytes(search));
+        // The time range as ranks, newest first: those after its end come before it, those before its start after it.
+        var first = query.To is { } to
+            ? await Database.SortedSetLengthAsync(textSet, to.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.Start).ConfigureAwait(false)
+            : 0;
+        var end = query.From is { } from
+            ? await Database.SortedSetLengthAsync(textSet, from.ToUnixTimeMilliseconds(), double.PositiveInfinity).ConfigureAwait(false)
+            : long.MaxValue;
+        end = Math.Min(end, first + _options.SearchDepth);
+        var filtered = CountFilters(query) > 0;
+        var found = new List<RedisValue>(wanted);
+        var scanned = 0;
+        while (found.Count < wanted && first + scanned < end)
+        {
+            var start = first + scanned;
+            var stop = Math.Min(start + TextChunk, end) - 1;
+            var members = await Database.SortedSetRangeByRankAsync(textSet, start, stop, Order.Descending).ConfigureAwait(false);
+            scanned += members.Length;
+            var candidates = new List<RedisValue>();
+            foreach (var member in members)
+            {
+                var bytes = ((ReadOnlyMemory<byte>)member).Span;
+                var separator = bytes.IndexOf((byte)0x1F);
+                if (separator > 0 && bytes[(separator + 1)..].IndexOf(needle) >= 0)
+                {
+                    candidates.Add(bytes[..separator].ToArray());
+                }
+            }
+
+            found.AddRange(filtered ? await WhereAsync(candidates, query).ConfigureAwait(false) : candidates);
+            if (members.Length < stop - start + 1)
+            {
+                break;
+            }
+        }
+
+        return (found, scanned);
+    }
+
+    /// <summary>The candidates whose state, name, worker and queue pass the query's filters.</summary>
+    private async Task<IEnumerable<RedisValue>> WhereAsync(List<RedisValue> candidates, TaskQuery query)
+    {
+        var batch = Database.CreateBatch();
+        var reads = candidates.Select(id => (id, batch.HashGetAsync(Prefix + "t:" + id, ["state", "name", "worker", "queue"]))).ToList();
+        batch.Execute();
+        var passed = new List<RedisValue>(candidates.Count);
+        foreach (var (id, read) in reads)
+        {
+            var f = await read.ConfigureAwait(false);
+            if ((string.IsNullOrEmpty(query.State) || f[0] == query.State) && (string.IsNullOrEmpty(query.Name) || f[1] == query.Name)
+                && (string.IsNullOrEmpty(query.Worker) || f[2] == query.Worker) && (string.IsNullOrEmpty(query.Queue) || f[3] == query.Queue))
+            {
+                passed.Add(id);
+            }
+        }
+
+        return passed;
+    }
+
+    // As Lua's string.lower, which wrote the search text: ASCII letters only.
+    private static byte[] AsciiLower(byte[] bytes)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] is >= (byte)'A' and <= (byte)'Z')
+            {
+                bytes[i] += 'a' - 'A';
+            }
+        }
+
+        return bytes;
     }
 
     private static string Score(DateTimeOffset? at, string unbounded) =>
