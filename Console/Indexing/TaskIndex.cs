@@ -80,6 +80,26 @@ public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOp
         return removed;
     }
 
+    /// <summary>
+    /// Adds the search text of tasks indexed by a console that did not write it yet; returns how many tasks it looked at.
+    /// Runs in chunks, so Redis serves others in between.
+    /// </summary>
+    public async Task<long> BackfillSearchTextAsync(CancellationToken cancellationToken)
+    {
+        long looked = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var chunk = (long)await Database.ScriptEvaluateAsync(TaskIndexScripts.BackfillText, values: [Prefix, looked, TrimBatch]).ConfigureAwait(false);
+            looked += chunk;
+            if (chunk < TrimBatch)
+            {
+                break;
+            }
+        }
+
+        return looked;
+    }
+
     /// <summary>The number of tasks in the index.</summary>
     public Task<long> CountAsync() => Database.SortedSetLengthAsync(Prefix + "all");
 

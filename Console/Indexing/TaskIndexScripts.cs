@@ -140,4 +140,24 @@ internal static class TaskIndexScripts
         out[1] = looked
         return out
         """;
+
+    /// <summary>
+    /// Gives tasks indexed before the search text existed their member of the 'text' set (as <see cref="Apply"/> writes
+    /// it), so an upgraded console still finds them. ARGV: prefix, rank to start at (oldest first), how many. Returns how
+    /// many tasks it looked at.
+    /// </summary>
+    public const string BackfillText = """
+        local p, start, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+        local ids = redis.call('ZRANGE', p .. 'all', start, start + count - 1, 'WITHSCORES')
+        for i = 1, #ids, 2 do
+          local id, key = ids[i], p .. 't:' .. ids[i]
+          local a = redis.call('HMGET', key, 'args', 'kwargs', 'q', 'id')
+          if a[4] and not a[3] then
+            local q = id .. '\31' .. string.lower(id .. ' ' .. (a[1] or '') .. ' ' .. (a[2] or ''))
+            redis.call('ZADD', p .. 'text', ids[i + 1], q)
+            redis.call('HSET', key, 'q', q)
+          end
+        end
+        return #ids / 2
+        """;
 }

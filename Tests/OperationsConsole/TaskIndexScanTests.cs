@@ -98,4 +98,21 @@ public sealed class TaskIndexScanTests(BrokerFixture fixture) : IAsyncLifetime
         Assert.Empty(nothing.Tasks);
         Assert.Equal(Tasks, nothing.Scanned);
     }
+
+    [Fact]
+    public async Task BackfillSearchTextAsync_MakesTasksOfAnOlderIndexSearchable()
+    {
+        // As an older console left them: the hash without its search text, no member in the text set.
+        var database = _redis!.GetDatabase();
+        var member = (string)(await database.HashGetAsync(_prefix + "t:task-00042", "q"))!;
+        await database.HashDeleteAsync(_prefix + "t:task-00042", "q");
+        await database.SortedSetRemoveAsync(_prefix + "text", member);
+        Assert.Empty((await Create().ListAsync(new TaskQuery { Search = "customer-42'" })).Tasks);
+
+        var looked = await Create().BackfillSearchTextAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Tasks, looked);
+        Assert.Equal(Ids([42]), (await Create().ListAsync(new TaskQuery { Search = "customer-42'" })).Tasks.Select(t => t.Id));
+        Assert.Equal(Tasks, await database.SortedSetLengthAsync(_prefix + "text"));
+    }
 }
