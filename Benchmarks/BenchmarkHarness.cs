@@ -56,6 +56,9 @@ public static class BenchmarkHarness
                 case "W5Q":
                     report.Rows.Add(OnQuorumQueues(await Workloads.ChordAsync(infrastructure, Quorum(options), log, cancellationToken).ConfigureAwait(false)));
                     break;
+                case "C1":
+                    report.Rows.Add(await ConsoleWorkload.RunAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
+                    break;
                 case "CELERY":
                     report.Rows.AddRange(await CeleryReference.RunAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
                     break;

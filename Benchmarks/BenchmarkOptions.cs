@@ -7,7 +7,7 @@ namespace Onboarding.Benchmarks;
 public sealed record BenchmarkOptions
 {
     /// <summary>Every workload id, in the order they run and are reported.</summary>
-    public static readonly IReadOnlyList<string> AllWorkloads = ["W1", "W1E", "W2", "W3", "W4", "W5", "W1Q", "W2Q", "W4Q", "W5Q", "CELERY", "RSS", "PROFILE"];
+    public static readonly IReadOnlyList<string> AllWorkloads = ["W1", "W1E", "W2", "W3", "W4", "W5", "W1Q", "W2Q", "W4Q", "W5Q", "C1", "CELERY", "RSS", "PROFILE"];
 
     /// <summary>10× smaller counts (CI smoke runs and development).</summary>
     public bool Quick { get; init; }
@@ -36,7 +36,7 @@ public sealed record BenchmarkOptions
 
     public static string Usage =>
         """
-        usage: Benchmarks [--quick] [--only W1,W1E,W2,W3,W4,W5,W1Q,W2Q,W4Q,W5Q,CELERY,RSS,PROFILE] [--json out.json]
+        usage: Benchmarks [--quick] [--only W1,W1E,W2,W3,W4,W5,W1Q,W2Q,W4Q,W5Q,C1,CELERY,RSS,PROFILE] [--json out.json]
                           [--concurrency N] [--publishers N] [--iterations N]
                Benchmarks --worker --queue NAME [--concurrency N]   (the RSS workload's child process)
         RabbitMQ and Redis: ONBOARDING_BENCH_RABBITMQ and ONBOARDING_BENCH_REDIS when both are set, otherwise the

@@ -42,7 +42,7 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public static async Task<EngineHost> StartAsync(
         BenchmarkInfrastructure infrastructure, string queue, bool worker, int concurrency, CancellationToken cancellationToken, bool events = false,
-        QueueType queueType = QueueType.Classic, string? deadLetterQueue = null)
+        QueueType queueType = QueueType.Classic, string? deadLetterQueue = null, bool sentEvents = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -59,6 +59,7 @@ internal sealed class EngineHost : IAsyncDisposable
             // one per type, as a queue's type is fixed once it exists.
             o.DeadLetterQueue = deadLetterQueue ?? (queueType == QueueType.Quorum ? "bench.dead.quorum" : "bench.dead");
             o.Routes = [new TaskRoute { Pattern = "*", Queue = queue }];
+            o.SendSentEvents = sentEvents;
         });
         if (worker)
         {

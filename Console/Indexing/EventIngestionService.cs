@@ -97,6 +97,7 @@ internal sealed partial class EventIngestionService(
         using var timer = new PeriodicTimer(TrimInterval);
         try
         {
+            await BackfillAsync(stoppingToken).ConfigureAwait(false);
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 try
@@ -117,6 +118,22 @@ internal sealed partial class EventIngestionService(
         {
         }
     }
+
+    // An index written by an older console has no search text; searches find its tasks once this has run.
+    private async Task BackfillAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await index.BackfillSearchTextAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogBackfillFailed(logger, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Adding search text to the tasks of an older index failed; searches miss them")]
+    private static partial void LogBackfillFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading Celery events failed; reconnecting")]
     private static partial void LogReadFailed(ILogger logger, Exception exception);

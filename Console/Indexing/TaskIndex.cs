@@ -14,7 +14,9 @@ namespace Onboarding.OperationsConsole.Indexing;
 public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOptions> options, TimeProvider time)
 {
     private const int TrimBatch = 1_000;
-    private const int ScanChunk = 500;
+    // Each scan call blocks Redis while it matches, a few milliseconds per thousand tasks; a text chunk is only read.
+    private const int ScanChunk = 1_000;
+    private const int TextChunk = 5_000;
     private readonly TaskIndexOptions _options = options.Value;
 
     private string Prefix => _options.KeyPrefix;
@@ -78,6 +80,26 @@ public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOp
         return removed;
     }
 
+    /// <summary>
+    /// Adds the search text of tasks indexed by a console that did not write it yet; returns how many tasks it looked at.
+    /// Runs in chunks, so Redis serves others in between.
+    /// </summary>
+    public async Task<long> BackfillSearchTextAsync(CancellationToken cancellationToken)
+    {
+        long looked = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var chunk = (long)await Database.ScriptEvaluateAsync(TaskIndexScripts.BackfillText, values: [Prefix, looked, TrimBatch]).ConfigureAwait(false);
+            looked += chunk;
+            if (chunk < TrimBatch)
+            {
+                break;
+            }
+        }
+
+        return looked;
+    }
+
     /// <summary>The number of tasks in the index.</summary>
     public Task<long> CountAsync() => Database.SortedSetLengthAsync(Prefix + "all");
 
@@ -128,42 +150,126 @@ public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOp
             return new TaskPage(tasks, total, ids.Length > limit, tasks.Count);
         }
 
-        // Filtered scan: newest first in chunks, bounded by the search depth.
-        var matches = new List<TaskRecord>(limit + 1);
-        var skipped = 0;
+        var wanted = offset + limit + 1;
+        var (found, scanned) = search is null
+            ? await ScanAsync(set, query, wanted).ConfigureAwait(false)
+            : await SearchAsync(search, query, wanted).ConfigureAwait(false);
+        var matches = await LoadAsync(found.Skip(offset).Take(limit)).ConfigureAwait(false);
+        return new TaskPage(matches, null, found.Count > offset + limit, scanned);
+    }
+
+    /// <summary>
+    /// Filters the index has no set for: newest first in chunks of the driving set, bounded by the search depth, matched
+    /// in Redis so that only matching ids come back.
+    /// </summary>
+    private async Task<(List<RedisValue> Found, int Scanned)> ScanAsync(string set, TaskQuery query, int wanted)
+    {
+        var found = new List<RedisValue>(wanted);
         var scanned = 0;
-        while (matches.Count <= limit && scanned < _options.SearchDepth)
+        while (found.Count < wanted && scanned < _options.SearchDepth)
         {
-            var ids = await Database.SortedSetRangeByScoreAsync(set, min, max, Exclude.None, Order.Descending, scanned, ScanChunk).ConfigureAwait(false);
-            if (ids.Length == 0)
+            var chunk = Math.Min(ScanChunk, _options.SearchDepth - scanned);
+            var reply = (RedisResult[])(await Database.ScriptEvaluateAsync(TaskIndexScripts.Scan, values:
+            [
+                Prefix, set, Score(query.To, "+inf"), Score(query.From, "-inf"), scanned, chunk,
+                query.State ?? string.Empty, query.Name ?? string.Empty, query.Worker ?? string.Empty, query.Queue ?? string.Empty, wanted - found.Count,
+            ]).ConfigureAwait(false))!;
+            var looked = (int)reply[0];
+            scanned += looked;
+            found.AddRange(reply.Skip(1).Select(id => (RedisValue)id));
+            if (looked < chunk)
             {
                 break;
             }
+        }
 
-            scanned += ids.Length;
-            foreach (var task in await LoadAsync(ids).ConfigureAwait(false))
+        return (found, scanned);
+    }
+
+    /// <summary>
+    /// A search by text: the tasks' search text (the <c>text</c> set, one member per task, "id, 0x1F, then id, args and
+    /// kwargs in lower case") is read newest first in chunks by rank and matched here, where a vectorized byte search
+    /// costs a fraction of what Lua spends per task in Redis (1.5 µs, 155 ms of Redis for 100,000 tasks). Other filters
+    /// are checked on the tasks whose text matched.
+    /// </summary>
+    private async Task<(List<RedisValue> Found, int Scanned)> SearchAsync(string search, TaskQuery query, int wanted)
+    {
+        var textSet = Prefix + "text";
+        var needle = AsciiLower(System.Text.Encoding.UTF8.GetBytes(search));
+        // The time range as ranks, newest first: those after its end come before it, those before its start after it.
+        var first = query.To is { } to
+            ? await Database.SortedSetLengthAsync(textSet, to.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.Start).ConfigureAwait(false)
+            : 0;
+        var end = query.From is { } from
+            ? await Database.SortedSetLengthAsync(textSet, from.ToUnixTimeMilliseconds(), double.PositiveInfinity).ConfigureAwait(false)
+            : long.MaxValue;
+        end = Math.Min(end, first + _options.SearchDepth);
+        var filtered = CountFilters(query) > 0;
+        var found = new List<RedisValue>(wanted);
+        var scanned = 0;
+        while (found.Count < wanted && first + scanned < end)
+        {
+            var start = first + scanned;
+            var stop = Math.Min(start + TextChunk, end) - 1;
+            var members = await Database.SortedSetRangeByRankAsync(textSet, start, stop, Order.Descending).ConfigureAwait(false);
+            scanned += members.Length;
+            var candidates = new List<RedisValue>();
+            foreach (var member in members)
             {
-                if (!Matches(task, query, search))
+                var bytes = ((ReadOnlyMemory<byte>)member).Span;
+                var separator = bytes.IndexOf((byte)0x1F);
+                if (separator > 0 && bytes[(separator + 1)..].IndexOf(needle) >= 0)
                 {
-                    continue;
+                    candidates.Add(bytes[..separator].ToArray());
                 }
+            }
 
-                if (skipped < offset)
-                {
-                    skipped++;
-                    continue;
-                }
-
-                matches.Add(task);
-                if (matches.Count > limit)
-                {
-                    break;
-                }
+            found.AddRange(filtered ? await WhereAsync(candidates, query).ConfigureAwait(false) : candidates);
+            if (members.Length < stop - start + 1)
+            {
+                break;
             }
         }
 
-        return new TaskPage([.. matches.Take(limit)], null, matches.Count > limit, scanned);
+        return (found, scanned);
     }
+
+    /// <summary>The candidates whose state, name, worker and queue pass the query's filters.</summary>
+    private async Task<IEnumerable<RedisValue>> WhereAsync(List<RedisValue> candidates, TaskQuery query)
+    {
+        var batch = Database.CreateBatch();
+        var reads = candidates.Select(id => (id, batch.HashGetAsync(Prefix + "t:" + id, ["state", "name", "worker", "queue"]))).ToList();
+        batch.Execute();
+        var passed = new List<RedisValue>(candidates.Count);
+        foreach (var (id, read) in reads)
+        {
+            var f = await read.ConfigureAwait(false);
+            if ((string.IsNullOrEmpty(query.State) || f[0] == query.State) && (string.IsNullOrEmpty(query.Name) || f[1] == query.Name)
+                && (string.IsNullOrEmpty(query.Worker) || f[2] == query.Worker) && (string.IsNullOrEmpty(query.Queue) || f[3] == query.Queue))
+            {
+                passed.Add(id);
+            }
+        }
+
+        return passed;
+    }
+
+    // As Lua's string.lower, which wrote the search text: ASCII letters only.
+    private static byte[] AsciiLower(byte[] bytes)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] is >= (byte)'A' and <= (byte)'Z')
+            {
+                bytes[i] += 'a' - 'A';
+            }
+        }
+
+        return bytes;
+    }
+
+    private static string Score(DateTimeOffset? at, string unbounded) =>
+        at?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? unbounded;
 
     /// <summary>The task names and worker nodes seen, for the filters.</summary>
     public async Task<(IReadOnlyList<string> Names, IReadOnlyList<string> Workers)> GetFacetsAsync()
@@ -205,16 +311,6 @@ public sealed class TaskIndex(IConnectionMultiplexer redis, IOptions<TaskIndexOp
     private static int CountFilters(TaskQuery query) =>
         (string.IsNullOrEmpty(query.State) ? 0 : 1) + (string.IsNullOrEmpty(query.Name) ? 0 : 1)
         + (string.IsNullOrEmpty(query.Worker) ? 0 : 1) + (string.IsNullOrEmpty(query.Queue) ? 0 : 1);
-
-    private static bool Matches(TaskRecord task, TaskQuery query, string? search) =>
-        (string.IsNullOrEmpty(query.State) || task.State == query.State)
-        && (string.IsNullOrEmpty(query.Name) || task.Name == query.Name)
-        && (string.IsNullOrEmpty(query.Worker) || task.Worker == query.Worker)
-        && (string.IsNullOrEmpty(query.Queue) || task.Queue == query.Queue)
-        && (search is null
-            || (task.Args?.Contains(search, StringComparison.OrdinalIgnoreCase) ?? false)
-            || (task.Kwargs?.Contains(search, StringComparison.OrdinalIgnoreCase) ?? false)
-            || task.Id.StartsWith(search, StringComparison.OrdinalIgnoreCase));
 
     private static readonly RedisValue[] ListFields =
         ["id", "name", "state", "args", "kwargs", "worker", "queue", "runtime", "retries", "first", "state_ts", "root_id", "parent_id", "exception"];

@@ -18,6 +18,9 @@ public sealed class TaskIndexOptions
     /// </summary>
     public int BufferCapacity { get; set; } = 50_000;
 
-    /// <summary>How many of the newest tasks a search by argument text looks through.</summary>
-    public int SearchDepth { get; set; } = 20_000;
+    /// <summary>
+    /// How many of the newest tasks a search by argument text, or a filter the index has no set for (queue, or a second
+    /// filter), looks through: by default all that are kept.
+    /// </summary>
+    public int SearchDepth { get; set; } = 100_000;
 }

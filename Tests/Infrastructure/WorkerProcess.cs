@@ -18,7 +18,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>Starts the worker; <paramref name="arguments"/> are added to its command line (e.g. <c>--Worker:Events=true</c>).</summary>
-    public static WorkerProcess Start(BrokerFixture fixture, string queues, int concurrency, params string[] arguments)
+    public static WorkerProcess Start(BrokerFixture fixture, string queues, int concurrency, params string[] arguments) =>
+        Start(fixture.RabbitMqConnectionString, fixture.RedisConnectionString, queues, concurrency, arguments);
+
+    /// <summary>Starts the worker against any servers, e.g. those of the whole application a test started.</summary>
+    public static WorkerProcess Start(string rabbitMqConnectionString, string redisConnectionString, string queues, int concurrency, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -31,8 +35,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["ConnectionStrings__rabbitmq"] = fixture.RabbitMqConnectionString;
-        start.Environment["ConnectionStrings__redis"] = fixture.RedisConnectionString;
+        start.Environment["ConnectionStrings__rabbitmq"] = rabbitMqConnectionString;
+        start.Environment["ConnectionStrings__redis"] = redisConnectionString;
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         if (TaskEngine.Integration.EngineTestHost.QueueTypeUnderTest == Onboarding.TaskEngine.DependencyInjection.QueueType.Quorum)
