@@ -105,6 +105,18 @@ if (!settings.Only)
     }
 }
 
+// A cluster is there to survive a node's loss, which only replicated (quorum) queues do: a classic queue lives on one
+// node. Every project declares the queues, and a queue's type is part of its declaration, so all get the same type
+// (TaskEngine:QueueType given to the AppHost wins, e.g. classic while Celery 5.2 workers share the queues).
+var queueType = builder.Configuration["TaskEngine:QueueType"] ?? (settings.RabbitMQNodes > 1 ? "quorum" : null);
+if (queueType is not null)
+{
+    foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+    {
+        builder.CreateResourceBuilder(project).WithEnvironment("TaskEngine__QueueType", queueType);
+    }
+}
+
 // In a local run every project stops itself as soon as this AppHost ends (Ctrl+C): the orchestrator's SIGTERM goes
 // to the `dotnet run` that started the project, which does not pass it on (ServiceDefaults' OrchestratorLifetime).
 foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())

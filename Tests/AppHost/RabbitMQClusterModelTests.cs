@@ -44,6 +44,20 @@ public sealed class RabbitMQClusterModelTests
         }
     }
 
+    // A classic queue lives on one node; only quorum queues survive the node's loss, and every declarer must agree.
+    [Fact]
+    public async Task Build_GivesEveryProjectQuorumQueues_WhenTheBrokerIsACluster()
+    {
+        var builder = await CreateBuilderAsync("executables");
+
+        var projects = builder.Resources.OfType<ProjectResource>().ToList();
+        Assert.NotEmpty(projects);
+        foreach (var project in projects)
+        {
+            Assert.Equal("quorum", (await EnvironmentOfAsync(project))["TaskEngine__QueueType"]);
+        }
+    }
+
     [Fact]
     public async Task Build_GivesEveryLocalNodeOwnPortsDataAndName_AndOnePassword()
     {
