@@ -19,30 +19,14 @@ namespace Onboarding.Tests.OperationsConsole;
 [Collection(AppCollection.Name)]
 public sealed class ConsoleBrowserTests(AppFixture fixture) : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static readonly TimeSpan FlowTimeout = TimeSpan.FromSeconds(120);
-    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
 
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private ConsoleBrowser? _browser;
     private IHost? _client;
 
     public async ValueTask InitializeAsync()
     {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"{Chromium} is missing: run scripts/install-prerequisites.sh --tests.");
-        }
-
-        Directory.CreateDirectory(Screenshots);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            // Test machines run as root, where chromium's sandbox cannot start.
-            Args = ["--no-sandbox"],
-        });
+        _browser = await ConsoleBrowser.LaunchAsync();
 
         // A client of the application's broker and Redis that sends task-sent events, as the services do.
         var ct = TestContext.Current.CancellationToken;
@@ -70,8 +54,6 @@ public sealed class ConsoleBrowserTests(AppFixture fixture) : IAsyncLifetime
         {
             await _browser.DisposeAsync();
         }
-
-        _playwright?.Dispose();
     }
 
     private ITaskClient Tasks => _client!.Services.GetRequiredService<ITaskClient>();
@@ -80,15 +62,8 @@ public sealed class ConsoleBrowserTests(AppFixture fixture) : IAsyncLifetime
     public async Task Operator_FollowsOnboardingRetriesAFailureRevokesACountdownAndSeesTheWorkers()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = ConsoleAccess.BaseAddress(fixture.App).ToString().TrimEnd('/'),
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout((float)FlowTimeout.TotalMilliseconds);
-        // Expectations wait for the live page as long as the flow may take (their own default is 5 s).
-        SetDefaultExpectTimeout((float)FlowTimeout.TotalMilliseconds);
+        var (browserContext, page) = await _browser!.NewPageAsync(fixture.App, FlowTimeout);
+        await using var context = browserContext;
         // Every destructive action asks first; the operator says yes.
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
 
@@ -169,5 +144,5 @@ public sealed class ConsoleBrowserTests(AppFixture fixture) : IAsyncLifetime
             TimeSpan.FromMilliseconds(500));
 
     private static Task ShotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.Screenshots, name + ".png"), FullPage = true });
 }

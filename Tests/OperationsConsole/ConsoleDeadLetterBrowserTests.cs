@@ -19,25 +19,14 @@ namespace Onboarding.Tests.OperationsConsole;
 [Collection(AppCollection.Name)]
 public sealed class ConsoleDeadLetterBrowserTests(AppFixture fixture) : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const string GreetTask = "console_e2e.greet";
     private static readonly TimeSpan FlowTimeout = TimeSpan.FromSeconds(90);
-    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
 
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private ConsoleBrowser? _browser;
 
     public async ValueTask InitializeAsync()
     {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"{Chromium} is missing: run scripts/install-prerequisites.sh --tests.");
-        }
-
-        Directory.CreateDirectory(Screenshots);
-        _playwright = await Playwright.CreateAsync();
-        // Test machines run as root, where chromium's sandbox cannot start.
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+        _browser = await ConsoleBrowser.LaunchAsync();
     }
 
     public async ValueTask DisposeAsync()
@@ -46,8 +35,6 @@ public sealed class ConsoleDeadLetterBrowserTests(AppFixture fixture) : IAsyncLi
         {
             await _browser.DisposeAsync();
         }
-
-        _playwright?.Dispose();
     }
 
     [Fact]
@@ -71,14 +58,8 @@ public sealed class ConsoleDeadLetterBrowserTests(AppFixture fixture) : IAsyncLi
 
         // The fixed release is deployed; the operator replays the message from the Dead letters page.
         using var fixedRelease = await StartWorkerAsync(queue, withGreet: true, ct);
-        await using var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = ConsoleAccess.BaseAddress(fixture.App).ToString().TrimEnd('/'),
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout((float)FlowTimeout.TotalMilliseconds);
-        SetDefaultExpectTimeout((float)FlowTimeout.TotalMilliseconds);
+        var (browserContext, page) = await _browser!.NewPageAsync(fixture.App, FlowTimeout);
+        await using var context = browserContext;
         var asked = new List<string>();
         page.Dialog += async (_, dialog) =>
         {
@@ -146,7 +127,7 @@ public sealed class ConsoleDeadLetterBrowserTests(AppFixture fixture) : IAsyncLi
     }
 
     private static Task ShotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.Screenshots, name + ".png"), FullPage = true });
 
     internal sealed record GreetArgs(string Name);
 

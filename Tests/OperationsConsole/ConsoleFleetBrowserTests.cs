@@ -14,13 +14,10 @@ namespace Onboarding.Tests.OperationsConsole;
 [Collection(AppCollection.Name)]
 public sealed class ConsoleFleetBrowserTests(AppFixture fixture) : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static readonly TimeSpan FlowTimeout = TimeSpan.FromSeconds(120);
-    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
 
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private ConsoleBrowser? _browser;
     private PythonCeleryWorker? _celery;
 
     private string PythonNode => $"py-console-{_suffix}@localhost";
@@ -28,25 +25,12 @@ public sealed class ConsoleFleetBrowserTests(AppFixture fixture) : IAsyncLifetim
     public async ValueTask InitializeAsync()
     {
         var ct = TestContext.Current.CancellationToken;
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"{Chromium} is missing: run scripts/install-prerequisites.sh --tests.");
-        }
-
         var environment = PythonCelery.Environment(
             await fixture.App.GetConnectionStringAsync("rabbitmq", ct) ?? throw new InvalidOperationException("No rabbitmq connection string."),
             await fixture.App.GetConnectionStringAsync("redis", ct) ?? throw new InvalidOperationException("No redis connection string."));
         _celery = await PythonCeleryWorker.StartAsync(environment, $"console-py.{_suffix}", ct, PythonNode, events: true);
 
-        Directory.CreateDirectory(Screenshots);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            // Test machines run as root, where chromium's sandbox cannot start.
-            Args = ["--no-sandbox"],
-        });
+        _browser = await ConsoleBrowser.LaunchAsync();
     }
 
     public async ValueTask DisposeAsync()
@@ -55,8 +39,6 @@ public sealed class ConsoleFleetBrowserTests(AppFixture fixture) : IAsyncLifetim
         {
             await _browser.DisposeAsync();
         }
-
-        _playwright?.Dispose();
         if (_celery is not null)
         {
             await _celery.DisposeAsync();
@@ -67,14 +49,8 @@ public sealed class ConsoleFleetBrowserTests(AppFixture fixture) : IAsyncLifetim
     public async Task WorkersPage_ListsTheThreeDotNetWorkers_AndAPythonCeleryWorkerBesideThem()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = ConsoleAccess.BaseAddress(fixture.App).ToString().TrimEnd('/'),
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout((float)FlowTimeout.TotalMilliseconds);
-        SetDefaultExpectTimeout((float)FlowTimeout.TotalMilliseconds);
+        var (browserContext, page) = await _browser!.NewPageAsync(fixture.App, FlowTimeout);
+        await using var context = browserContext;
         // The login link the AppHost prints signs the browser in.
         await page.GotoAsync($"/login?t={Uri.EscapeDataString(await ConsoleAccess.PasswordAsync(fixture.App, ct))}");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
@@ -97,6 +73,6 @@ public sealed class ConsoleFleetBrowserTests(AppFixture fixture) : IAsyncLifetim
         await Expect(python).ToContainTextAsync("py-celery");
         await Expect(python.Locator(".stats div", new() { HasText = "Concurrency" }).Locator("b")).ToHaveTextAsync("2");
         await Expect(python.Locator("details")).ToContainTextAsync("diagnostics.echo");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, "workers-with-celery.png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.Screenshots, "workers-with-celery.png"), FullPage = true });
     }
 }
