@@ -129,7 +129,8 @@ public static class BenchmarkHarness
         {
             Id = id,
             Workload = row.Workload + ", on quorum queues, three-node cluster (clients connect to a random node of the list)",
-            Notes = (row.Notes.Length > 0 ? row.Notes + " " : string.Empty) + $"Broker CPU is every node's. Placement: {placement}.",
+            // The broker CPU a row quotes is every beam.smp on the machine: here the three nodes' (and the idle one-node broker's).
+            Notes = (row.Notes.Length > 0 ? row.Notes + " " : string.Empty) + $"Placement: {placement}.",
         };
     }
 

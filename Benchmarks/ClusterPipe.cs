@@ -125,7 +125,7 @@ internal static class ClusterPipe
             var pipe = new NamedPipeClientStream(".", name, PipeDirection.InOut, Options);
             try
             {
-                await pipe.ConnectAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+                await pipe.ConnectAsync(30_000, cancellationToken).ConfigureAwait(false);
                 return new Client(pipe);
             }
             catch
