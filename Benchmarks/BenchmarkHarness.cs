@@ -130,7 +130,7 @@ public static class BenchmarkHarness
             Id = id,
             Workload = row.Workload + ", on quorum queues, three-node cluster (clients connect to a random node of the list)",
             // The broker CPU a row quotes is every beam.smp on the machine: here the three nodes' (and the idle one-node broker's).
-            Notes = (row.Notes.Length > 0 ? row.Notes + " " : string.Empty) + $"Placement: {placement}.",
+            Notes = (row.Notes.Length > 0 ? row.Notes + " " : string.Empty) + $"Servers: {servers.Source}. Placement: {placement}.",
         };
     }
 
