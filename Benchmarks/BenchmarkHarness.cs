@@ -20,8 +20,14 @@ public static class BenchmarkHarness
             Quick = options.Quick,
         };
 
-        foreach (var id in BenchmarkOptions.AllWorkloads.Where(options.Runs))
+        await using var cluster = new BenchmarkCluster(infrastructure);
+        var selected = BenchmarkOptions.AllWorkloads.Where(options.Runs).ToList();
+        var lastOnCluster = selected.LastOrDefault(BenchmarkOptions.RunsOnCluster);
+        foreach (var id in selected)
         {
+            Task<BenchmarkRow> OnCluster(Func<BenchmarkInfrastructure, Task<BenchmarkRow>> workload) =>
+                OnClusterAsync(cluster, id, stopAfter: id == lastOnCluster, workload, log, cancellationToken);
+
             await log.WriteLineAsync($"{id} ...").ConfigureAwait(false);
             await SettleAsync(log, cancellationToken).ConfigureAwait(false);
             switch (id)
@@ -56,6 +62,18 @@ public static class BenchmarkHarness
                 case "W5Q":
                     report.Rows.Add(OnQuorumQueues(await Workloads.ChordAsync(infrastructure, Quorum(options), log, cancellationToken).ConfigureAwait(false)));
                     break;
+                case "W1QC":
+                    report.Rows.Add(await OnCluster(servers => Workloads.FireAndForgetAsync(servers, Quorum(options), log, cancellationToken)).ConfigureAwait(false));
+                    break;
+                case "W2QC":
+                    report.Rows.Add(await OnCluster(servers => Workloads.WithResultsAsync(servers, Quorum(options), log, cancellationToken)).ConfigureAwait(false));
+                    break;
+                case "W4QC":
+                    report.Rows.Add(await OnCluster(servers => Workloads.ChainAsync(servers, Quorum(options), log, cancellationToken)).ConfigureAwait(false));
+                    break;
+                case "W5QC":
+                    report.Rows.Add(await OnCluster(servers => Workloads.ChordAsync(servers, Quorum(options), log, cancellationToken)).ConfigureAwait(false));
+                    break;
                 case "C1":
                     report.Rows.Add(await ConsoleWorkload.RunAsync(infrastructure, options, log, cancellationToken).ConfigureAwait(false));
                     break;
@@ -80,6 +98,41 @@ public static class BenchmarkHarness
 
     // The same workload on quorum queues (task, delay and dead-letter queues), reported beside the classic row.
     private static BenchmarkRow OnQuorumQueues(BenchmarkRow row) => row with { Id = row.Id + "Q", Workload = row.Workload + ", on quorum queues" };
+
+    /// <summary>
+    /// A workload on quorum queues on the three-node cluster (started for the first such row), reported as the W…QC row
+    /// beside the classic and one-node rows, with the node leading each queue and the nodes the engine hosts reached.
+    /// </summary>
+    private static async Task<BenchmarkRow> OnClusterAsync(
+        BenchmarkCluster cluster, string id, bool stopAfter, Func<BenchmarkInfrastructure, Task<BenchmarkRow>> workload, TextWriter log, CancellationToken cancellationToken)
+    {
+        var servers = await cluster.StartAsync(log, cancellationToken).ConfigureAwait(false);
+        // Three Erlang VMs booting and forming a cluster keep both cores busy for a while.
+        await SettleAsync(log, cancellationToken).ConfigureAwait(false);
+        var placement = new QueuePlacement(cluster.QueueLeaderAsync);
+        servers.Placement = placement;
+        BenchmarkRow row;
+        try
+        {
+            row = await workload(servers).ConfigureAwait(false);
+        }
+        finally
+        {
+            servers.Placement = null;
+            if (stopAfter)
+            {
+                await cluster.StopAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return row with
+        {
+            Id = id,
+            Workload = row.Workload + ", on quorum queues, three-node cluster (clients connect to a random node of the list)",
+            // The broker CPU a row quotes is every beam.smp on the machine: here the three nodes' (and the idle one-node broker's).
+            Notes = (row.Notes.Length > 0 ? row.Notes + " " : string.Empty) + $"Servers: {servers.Source}. Placement: {placement}.",
+        };
+    }
 
     // The bar for events: W1 with events on at most 10 % slower than W1 measured in the same run.
     private static void JudgeEventsCost(List<BenchmarkRow> rows)

@@ -3,6 +3,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Onboarding.AppHost.Infrastructure;
 
 namespace Onboarding.Benchmarks;
 
@@ -35,7 +36,14 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
     /// <summary>The in-process AppHost, whose resource commands stop and start the servers; null for given servers.</summary>
     public DistributedApplication? App => _app;
 
-    public static BenchmarkInfrastructure External(string rabbitMq, string redis) => new(rabbitMq, redis, null, "given connection strings");
+    public static BenchmarkInfrastructure External(string rabbitMq, string redis, string source = "given connection strings") =>
+        new(rabbitMq, redis, null, source);
+
+    /// <summary>
+    /// Where the engine hosts of a cluster row note the node leading their queue and the node they connected to; set by
+    /// the harness around that row, null otherwise.
+    /// </summary>
+    internal QueuePlacement? Placement { get; set; }
 
     public static async Task<BenchmarkInfrastructure> StartAsync(TextWriter log, CancellationToken cancellationToken)
     {
@@ -48,6 +56,33 @@ public sealed class BenchmarkInfrastructure : IAsyncDisposable
         }
 
         return await StartAppHostAsync(log, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A three-node RabbitMQ cluster (<c>Infrastructure:RabbitMQNodes=3</c>) and a Redis of its own through the AppHost,
+    /// healthy once the nodes have clustered; its connection string names every node.
+    /// </summary>
+    public static Task<BenchmarkInfrastructure> StartClusterAsync(TextWriter log, CancellationToken cancellationToken) =>
+        StartAppHostAsync(log, ["--Infrastructure:RabbitMQNodes=3"], cancellationToken);
+
+    /// <summary>
+    /// The node leading the quorum queue <paramref name="queue"/>, as "name (:port)", asked of the nodes with
+    /// <c>rabbitmqctl</c>; null when this process does not run the nodes as local executables (given servers, containers).
+    /// </summary>
+    internal async Task<string?> QueueLeaderAsync(string queue, CancellationToken cancellationToken)
+    {
+        var nodes = _app?.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<RabbitMQExecutableResource>()
+            .OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+        if (nodes is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        var rabbitMQCtl = Path.Combine(Path.GetDirectoryName(nodes[0].Command)!, "rabbitmqctl");
+        var leader = await RabbitMQClusterStatus.QueueLeaderAsync(rabbitMQCtl, nodes, queue, cancellationToken).ConfigureAwait(false);
+        return leader.PrimaryEndpoint.IsAllocated
+            ? FormattableString.Invariant($"{leader.Name} (:{leader.PrimaryEndpoint.Port})")
+            : leader.Name;
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace Onboarding.Benchmarks;
 public sealed record BenchmarkOptions
 {
     /// <summary>Every workload id, in the order they run and are reported.</summary>
-    public static readonly IReadOnlyList<string> AllWorkloads = ["W1", "W1E", "W2", "W3", "W4", "W5", "W1Q", "W2Q", "W4Q", "W5Q", "C1", "CELERY", "RSS", "PROFILE"];
+    public static readonly IReadOnlyList<string> AllWorkloads = ["W1", "W1E", "W2", "W3", "W4", "W5", "W1Q", "W2Q", "W4Q", "W5Q", "W1QC", "W2QC", "W4QC", "W5QC", "C1", "CELERY", "RSS", "PROFILE"];
 
     /// <summary>10× smaller counts (CI smoke runs and development).</summary>
     public bool Quick { get; init; }
@@ -27,20 +27,26 @@ public sealed record BenchmarkOptions
     /// <summary>Overrides the W3 iteration count (the smoke test uses 20).</summary>
     public int? Iterations { get; init; }
 
-    /// <summary>The type of the workload's queues: the W…Q rows run W1, W2, W4 and W5 on quorum queues.</summary>
+    /// <summary>The type of the workload's queues: the W…Q and W…QC rows run W1, W2, W4 and W5 on quorum queues.</summary>
     public QueueType QueueType { get; init; } = QueueType.Classic;
 
     public int Scale(int full) => Quick ? Math.Max(1, full / 10) : full;
 
     public bool Runs(string workload) => Only.Contains(workload, StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The W…QC rows: quorum queues on the three-node cluster.</summary>
+    public static bool RunsOnCluster(string workload) => workload.EndsWith("QC", StringComparison.Ordinal);
+
     public static string Usage =>
         """
-        usage: Benchmarks [--quick] [--only W1,W1E,W2,W3,W4,W5,W1Q,W2Q,W4Q,W5Q,C1,CELERY,RSS,PROFILE] [--json out.json]
+        usage: Benchmarks [--quick] [--only W1,W1E,W2,W3,W4,W5,W1Q,W2Q,W4Q,W5Q,W1QC,W2QC,W4QC,W5QC,C1,CELERY,RSS,PROFILE]
+                          [--json out.json]
                           [--concurrency N] [--publishers N] [--iterations N]
                Benchmarks --worker --queue NAME [--concurrency N]   (the RSS workload's child process)
         RabbitMQ and Redis: ONBOARDING_BENCH_RABBITMQ and ONBOARDING_BENCH_REDIS when both are set, otherwise the
-        AppHost starts them (Infrastructure:Only=true).
+        AppHost starts them (Infrastructure:Only=true). The W…QC rows run on a three-node cluster: the nodes in
+        ONBOARDING_BENCH_RABBITMQ_CLUSTER (every node's URI, ';'-separated) when set, otherwise a cluster the AppHost starts
+        (Infrastructure:RabbitMQNodes=3) for those rows only.
         """;
 
     public static BenchmarkOptions Parse(IReadOnlyList<string> args)

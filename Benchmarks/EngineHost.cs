@@ -85,6 +85,11 @@ internal sealed class EngineHost : IAsyncDisposable
                 .WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         }
 
+        if (infrastructure.Placement is { } placement)
+        {
+            await placement.RecordAsync(queue, host.Services.GetRequiredService<IConnection>(), cancellationToken).ConfigureAwait(false);
+        }
+
         return new EngineHost(host, queue);
     }
 

@@ -24,6 +24,9 @@ internal static class MeasuringProcess
         start.Environment["ONBOARDING_BENCH_RABBITMQ"] = infrastructure.RabbitMqConnectionString;
         start.Environment["ONBOARDING_BENCH_REDIS"] = infrastructure.RedisConnectionString;
         start.Environment[SourceVariable] = infrastructure.Source + ", workloads in a separate process";
+        // The cluster rows ask this process for a three-node cluster when they come, and hand it back when done.
+        await using var cluster = new ClusterPipe.Server(Console.Error);
+        start.Environment[ClusterPipe.NameVariable] = cluster.Name;
         using var child = Process.Start(start) ?? throw new InvalidOperationException("The measuring process did not start.");
         try
         {

@@ -3,8 +3,10 @@
 # AppHost (Infrastructure:Only=true) unless ONBOARDING_BENCH_RABBITMQ and ONBOARDING_BENCH_REDIS name running ones,
 # runs the workloads and prints a markdown table. Arguments go to the benchmark program:
 #   --quick                  10x smaller counts (CI smoke, development)
-#   --only W1,W1E,W2,W3,W4,W5,W1Q,W2Q,W4Q,W5Q,C1,CELERY,RSS,PROFILE   (W1E: W1 with Celery task events on; W…Q: W1, W2, W4,
-#          W5 on quorum queues (TaskEngine:QueueType=quorum), one node; C1: the operations console with 100,000 tasks
+#   --only W1,W1E,W2,W3,W4,W5,W1Q,W2Q,W4Q,W5Q,W1QC,W2QC,W4QC,W5QC,C1,CELERY,RSS,PROFILE   (W1E: W1 with Celery task
+#          events on; W…Q: W1, W2, W4, W5 on quorum queues (TaskEngine:QueueType=quorum), one node; W…QC: the same on
+#          a three-node cluster (Infrastructure:RabbitMQNodes=3), started for those rows only, or the nodes named by
+#          ONBOARDING_BENCH_RABBITMQ_CLUSTER; C1: the operations console with 100,000 tasks
 #          indexed; CELERY: W4 and W5 on real Celery, same broker and Redis)
 #   --json out.json          the results as JSON as well
 #   --concurrency N --publishers N --iterations N
