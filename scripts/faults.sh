@@ -6,7 +6,8 @@
 # task, failed one wrongly, sent a chord callback twice or saw a worker exit by itself.
 #   --quick            smaller counts and shorter outages (what the test suite runs)
 #   --only ID[,ID...]  kill, broker-stop, broker-stop-long, redis-stop, redis-stop-long, chord-kill, chord-redis,
-#                      malformed, countdown, start-no-redis, start-no-broker, cluster-node-loss
+#                      malformed, countdown, start-no-redis, start-no-broker, cluster-node-loss, cluster-chord,
+#                      cluster-publish
 # Bounded: the run is stopped after ONBOARDING_FAULTS_TIMEOUT seconds (default 40 minutes, 15 with --quick).
 # Ctrl+C, a timeout or a failure stops every worker and server the run started.
 set -euo pipefail
