@@ -51,12 +51,12 @@ internal sealed class ClusterPublishScenario : IFaultScenario
 
         await context.WaitForConsumersAsync(LoadScenario.Workers, cancellationToken).ConfigureAwait(false);
         var publishers = await StartPublishersAsync(context, leader.PrimaryEndpoint.Port, cancellationToken).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             var sends = new ConcurrentQueue<Send>();
             var hung = new ConcurrentBag<Task>();
             var clock = Stopwatch.StartNew();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var loops = publishers
                 .SelectMany((publisher, index) => Enumerable.Range(0, LoopsPerPublisher).Select(_ => SendLoopAsync(publisher, index, clock, sends, hung, stop.Token)))
                 .ToList();
@@ -120,6 +120,8 @@ internal sealed class ClusterPublishScenario : IFaultScenario
         }
         finally
         {
+            // The loops stop sending first, also when the scenario failed half-way.
+            await stop.CancelAsync().ConfigureAwait(false);
             foreach (var publisher in publishers)
             {
                 await publisher.DisposeAsync().ConfigureAwait(false);
