@@ -141,7 +141,8 @@ internal sealed class ChordScenario(string id, ChordFault fault) : IFaultScenari
         FaultServers cluster, ScenarioContext context, ResultMonitor monitor, int size, TimeSpan down, CancellationToken cancellationToken)
     {
         var leader = await cluster.QueueLeaderAsync(context.Queue, cancellationToken).ConfigureAwait(false);
-        await context.WriteAsync($"killing {leader.Name}, the leader of {context.Queue}, at {monitor.Succeeded} of {size} parts").ConfigureAwait(false);
+        var at = monitor.Succeeded;
+        await context.WriteAsync($"killing {leader.Name}, the leader of {context.Queue}, at {at} of {size} parts").ConfigureAwait(false);
         var killedAt = DateTimeOffset.UtcNow;
         FaultServers.KillNode(leader);
         // The parts the workers held when the node went may finish at once; one more was delivered after the loss.
@@ -154,7 +155,7 @@ internal sealed class ChordScenario(string id, ChordFault fault) : IFaultScenari
         }
 
         var rejoin = await cluster.StartNodeAsync(leader, cancellationToken).ConfigureAwait(false);
-        var note = $"{leader.Name} (the header queue's leader) SIGKILLed at {size * 0.3:0} of {size} parts, down "
+        var note = $"{leader.Name} (the header queue's leader) SIGKILLed with {at} of {size} parts done, down "
             + $"{LoadScenario.Seconds(DateTimeOffset.UtcNow - killedAt - rejoin)}, rejoined {LoadScenario.Seconds(rejoin)} after its start";
         await context.WriteAsync(note).ConfigureAwait(false);
         return (recover, note);
