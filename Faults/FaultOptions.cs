@@ -8,7 +8,7 @@ internal sealed record FaultOptions
           --quick   smaller counts and shorter outages (what the test suite runs)
           --only    run only these scenarios; ids: kill, broker-stop, broker-stop-long, redis-stop, redis-stop-long,
                     chord-kill, chord-redis, malformed, countdown, start-no-redis, start-no-broker,
-                    cluster-node-loss
+                    cluster-node-loss, cluster-chord, cluster-publish
         """;
 
     public bool Quick { get; init; }

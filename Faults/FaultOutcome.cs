@@ -35,6 +35,9 @@ internal sealed record FaultOutcome
     /// <summary>Malformed messages that ran as if valid, instead of being dead-lettered or failed readably.</summary>
     public int Mishandled { get; init; }
 
+    /// <summary>Sends that neither returned nor threw within the bound a caller can wait (0 where no scenario publisher waits on confirms).</summary>
+    public int HungSends { get; init; }
+
     public string Notes { get; init; } = string.Empty;
 
     /// <summary>The scenario could not run to the end (its exception is in <see cref="Notes"/>).</summary>
@@ -56,8 +59,8 @@ internal sealed record FaultOutcome
     };
 
     /// <summary>What must hold in every scenario: nothing lost, nothing wrongly failed, one callback, no worker exit,
-    /// no malformed message run as valid.</summary>
-    public bool Holds => !Failed && Lost == 0 && WronglyFailed == 0 && DuplicateCallbacks == 0 && WorkerExits == 0 && Mishandled == 0;
+    /// no malformed message run as valid, no send hung.</summary>
+    public bool Holds => !Failed && Lost == 0 && WronglyFailed == 0 && DuplicateCallbacks == 0 && WorkerExits == 0 && Mishandled == 0 && HungSends == 0;
 }
 
 /// <summary>The fault suite's one markdown table.</summary>

@@ -12,13 +12,15 @@ internal static class FaultSuite
         new ServerStopScenario("broker-stop-long", broker: true, full: TimeSpan.FromSeconds(45), quick: TimeSpan.FromSeconds(10)),
         new ServerStopScenario("redis-stop", broker: false, full: TimeSpan.FromSeconds(2), quick: TimeSpan.FromSeconds(2)),
         new ServerStopScenario("redis-stop-long", broker: false, full: TimeSpan.FromSeconds(16), quick: TimeSpan.FromSeconds(8)),
-        new ChordScenario("chord-kill", redisBlip: false),
-        new ChordScenario("chord-redis", redisBlip: true),
+        new ChordScenario("chord-kill", ChordFault.WorkerKills),
+        new ChordScenario("chord-redis", ChordFault.RedisBlip),
         new MalformedMessagesScenario(),
         new CountdownScenario(),
         new StartWhileDownScenario("start-no-redis", broker: false),
         new StartWhileDownScenario("start-no-broker", broker: true),
         new ClusterNodeLossScenario(),
+        new ChordScenario("cluster-chord", ChordFault.NodeLoss),
+        new ClusterPublishScenario(),
     ];
 
     /// <summary>Runs the selected scenarios one after another on the given servers; a scenario that throws gets a row saying so.</summary>

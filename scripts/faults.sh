@@ -3,10 +3,11 @@
 # Release, starts private servers through the AppHost (the machine's rabbitmq-server and redis-server on free loopback
 # ports, fresh data, Redis with its append-only file), runs each scenario against real Workers processes with a Python
 # Celery client as the sender, and prints one markdown table (progress on stderr). Exits 1 when any scenario lost a
-# task, failed one wrongly, sent a chord callback twice or saw a worker exit by itself.
+# task, failed one wrongly, sent a chord callback twice, saw a worker exit by itself or had a publisher's send hang.
 #   --quick            smaller counts and shorter outages (what the test suite runs)
 #   --only ID[,ID...]  kill, broker-stop, broker-stop-long, redis-stop, redis-stop-long, chord-kill, chord-redis,
-#                      malformed, countdown, start-no-redis, start-no-broker, cluster-node-loss
+#                      malformed, countdown, start-no-redis, start-no-broker, cluster-node-loss, cluster-chord,
+#                      cluster-publish
 # Bounded: the run is stopped after ONBOARDING_FAULTS_TIMEOUT seconds (default 40 minutes, 15 with --quick).
 # Ctrl+C, a timeout or a failure stops every worker and server the run started.
 set -euo pipefail

@@ -1,17 +1,36 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Onboarding.TaskEngine.Canvas;
+using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
+using Onboarding.TaskEngine.RabbitMq;
 using Onboarding.TaskEngine.Workflows;
 
 namespace Onboarding.Faults.Scenarios;
 
+/// <summary>What hits a running chord header.</summary>
+internal enum ChordFault
+{
+    /// <summary>Two worker SIGKILLs, at 25 % and 60 % of the header, each replaced at once.</summary>
+    WorkerKills,
+
+    /// <summary>Redis stopped for 2 s at 30 %.</summary>
+    RedisBlip,
+
+    /// <summary>
+    /// On a three-node cluster of its own with quorum queues: the node leading the header's queue SIGKILLed at 30 %,
+    /// left down, and started again.
+    /// </summary>
+    NodeLoss,
+}
+
 /// <summary>
 /// A chord of <c>diagnostics.record(0.5)</c> parts (long enough that the faults hit a running header) with a
-/// <c>diagnostics.xsum</c> callback, under two worker kills or a 2 s Redis outage. The callback goes to a queue nobody
-/// consumes until the header is done, so the number of messages there is the number of times it was sent; then a
-/// worker runs it and its stored value is checked.
+/// <c>diagnostics.xsum</c> callback, under a <see cref="ChordFault"/>. The callback goes to a queue nobody consumes
+/// until the header is done, so the number of messages there is the number of times it was sent; then a worker runs
+/// it and its stored value is checked.
 /// </summary>
-internal sealed class ChordScenario(string id, bool redisBlip) : IFaultScenario
+internal sealed class ChordScenario(string id, ChordFault fault) : IFaultScenario
 {
     private const double PartSeconds = 0.5;
 
@@ -20,14 +39,21 @@ internal sealed class ChordScenario(string id, bool redisBlip) : IFaultScenario
     public async Task<IReadOnlyList<FaultOutcome>> RunAsync(FaultRun run, CancellationToken cancellationToken)
     {
         var size = run.Options.Pick(300, 100);
-        var name = redisBlip ? $"chord of {size}, Redis stopped 2 s" : $"chord of {size}, 2 worker SIGKILLs";
-        await using var context = await run.StartScenarioAsync(redisBlip ? "chord-redis" : "chord-kill", cancellationToken, concurrency: 4).ConfigureAwait(false);
-        var bodyQueue = context.Queue + ".body";
-        await using (var channel = await context.Connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        var down = run.Options.Pick(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5));
+        var name = fault switch
         {
-            // As the engine declares a task queue, so the callback's publish finds it.
-            await channel.QueueDeclareAsync(bodyQueue, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
+            ChordFault.RedisBlip => $"chord of {size}, Redis stopped 2 s",
+            ChordFault.NodeLoss => $"chord of {size}, queue leader SIGKILLed, {down.TotalSeconds:0} s down, 3-node cluster, quorum queues",
+            _ => $"chord of {size}, 2 worker SIGKILLs",
+        };
+        await using var cluster = fault == ChordFault.NodeLoss ? await StartClusterAsync(run, cancellationToken).ConfigureAwait(false) : null;
+        run = cluster is null ? run : run with { Servers = cluster };
+        await using var context = await run.StartScenarioAsync(id, cancellationToken, concurrency: 4).ConfigureAwait(false);
+        var bodyQueue = context.Queue + ".body";
+
+        // Declared through the engine, as the workers and the callback's publish declare it: a quorum queue's arguments
+        // (its dead-letter queue included) must be the same for every declarer, or the broker refuses the declare.
+        await context.Driver.Services.GetRequiredService<RabbitMqBroker>().EnsureQueueAsync(bodyQueue, cancellationToken).ConfigureAwait(false);
 
         var workers = Enumerable.Range(0, LoadScenario.Workers).Select(_ => context.StartWorker()).ToList();
         await context.WaitForConsumersAsync(workers.Count, cancellationToken).ConfigureAwait(false);
@@ -39,9 +65,15 @@ internal sealed class ChordScenario(string id, bool redisBlip) : IFaultScenario
         await context.WriteAsync($"applied a chord of {size} parts, callback {chord.Id}").ConfigureAwait(false);
 
         TimeSpan? recover = null;
+        var faultNote = string.Empty;
         await using (var monitor = new ResultMonitor(context.Driver.Redis, parts))
         {
-            if (redisBlip)
+            if (fault == ChordFault.NodeLoss)
+            {
+                await UntilAsync(() => monitor.Succeeded >= size * 0.3, cancellationToken).ConfigureAwait(false);
+                (recover, faultNote) = await LoseLeaderAsync(cluster!, context, monitor, size, down, cancellationToken).ConfigureAwait(false);
+            }
+            else if (fault == ChordFault.RedisBlip)
             {
                 await UntilAsync(() => monitor.Succeeded >= size * 0.3, cancellationToken).ConfigureAwait(false);
                 await run.Servers.StopRedisAsync(cancellationToken).ConfigureAwait(false);
@@ -88,11 +120,45 @@ internal sealed class ChordScenario(string id, bool redisBlip) : IFaultScenario
             {
                 Scenario = name,
                 DuplicateCallbacks = Math.Max(0, (int)sent - 1),
-                Notes = string.Join("; ", new[] { note, outcome.Notes }.Where(n => n.Length > 0)),
+                Notes = string.Join("; ", new[] { note, faultNote, outcome.Notes }.Where(n => n.Length > 0)),
                 // A callback that succeeded with the wrong value is as wrong as a FAILURE.
                 WronglyFailed = outcome.WronglyFailed + (callback is { Status: "SUCCESS" } && !correct ? 1 : 0),
             },
         ];
+    }
+
+    private static async Task<FaultServers> StartClusterAsync(FaultRun run, CancellationToken cancellationToken)
+    {
+        await run.Log.WriteLineAsync("  chord: starting a three-node cluster").ConfigureAwait(false);
+        return await FaultServers.StartAsync(run.Log, cancellationToken, rabbitMQNodes: 3).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// SIGKILLs the node leading the header's queue, waits until parts delivered after the loss finish (or the header
+    /// is done), keeps the node down for <paramref name="down"/> from the kill, and starts it again.
+    /// </summary>
+    private static async Task<(TimeSpan? Recover, string Notes)> LoseLeaderAsync(
+        FaultServers cluster, ScenarioContext context, ResultMonitor monitor, int size, TimeSpan down, CancellationToken cancellationToken)
+    {
+        var leader = await cluster.QueueLeaderAsync(context.Queue, cancellationToken).ConfigureAwait(false);
+        var at = monitor.Succeeded;
+        await context.WriteAsync($"killing {leader.Name}, the leader of {context.Queue}, at {at} of {size} parts").ConfigureAwait(false);
+        var killedAt = DateTimeOffset.UtcNow;
+        FaultServers.KillNode(leader);
+        // The parts the workers held when the node went may finish at once; one more was delivered after the loss.
+        var held = LoadScenario.Workers * context.Setup.Concurrency * new TaskWorkerOptions().PrefetchMultiplier;
+        var recover = await monitor.WaitForCompletionsAfterAsync(killedAt, held + 1, TimeSpan.FromMinutes(3), cancellationToken).ConfigureAwait(false);
+        var downFor = killedAt + down - DateTimeOffset.UtcNow;
+        if (downFor > TimeSpan.Zero)
+        {
+            await Task.Delay(downFor, cancellationToken).ConfigureAwait(false);
+        }
+
+        var rejoin = await cluster.StartNodeAsync(leader, cancellationToken).ConfigureAwait(false);
+        var note = $"{leader.Name} (the header queue's leader) SIGKILLed with {at} of {size} parts done, down "
+            + $"{LoadScenario.Seconds(DateTimeOffset.UtcNow - killedAt - rejoin)}, rejoined {LoadScenario.Seconds(rejoin)} after its start";
+        await context.WriteAsync(note).ConfigureAwait(false);
+        return (recover, note);
     }
 
     private static async Task<uint> CountBodiesAsync(ScenarioContext context, string queue, CancellationToken cancellationToken)
@@ -101,9 +167,9 @@ internal sealed class ChordScenario(string id, bool redisBlip) : IFaultScenario
         {
             return await context.ReadyCountAsync(queue, cancellationToken).ConfigureAwait(false);
         }
-        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+        catch (RabbitMQ.Client.Exceptions.RabbitMQClientException)
         {
-            return 0;   // not declared yet: the callback was never sent
+            return 0;   // not declared yet (the callback was never sent), or the driver's connection is still recovering
         }
     }
 
@@ -113,9 +179,22 @@ internal sealed class ChordScenario(string id, bool redisBlip) : IFaultScenario
     private static async Task UntilAsync(Func<Task<bool>> condition, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition().ConfigureAwait(false) && elapsed.Elapsed < (timeout ?? TimeSpan.FromMinutes(3)))
+        while (!await HoldsAsync(condition).ConfigureAwait(false) && elapsed.Elapsed < (timeout ?? TimeSpan.FromMinutes(3)))
         {
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // A broker that is failing over does not answer yet: ask again.
+    private static async Task<bool> HoldsAsync(Func<Task<bool>> condition)
+    {
+        try
+        {
+            return await condition().ConfigureAwait(false);
+        }
+        catch (RabbitMQ.Client.Exceptions.RabbitMQClientException)
+        {
+            return false;
         }
     }
 }

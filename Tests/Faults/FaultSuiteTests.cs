@@ -32,6 +32,7 @@ public sealed class FaultSuiteTests(FaultServersFixture fixture)
             Assert.Equal(0, outcome.DuplicateCallbacks);
             Assert.Equal(0, outcome.WorkerExits);
             Assert.Equal(0, outcome.Mishandled);
+            Assert.Equal(0, outcome.HungSends);
             Assert.True(outcome.Holds, outcome.Notes);
         });
     }
