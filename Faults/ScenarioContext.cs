@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Onboarding.Benchmarks;
 using Onboarding.TaskEngine.DependencyInjection;
-using Onboarding.TaskEngine.RabbitMq;
+using Onboarding.TaskEngine.Topology;
 using RabbitMQ.Client;
 
 namespace Onboarding.Faults;
@@ -225,7 +225,7 @@ internal sealed class ScenarioContext : IAsyncDisposable
     public async Task<IReadOnlyList<DeadLetter>> DrainDeadLettersAsync(CancellationToken cancellationToken)
     {
         var letters = new List<DeadLetter>();
-        var nodes = BrokerAddresses.Nodes(Servers.RabbitMqConnectionString);
+        var nodes = BrokerUris.Nodes(Servers.RabbitMqConnectionString);
         var factory = new ConnectionFactory
         {
             Uri = nodes[0],

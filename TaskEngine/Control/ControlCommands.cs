@@ -291,7 +291,7 @@ internal sealed class ControlCommands(
         w.WriteString("implementation", "onboarding.taskengine:async");
         w.WriteEndObject();
         w.WriteStartObject("broker");
-        if (TryGetFirstBroker(engineOptions.Value.RabbitMqConnectionString, out var uri))
+        if (BrokerUris.TryGetFirst(engineOptions.Value.RabbitMqConnectionString, out var uri))
         {
             w.WriteString("hostname", uri.Host);
             w.WriteNumber("port", uri.IsDefaultPort ? 5672 : uri.Port);
@@ -422,7 +422,7 @@ internal sealed class ControlCommands(
         var options = workerOptions.Value;
         // A safe subset, in Celery's setting names: never a password.
         w.WriteStartObject();
-        if (TryGetFirstBroker(engine.RabbitMqConnectionString, out var uri))
+        if (BrokerUris.TryGetFirst(engine.RabbitMqConnectionString, out var uri))
         {
             var user = uri.UserInfo.Split(':')[0];
             w.WriteString("broker_url", $"{uri.Scheme}://{user}:********@{uri.Host}:{(uri.IsDefaultPort ? 5672 : uri.Port)}{uri.AbsolutePath}");
@@ -630,11 +630,4 @@ internal sealed class ControlCommands(
 
     private static bool Bool(JsonElement arguments, string name) =>
         arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
-
-    /// <summary>
-    /// The first node of the broker connection string (a cluster's is several URIs separated by ';', Celery's failover
-    /// form): what Celery reports as the broker it is connected to.
-    /// </summary>
-    private static bool TryGetFirstBroker(string? connectionString, out Uri uri) =>
-        Uri.TryCreate(connectionString?.Split(';', 2, StringSplitOptions.TrimEntries)[0], UriKind.Absolute, out uri!);
 }

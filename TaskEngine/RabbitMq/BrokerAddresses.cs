@@ -1,3 +1,4 @@
+using Onboarding.TaskEngine.Topology;
 using RabbitMQ.Client;
 
 namespace Onboarding.TaskEngine.RabbitMq;
@@ -10,8 +11,6 @@ namespace Onboarding.TaskEngine.RabbitMq;
 /// </summary>
 internal sealed class BrokerAddresses
 {
-    private const char Separator = ';';
-
     private BrokerAddresses(IReadOnlyList<string> uris) => Uris = uris;
 
     /// <summary>Each node's URI as written, percent-encoding intact.</summary>
@@ -27,12 +26,12 @@ internal sealed class BrokerAddresses
     /// <exception cref="FormatException">A node is not an AMQP URI, or the nodes differ in credentials or virtual host.</exception>
     public static BrokerAddresses? ParseCluster(string? connectionString)
     {
-        if (connectionString is null || !connectionString.Contains(Separator, StringComparison.Ordinal))
+        if (connectionString is null || !connectionString.Contains(BrokerUris.Separator, StringComparison.Ordinal))
         {
             return null;
         }
 
-        var uris = connectionString.Split(Separator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var uris = connectionString.Split(BrokerUris.Separator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var parsed = uris.Select(Parse).ToList();
         var first = parsed[0];
         foreach (var uri in parsed.Skip(1))
@@ -46,20 +45,6 @@ internal sealed class BrokerAddresses
         }
 
         return new BrokerAddresses(uris);
-    }
-
-    /// <summary>Every node of a connection string that is a URI, in the order written.</summary>
-    public static IReadOnlyList<Uri> Nodes(string? connectionString) =>
-        (connectionString ?? string.Empty).Split(Separator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(text => Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : null)
-            .OfType<Uri>()
-            .ToList();
-
-    /// <summary>The first node of a connection string (all of it when it names one node), or false when it is no URI.</summary>
-    public static bool TryGetFirst(string? connectionString, out Uri uri)
-    {
-        var first = connectionString?.Split(Separator, 2, StringSplitOptions.TrimEntries)[0];
-        return Uri.TryCreate(first, UriKind.Absolute, out uri!);
     }
 
     private static Uri Parse(string text) =>

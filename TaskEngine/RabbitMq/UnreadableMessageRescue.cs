@@ -4,6 +4,7 @@ using Onboarding.TaskEngine.Abstractions;
 using Onboarding.TaskEngine.DependencyInjection;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Protocol;
+using Onboarding.TaskEngine.Topology;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 
@@ -39,7 +40,7 @@ internal sealed class UnreadableMessageRescue(
     public async Task<int> RescueAsync(IReadOnlyList<string> queues, int scanLimit, CancellationToken cancellationToken)
     {
         var engine = options.Value;
-        var nodes = BrokerAddresses.Nodes(engine.RabbitMqConnectionString);
+        var nodes = BrokerUris.Nodes(engine.RabbitMqConnectionString);
         if (nodes.Count == 0)
         {
             return 0;

@@ -58,21 +58,4 @@ public sealed class BrokerAddressesTests
 
         Assert.DoesNotContain("secret", error.Message, StringComparison.Ordinal);
     }
-
-    [Theory]
-    [InlineData("amqp://guest:secret@localhost:10001", 10001)]
-    [InlineData("amqp://guest:secret@localhost:10001;amqp://guest:secret@localhost:10002", 10001)]
-    public void TryGetFirst_GivesTheFirstNode(string connectionString, int port)
-    {
-        Assert.True(BrokerAddresses.TryGetFirst(connectionString, out var uri));
-        Assert.Equal(port, uri.Port);
-    }
-
-    [Fact]
-    public void Nodes_ListsEveryUriInOrder()
-    {
-        var nodes = BrokerAddresses.Nodes("amqp://a:b@localhost:1;amqp://a:b@localhost:2");
-
-        Assert.Equal([1, 2], nodes.Select(n => n.Port));
-    }
 }
