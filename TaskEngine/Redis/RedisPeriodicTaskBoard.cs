@@ -18,11 +18,13 @@ namespace Onboarding.TaskEngine.Redis;
 internal sealed class RedisPeriodicTaskBoard(IConnectionMultiplexer redis, BeatSettings beat, TimeProvider timeProvider)
     : IPeriodicTaskBoard, IPeriodicTaskRecorder
 {
-    private string EntriesKey => beat.KeyPrefix + "-entries";
+    private readonly BeatKeys _keys = new(beat.KeyPrefix);
 
-    private string LeaseKey => beat.KeyPrefix + "-lease";
+    private string EntriesKey => _keys.Entries;
 
-    private string TickKey(string name) => beat.KeyPrefix + "-" + name;
+    private string LeaseKey => _keys.Lease;
+
+    private string TickKey(string name) => _keys.Tick(name);
 
     public async Task DeclareAsync(IEnumerable<PeriodicTaskDefinition> definitions, string node, CancellationToken cancellationToken = default)
     {
@@ -65,7 +67,7 @@ internal sealed class RedisPeriodicTaskBoard(IConnectionMultiplexer redis, BeatS
         // The last run is not stored in the entry: it is the tick the scheduler itself keeps.
         var entries = records.Select((record, i) => record with
         {
-            LastRun = ticks[i].HasValue && ticks[i].TryParse(out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+            LastRun = BeatKeys.TickOf(ticks[i]),
         }).ToList();
         return new PeriodicTaskBoardState(entries, owner?.Split(IPeriodicTaskRecorder.OwnerSeparator)[0], owner, owner is null ? null : lease.Expiry);
     }

@@ -39,11 +39,11 @@ internal sealed class RedisSchedulerStore(IConnectionMultiplexer redis, IOptions
         return 0
         """;
 
-    private readonly string _prefix = options.Value.Beat.KeyPrefix;
+    private readonly BeatKeys _keys = new(options.Value.Beat.KeyPrefix);
 
-    private string LeaseKey => _prefix + "-lease";
+    private string LeaseKey => _keys.Lease;
 
-    private string TickKey(string name) => _prefix + "-" + name;
+    private string TickKey(string name) => _keys.Tick(name);
 
     public async Task<bool> TryTakeLeaseAsync(string owner, TimeSpan duration) =>
         await redis.GetDatabase().StringSetAsync(LeaseKey, owner, duration, When.NotExists).ConfigureAwait(false)
@@ -56,13 +56,8 @@ internal sealed class RedisSchedulerStore(IConnectionMultiplexer redis, IOptions
     public Task ReleaseLeaseAsync(string owner) =>
         redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [LeaseKey], [owner]);
 
-    public async Task<DateTimeOffset?> GetLastFiredAsync(string name)
-    {
-        var stored = await redis.GetDatabase().StringGetAsync(TickKey(name)).ConfigureAwait(false);
-        // A missing key parses as 0 (RedisValue.Null converts to zero), which would read as "last fired in 1970" and fire
-        // the latest due tick at the first start, not the next one after it.
-        return stored.HasValue && stored.TryParse(out long storedMs) ? DateTimeOffset.FromUnixTimeMilliseconds(storedMs) : null;
-    }
+    public async Task<DateTimeOffset?> GetLastFiredAsync(string name) =>
+        BeatKeys.TickOf(await redis.GetDatabase().StringGetAsync(TickKey(name)).ConfigureAwait(false));
 
     public async Task<TickClaim> ClaimTickAsync(string name, string owner, DateTimeOffset tick, TimeSpan memory) =>
         (long)await redis.GetDatabase().ScriptEvaluateAsync(FireScript, [TickKey(name), LeaseKey],
