@@ -134,7 +134,7 @@ internal static class HotPathProfile
             i => redis.StringSetAsync("bench-raw-" + ids[i], meta, TimeSpan.FromMinutes(5))).ConfigureAwait(false));
         await revocations.SyncAsync(cancellationToken).ConfigureAwait(false);
         Add(await MeasureAsync("execute: RevocationCache.IsRevokedAsync, fresh copy (what each delivery pays)", io,
-            i => revocations.IsRevokedAsync(ids[i], cancellationToken).AsTask()).ConfigureAwait(false));
+            i => revocations.IsRevokedAsync(ids[i], mayPrecedeNotice: false, cancellationToken).AsTask()).ConfigureAwait(false));
         Add(await MeasureAsync("execute: RedisResultBackend.IsRevokedAsync (EXISTS: the fallback while the copy is stale)", io,
             i => backend.IsRevokedAsync(ids[i], cancellationToken)).ConfigureAwait(false));
         Add(await MeasureAsync("wait: TaskResult.GetAsync of a stored result (shared per-id SUBSCRIBE + GET + UNSUBSCRIBE)", io,

@@ -52,7 +52,11 @@ internal sealed class RevocationCache(IResultBackend backend, TimeProvider timeP
         Interlocked.Exchange(ref _lastSync, started);
     }
 
-    public ValueTask<bool> IsRevokedAsync(string taskId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the task is revoked. <paramref name="mayPrecedeNotice"/>: the id was chosen by the caller, so it may have
+    /// been revoked just before it was sent and the notice may still be on its way; a miss then asks the backend.
+    /// </summary>
+    public ValueTask<bool> IsRevokedAsync(string taskId, bool mayPrecedeNotice, CancellationToken cancellationToken)
     {
         if (_revoked.TryGetValue(taskId, out var expiresAt) && expiresAt > timeProvider.GetUtcNow().ToUnixTimeMilliseconds())
         {
@@ -60,7 +64,7 @@ internal sealed class RevocationCache(IResultBackend backend, TimeProvider timeP
         }
 
         var lastSync = Interlocked.Read(ref _lastSync);
-        if (lastSync != long.MinValue && timeProvider.GetElapsedTime(lastSync) < SyncInterval * 2
+        if (!mayPrecedeNotice && lastSync != long.MinValue && timeProvider.GetElapsedTime(lastSync) < SyncInterval * 2
             && backend.RevocationsConnected)
         {
             return ValueTask.FromResult(false);

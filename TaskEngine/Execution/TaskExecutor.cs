@@ -127,7 +127,7 @@ internal sealed class TaskExecutor(
             return await RevokeAsync(message, "expired", abortToken).ConfigureAwait(false);
         }
 
-        if (await revocations.IsRevokedAsync(message.Id, abortToken).ConfigureAwait(false))
+        if (await revocations.IsRevokedAsync(message.Id, HasCallerChosenId(message), abortToken).ConfigureAwait(false))
         {
             return await RevokeAsync(message, "revoked", abortToken).ConfigureAwait(false);
         }
@@ -520,6 +520,8 @@ internal sealed class TaskExecutor(
 
     // Results are stored even while shutting down: the token of the run must not lose a finished task's result.
     private Task StoreAsync(string taskId, byte[] json) => backend.StoreAsync(taskId, json, CancellationToken.None);
+
+    private static bool HasCallerChosenId(TaskMessage message) => message.ExtraHeaders.ContainsKey(MessageHeaders.CallerChosenId);
 
     private static IReadOnlyDictionary<string, object?> WithoutDeadLetterHeaders(IReadOnlyDictionary<string, object?> headers, bool possibleDuplicate)
     {

@@ -19,6 +19,13 @@ internal static class MessageHeaders
     public const string PossibleDuplicate = "x-onboarding-possible-duplicate";
 
     /// <summary>
+    /// Set by our client on a task whose id the caller chose. Only such an id can be revoked before it is sent, and the
+    /// revocation notice (pub/sub) may reach a worker after the task does, so the worker asks the backend for this
+    /// message instead of trusting its copy of the revocations. Generated ids cannot be known before the send.
+    /// </summary>
+    public const string CallerChosenId = "x-onboarding-caller-id";
+
+    /// <summary>
     /// Whether a header is dead-letter bookkeeping (ours or a broker's <c>x-death</c> family) that a message sent on
     /// again (a retry, a replay) must not carry.
     /// </summary>

@@ -27,6 +27,11 @@ internal sealed class TaskClient(
             }
         }
 
+        if (options?.TaskId is not null)
+        {
+            headers[MessageHeaders.CallerChosenId] = true;
+        }
+
         using var outgoing = messages.Create(new TaskMessageRequest
         {
             Id = options?.TaskId ?? NewTaskId(),

@@ -246,6 +246,21 @@ public sealed class TaskWorkerTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task RevokedTask_IsNotRun_WhenItsCallerChosenIdArrivesBeforeTheRevocationNotice()
+    {
+        await using var host = await EngineTestHost.StartAsync(fixture);
+        var id = Guid.CreateVersion7().ToString();
+
+        // Persisted without the pub/sub notice: the worker's copy cannot know, as when the notice is still on its way.
+        await host.Services.GetRequiredService<IResultBackend>().RevokeAsync(id, Token, notify: false);
+        var result = await host.Client.SendAsync(DiagnosticTasks.Ping, options: new TaskSendOptions { TaskId = id }, cancellationToken: Token);
+
+        var ex = await Assert.ThrowsAsync<TaskFailedException>(() => result.GetAsync(Wait, Token));
+        Assert.Equal(TaskState.Revoked, ex.State);
+        Assert.Equal("revoked", ex.ExcMessage);
+    }
+
+    [Fact]
     public async Task RevokeAsync_IsHonouredByWorkerStartedLater_WhenRevokedWhileNoWorkerRan()
     {
         string queue;
