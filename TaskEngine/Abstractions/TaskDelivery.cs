@@ -22,6 +22,12 @@ internal sealed record TaskDelivery
     public bool PossibleDuplicate =>
         Redelivered || (Headers is { } headers && headers.TryGetValue(MessageHeaders.PossibleDuplicate, out var mark) && mark is true);
 
+    /// <summary>
+    /// How many earlier deliveries of this message ended without an ack (a quorum queue's <c>x-delivery-count</c>; 0 on
+    /// a classic queue, which does not count them).
+    /// </summary>
+    public long DeliveryCount { get; init; }
+
     public required ReadOnlyMemory<byte> Body { get; init; }
 
     public IDictionary<string, object?>? Headers { get; init; }

@@ -37,6 +37,7 @@ internal sealed class TaskExecutor(
 
     private readonly ConcurrentDictionary<string, TokenBucket> _buckets = CreateBuckets(registry, timeProvider);
     private readonly int _maxMessageBytes = engineOptions.Value.MaxMessageBytes;
+    private readonly int _deliveryLimit = engineOptions.Value.DeliveryLimit;
 
     // Time limits set at run time (remote control's time_limit); they replace the registered ones.
     private readonly ConcurrentDictionary<string, (TimeSpan? Soft, TimeSpan? Hard)> _timeLimits = new(StringComparer.Ordinal);
@@ -119,6 +120,11 @@ internal sealed class TaskExecutor(
             TaskEngineLog.DuplicateSkipped(logger, message.Name, message.Id);
             await workflow.OnSuccessStoredAsync(message, stored.Result, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.AckNow;
+        }
+
+        if (delivery.DeliveryCount >= _deliveryLimit)
+        {
+            return await FailAtDeliveryLimitAsync(message, delivery, abortToken).ConfigureAwait(false);
         }
 
         var now = timeProvider.GetUtcNow();
@@ -474,6 +480,23 @@ internal sealed class TaskExecutor(
         events.Revoked(message.Id, terminated: reason == "terminated", expired: reason == "expired");
         return await StoreAsync(message, TaskState.Revoked, ExceptionInfo.Create("TaskRevokedError", "celery.exceptions", reason), null, abortToken)
             .ConfigureAwait(false);
+    }
+
+    /// <summary>The dead-letter reason of a message the quorum queue would not deliver again; the broker's own word for it.</summary>
+    internal const string DeliveryLimitReason = "delivery_limit";
+
+    // The quorum queue's last allowed delivery: returned once more (the worker killed again, say), the broker would
+    // dead-letter it on its own and nothing would be stored, so a caller or a chord would wait for it forever. The worker
+    // fails it instead: dead-lettered (replayable), FAILURE stored, errbacks and the chord's failure run.
+    private async Task<DeliveryOutcome> FailAtDeliveryLimitAsync(TaskMessage message, TaskDelivery delivery, CancellationToken abortToken)
+    {
+        var detail = $"Delivered {delivery.DeliveryCount + 1} times without an ack (TaskEngine:DeliveryLimit is {_deliveryLimit}): "
+            + "it may kill or stop its worker each time.";
+        TaskEngineDiagnostics.Failed.Add(1, TaskEngineDiagnostics.TaskTags(message.Name, delivery.Queue));
+        await DeadLetterAsync(delivery, message.Id, DeliveryLimitReason, detail).ConfigureAwait(false);
+        var failed = ExceptionInfo.Create("DeliveryLimitExceeded", "onboarding.exceptions", detail);
+        events.Failed(message.Id, failed, null);
+        return await StoreAsync(message, TaskState.Failure, failed, null, abortToken).ConfigureAwait(false);
     }
 
     private async Task DeadLetterAsync(TaskDelivery delivery, string? taskId, string reason, string detail)

@@ -19,6 +19,12 @@ internal static class AmqpDelivery
         Queue = queue,
         DeliveryTag = deliveryTag,
         Redelivered = redelivered,
+        DeliveryCount = properties.Headers is { } headers && headers.TryGetValue("x-delivery-count", out var count) ? count switch
+        {
+            long value => value,
+            int value => value,
+            _ => 0,
+        } : 0,
         Body = body.ToArray(),
         Headers = properties.Headers is null ? null : new Dictionary<string, object?>(properties.Headers, StringComparer.Ordinal),
         ContentType = properties.ContentType,

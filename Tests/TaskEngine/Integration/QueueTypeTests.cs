@@ -150,6 +150,33 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
         Assert.Equal(1u, await host.MessageCountAsync(host.Queue));
     }
 
+    [Fact]
+    public async Task QuorumQueue_FailsTheTaskWithStoredFailure_WhenAWorkerGetsItsLastAllowedDelivery()
+    {
+        await using var host = await StartAsync(QueueType.Quorum, worker: false, configure: o => o.DeliveryLimit = 2);
+        var sent = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
+
+        // Two deliveries that never end in an ack, as of a task that kills its worker each time.
+        await using (var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token))
+        {
+            for (var delivery = 0; delivery < 2; delivery++)
+            {
+                BasicGetResult? message = null;
+                await Eventually.UntilAsync(async () => (message = await channel.BasicGetAsync(host.Queue, autoAck: false, Token)) is not null, Wait, Token);
+                await channel.BasicNackAsync(message!.DeliveryTag, multiple: false, requeue: true, Token);
+            }
+        }
+
+        // The third delivery is the last the broker allows: the worker fails it rather than let the broker drop it unseen.
+        await using var worker = await StartAsync(QueueType.Quorum, queue: host.Queue, configure: o => o.DeliveryLimit = 2);
+        var failure = await Assert.ThrowsAsync<TaskFailedException>(() => sent.GetAsync(Wait, Token));
+        Assert.Equal((TaskState.Failure, "DeliveryLimitExceeded"), (failure.State, failure.Exception?.Type));
+        var dlq = host.Services.GetRequiredService<IDeadLetterQueue>();
+        var letter = Assert.Single(await dlq.ListAsync(10, Token));
+        Assert.Equal((sent.Id, "delivery_limit", host.Queue), (letter.Id, letter.Reason, letter.Origin));
+        Assert.Equal(0u, await host.MessageCountAsync(host.Queue));
+    }
+
     [Theory]
     [InlineData(QueueType.Classic, QueueType.Quorum)]
     [InlineData(QueueType.Quorum, QueueType.Classic)]
