@@ -199,6 +199,9 @@ internal sealed class TaskExecutor(
 
         using var revoke = new CancellationTokenSource();
         using var softLimit = soft is { } softDelay ? new CancellationTokenSource(softDelay, timeProvider) : new CancellationTokenSource();
+        // Both limits start before the handler does, so that a handler cannot run past them unnoticed however late this
+        // thread gets back here (the hard one is not linked: the handler may ignore its token, and the run is abandoned).
+        using var hardLimit = hard is { } hardDelay ? new CancellationTokenSource(hardDelay, timeProvider) : null;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(abortToken, revoke.Token, softLimit.Token);
         var context = new TaskContext(message, delivery.Queue, delivery.Redelivered);
         running.Add(message.Id, revoke);
@@ -212,9 +215,9 @@ internal sealed class TaskExecutor(
         object? value;
         try
         {
-            value = hard is { } limit
-                ? await run.WaitAsync(limit, timeProvider, abortToken).ConfigureAwait(false)
-                : await run.WaitAsync(abortToken).ConfigureAwait(false);
+            value = hardLimit is null
+                ? await run.WaitAsync(abortToken).ConfigureAwait(false)
+                : await WaitWithinAsync(run, hardLimit.Token, abortToken).ConfigureAwait(false);
         }
         catch (TimeoutException) when (!run.IsCompleted && hard is { } limit)
         {
@@ -543,6 +546,20 @@ internal sealed class TaskExecutor(
 
     // Results are stored even while shutting down: the token of the run must not lose a finished task's result.
     private Task StoreAsync(string taskId, byte[] json) => backend.StoreAsync(taskId, json, CancellationToken.None);
+
+    // The run's value, or TimeoutException once the hard limit's token fires first (the shutdown token throws as usual).
+    private static async Task<object?> WaitWithinAsync(Task<object?> run, CancellationToken hardLimit, CancellationToken abortToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(hardLimit, abortToken);
+        try
+        {
+            return await run.WaitAsync(either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (hardLimit.IsCancellationRequested && !abortToken.IsCancellationRequested && !run.IsCompleted)
+        {
+            throw new TimeoutException();
+        }
+    }
 
     private static bool HasCallerChosenId(TaskMessage message) => message.ExtraHeaders.ContainsKey(MessageHeaders.CallerChosenId);
 
