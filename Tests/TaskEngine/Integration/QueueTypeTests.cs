@@ -122,15 +122,7 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
         var sent = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
 
         // Three deliveries that never end in an ack, as of a task that kills its worker each time.
-        await using (var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token))
-        {
-            for (var delivery = 0; delivery < 3; delivery++)
-            {
-                BasicGetResult? message = null;
-                await Eventually.UntilAsync(async () => (message = await channel.BasicGetAsync(host.Queue, autoAck: false, Token)) is not null, Wait, Token);
-                await channel.BasicNackAsync(message!.DeliveryTag, multiple: false, requeue: true, Token);
-            }
-        }
+        await ReturnUnackedAsync(host, times: 3);
 
         // The broker dead-letters it on its own, just after the last return, into our dead-letter queue.
         var dlq = host.Services.GetRequiredService<IDeadLetterQueue>();
@@ -157,15 +149,7 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
         var sent = await host.Client.SendAsync(DiagnosticTasks.Ping, cancellationToken: Token);
 
         // Two deliveries that never end in an ack, as of a task that kills its worker each time.
-        await using (var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token))
-        {
-            for (var delivery = 0; delivery < 2; delivery++)
-            {
-                BasicGetResult? message = null;
-                await Eventually.UntilAsync(async () => (message = await channel.BasicGetAsync(host.Queue, autoAck: false, Token)) is not null, Wait, Token);
-                await channel.BasicNackAsync(message!.DeliveryTag, multiple: false, requeue: true, Token);
-            }
-        }
+        await ReturnUnackedAsync(host, times: 2);
 
         // The third delivery is the last the broker allows: the worker fails it rather than let the broker drop it unseen.
         await using var worker = await StartAsync(QueueType.Quorum, queue: host.Queue, configure: o => o.DeliveryLimit = 2);
@@ -244,6 +228,18 @@ public sealed class QueueTypeTests(BrokerFixture fixture)
             o.QueueType = type;
             configure?.Invoke(o);
         });
+
+    // Takes the queue's message and returns it unacknowledged, as often as asked: each return counts as a delivery.
+    private static async Task ReturnUnackedAsync(EngineTestHost host, int times)
+    {
+        await using var channel = await host.Connection.CreateChannelAsync(cancellationToken: Token);
+        for (var delivery = 0; delivery < times; delivery++)
+        {
+            BasicGetResult? message = null;
+            await Eventually.UntilAsync(async () => (message = await channel.BasicGetAsync(host.Queue, autoAck: false, Token)) is not null, Wait, Token);
+            await channel.BasicNackAsync(message!.DeliveryTag, multiple: false, requeue: true, Token);
+        }
+    }
 
     /// <summary>
     /// Asserts a queue's type by how the broker treats a consumer that asks for a global QoS, independently of the
