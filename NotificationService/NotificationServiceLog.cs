@@ -17,4 +17,7 @@ internal static partial class NotificationServiceLog
 
     [LoggerMessage(5, LogLevel.Information, "GDPR clean-up of user {UserId}: {Notifications} notification(s) removed (event {EventId})")]
     public static partial void UserDataDeleted(ILogger logger, string userId, int notifications, string eventId);
+
+    [LoggerMessage(6, LogLevel.Information, "Email to deleted user {UserId} ({Category}) not kept: the user asked to be forgotten")]
+    public static partial void ForgottenUserSkipped(ILogger logger, string userId, string category);
 }

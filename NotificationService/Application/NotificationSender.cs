@@ -14,6 +14,11 @@ internal sealed class NotificationSender(RedisNotificationStore store, EmailSend
         string recipient, string subject, string body, string category, string? idempotencyKey, string? userId, CancellationToken cancellationToken)
     {
         var id = Guid.CreateVersion7(time.GetUtcNow()).ToString();
+        if (userId is not null && await store.IsForgottenAsync(userId))
+        {
+            return Forgotten(id, recipient, subject, category, userId);
+        }
+
         var isNew = true;
         if (idempotencyKey is not null)
         {
@@ -46,8 +51,23 @@ internal sealed class NotificationSender(RedisNotificationStore store, EmailSend
 
         var notification = new NotificationResponse(id, recipient.Trim().ToLowerInvariant(), subject, body, category, status, time.GetUtcNow());
         await store.SaveAsync(notification, isNew);
+        if (userId is not null && await store.IsForgottenAsync(userId))
+        {
+            // The user was deleted while this was being sent, and the clean-up may have listed their notifications
+            // before this one was saved: take it back.
+            await store.RemoveAsync(notification);
+            return Forgotten(id, recipient, subject, category, userId);
+        }
+
         NotificationServiceLog.EmailHandled(logger, id, category, status);
         return notification;
+    }
+
+    // An email for a user who asked to be forgotten: answered as skipped and kept nowhere.
+    private NotificationResponse Forgotten(string id, string recipient, string subject, string category, string userId)
+    {
+        NotificationServiceLog.ForgottenUserSkipped(logger, userId, category);
+        return new NotificationResponse(id, recipient.Trim().ToLowerInvariant(), subject, string.Empty, category, NotificationStatuses.Skipped, time.GetUtcNow());
     }
 
     /// <summary>Sends again up to <paramref name="take"/> notifications whose send failed; answers those now sent.</summary>

@@ -10,7 +10,8 @@ namespace Onboarding.NotificationService.Infrastructure;
 /// <c>notifications:recipient:{email}</c> (ids, newest first), <c>notifications:idempotency:{key}</c> (id of the
 /// notification a key produced), <c>notifications:preferences:{userId}</c> and
 /// <c>notifications:user-updates:{userId}</c>, <c>notifications:failed</c> (ids whose send failed),
-/// <c>notifications:batch:{taskId}</c> (the batch sends this service started).
+/// <c>notifications:batch:{taskId}</c> (the batch sends this service started), <c>notifications:forgotten:{userId}</c>
+/// (deleted users, so that an email still on its way for them is not kept).
 /// </summary>
 internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
 {
@@ -89,13 +90,36 @@ internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
     public Task SavePreferencesAsync(string userId, NotificationPreferencesDto preferences) =>
         Db.StringSetAsync(Prefix + "preferences:" + userId, JsonSerializer.Serialize(preferences, Json));
 
-    /// <summary>Stores <paramref name="defaults"/> unless the user has preferences; true when it stored them.</summary>
-    public Task<bool> EnsurePreferencesAsync(string userId, NotificationPreferencesDto defaults) =>
-        Db.StringSetAsync(Prefix + "preferences:" + userId, JsonSerializer.Serialize(defaults, Json), when: When.NotExists);
+    /// <summary>
+    /// Stores <paramref name="defaults"/> unless the user has preferences or was deleted (a <c>user.created</c> handled
+    /// after the <c>user.deleted</c> must not bring their data back); true when it stored them.
+    /// </summary>
+    public async Task<bool> EnsurePreferencesAsync(string userId, NotificationPreferencesDto defaults) =>
+        (long)await Db.ScriptEvaluateAsync(SetUnlessForgotten,
+            [Prefix + "preferences:" + userId, ForgottenKey(userId)], [JsonSerializer.Serialize(defaults, Json), "NX"]).ConfigureAwait(false) == 1;
 
-    /// <summary>Deletes everything kept about a user (GDPR): preferences, update log, notifications to their email.</summary>
+    /// <summary>
+    /// How long a deleted user is remembered as deleted: longer than any email task for them can still be on its way
+    /// (retries back off to 2 minutes, 12 at most; a dead letter replayed within days).
+    /// </summary>
+    public static readonly TimeSpan ForgottenFor = TimeSpan.FromDays(30);
+
+    /// <summary>Whether the user was deleted: nothing more is kept for them.</summary>
+    public Task<bool> IsForgottenAsync(string userId) => Db.KeyExistsAsync(ForgottenKey(userId));
+
+    /// <summary>Removes one notification (one kept after its user was deleted).</summary>
+    public Task RemoveAsync(NotificationResponse notification) => Task.WhenAll(
+        Db.KeyDeleteAsync(Prefix + notification.Id),
+        Db.ListRemoveAsync(RecipientKey(notification.Recipient), notification.Id),
+        Db.SetRemoveAsync(FailedKey, notification.Id));
+
+    /// <summary>
+    /// Deletes everything kept about a user (GDPR): preferences, update log, notifications to their email. The user is
+    /// marked deleted first, so that a send racing this clean-up either is listed here or sees the mark after it saved.
+    /// </summary>
     public async Task<int> DeleteUserDataAsync(string userId, string email)
     {
+        await Db.StringSetAsync(ForgottenKey(userId), 1, ForgottenFor).ConfigureAwait(false);
         var recipient = RecipientKey(email);
         var ids = await Db.ListRangeAsync(recipient).ConfigureAwait(false);
         RedisKey[] keys =
@@ -109,10 +133,25 @@ internal sealed class RedisNotificationStore(IConnectionMultiplexer redis)
         return ids.Length;
     }
 
+    /// <summary>Records the user's last profile change, unless the user was deleted.</summary>
     public Task RecordUserUpdateAsync(string userId, UserUpdatedNotification update, DateTimeOffset at) =>
-        Db.StringSetAsync(Prefix + "user-updates:" + userId, JsonSerializer.Serialize(new { update, at }, Json));
+        Db.ScriptEvaluateAsync(SetUnlessForgotten,
+            [Prefix + "user-updates:" + userId, ForgottenKey(userId)], [JsonSerializer.Serialize(new { update, at }, Json), string.Empty]);
+
+    // KEYS[1] the value's key, KEYS[2] the user's deleted mark; ARGV[1] the value, ARGV[2] "NX" to keep an existing
+    // value. One script, so that a clean-up cannot run between the check and the write. 1 when written.
+    private const string SetUnlessForgotten = """
+        if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+        if ARGV[2] == 'NX' then
+          return redis.call('SET', KEYS[1], ARGV[1], 'NX') and 1 or 0
+        end
+        redis.call('SET', KEYS[1], ARGV[1])
+        return 1
+        """;
 
     private static readonly RedisKey FailedKey = Prefix + "failed";
+
+    private static RedisKey ForgottenKey(string userId) => Prefix + "forgotten:" + userId;
 
     private static RedisKey RecipientKey(string recipient) => Prefix + "recipient:" + recipient.Trim().ToLowerInvariant();
 }

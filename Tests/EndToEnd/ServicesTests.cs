@@ -80,6 +80,41 @@ public sealed class ServicesTests(AppFixture fixture)
         await AssertProblemAsync(deletedAgain, HttpStatusCode.NotFound, ct);
     }
 
+    [Fact]
+    public async Task DeletedUser_HasNothingKept_WhenAnEmailOrEventForThemArrivesAfterTheCleanUp()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var users = fixture.App.CreateHttpClient("userservice");
+        using var notifications = fixture.App.CreateHttpClient("notificationservice");
+        var email = $"alan.{Guid.NewGuid():N}@example.com";
+        using var created = await users.PostAsJsonAsync("/api/users",
+            new { email, firstName = "Alan", lastName = "Turing", password = "Enigma1936x" }, ct);
+        var userId = (await ReadJsonAsync(created, ct)).GetProperty("user").GetProperty("id").GetString()!;
+        await PollAsync(users, $"/api/users/{userId}/onboarding", o => o.GetProperty("state").GetString() == "SUCCESS", ct);
+
+        using var deleted = await users.DeleteAsync($"/api/users/{userId}", ct);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        // NotificationService's clean-up (user.deleted) has run once the user's preferences are gone.
+        await Eventually.UntilAsync(async () =>
+        {
+            using var preferences = await notifications.GetAsync($"/api/notifications/preferences/{userId}", ct);
+            return preferences.StatusCode == HttpStatusCode.NotFound;
+        }, FlowTimeout, ct);
+
+        // An order email still on its way (a retried task), and a late onboarding step: nothing is kept for the user.
+        using var late = await notifications.PostAsJsonAsync("/api/notifications/email", new SendEmailRequest(
+            email, "Your order: confirmation", "Order is confirmed.", "orders", Guid.NewGuid().ToString(), userId), ct);
+        Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+        Assert.Equal(NotificationStatuses.Skipped, (await late.Content.ReadFromJsonAsync<NotificationResponse>(ct))!.Status);
+        using var ensured = await notifications.PostAsync($"/api/notifications/preferences/{userId}", null, ct);
+        Assert.Equal(HttpStatusCode.OK, ensured.StatusCode);
+
+        Assert.Empty((await notifications.GetFromJsonAsync<List<NotificationResponse>>(
+            $"/api/notifications?recipient={Uri.EscapeDataString(email)}", ct))!);
+        using var preferences = await notifications.GetAsync($"/api/notifications/preferences/{userId}", ct);
+        Assert.Equal(HttpStatusCode.NotFound, preferences.StatusCode);
+    }
+
     public static TheoryData<string, string, string, string?> BadRequests => new()
     {
         // resource, method, path, body ("!" = malformed JSON)
