@@ -23,7 +23,17 @@ internal sealed class SendOrderEmailHandler(OrderServiceClient orders, Notificat
 {
     public async ValueTask<object?> HandleAsync(SendOrderEmailArgs args, TaskContext context, CancellationToken cancellationToken)
     {
-        var order = await orders.GetOrderAsync(args.OrderId, cancellationToken);
+        OrderResponse order;
+        try
+        {
+            order = await orders.GetOrderAsync(args.OrderId, cancellationToken);
+        }
+        catch (ResourceNotFoundException)
+        {
+            // The order is gone (its user was deleted while this email waited): there is nothing to tell anyone.
+            return new { notification_id = (string?)null, status = NotificationStatuses.Skipped };
+        }
+
         var lines = string.Join('\n', order.Items.Select(i => $"  {i.Quantity} x {i.Name} @ {i.UnitPrice}"));
         var sent = await notifications.SendEmailAsync(new SendEmailRequest(
             args.Recipient,
