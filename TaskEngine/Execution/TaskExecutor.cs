@@ -96,7 +96,12 @@ internal sealed class TaskExecutor(
 
         var tags = TaskEngineDiagnostics.TaskTags(message.Name, delivery.Queue);
         TaskEngineDiagnostics.Received.Add(1, tags);
-        events.Received(message);
+        var announced = delivery.ReceivedAnnounced;
+        if (!announced)
+        {
+            events.Received(message);
+        }
+
         using var activity = StartProcessActivity(message, delivery);
 
         if (!registry.TryGet(message.Name, out var registration))
@@ -134,14 +139,14 @@ internal sealed class TaskExecutor(
 
         if (message.Eta is { } eta && eta - now > _dueTolerance)
         {
-            await broker.DelayAsync(delivery, eta - now, CancellationToken.None).ConfigureAwait(false);
+            await broker.DelayAsync(Parked(delivery, announced), eta - now, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.AckNow;
         }
 
         if (_buckets.TryGetValue(message.Name, out var bucket) && !bucket.TryTake(out var wait))
         {
             // Over the rate: the message waits in a delay queue, not in this worker; it comes back due.
-            await broker.DelayAsync(delivery, wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
+            await broker.DelayAsync(Parked(delivery, announced), wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.AckNow;
         }
 
@@ -181,6 +186,18 @@ internal sealed class TaskExecutor(
 
         return outcome == DeliveryOutcome.AlreadyAcked ? DeliveryOutcome.AlreadyAcked : result;
     }
+
+    /// <summary>The copy to park in a delay queue: marked once its task-received went out, so it is not announced twice.</summary>
+    private TaskDelivery Parked(TaskDelivery delivery, bool announced) =>
+        announced || !events.Enabled
+            ? delivery
+            : delivery with
+            {
+                Headers = new Dictionary<string, object?>(delivery.Headers ?? new Dictionary<string, object?>(), StringComparer.Ordinal)
+                {
+                    [MessageHeaders.ReceivedAnnounced] = true,
+                },
+            };
 
     private async Task<DeliveryOutcome> RunAsync(
         TaskRegistration registration, TaskMessage message, TaskDelivery delivery, TagList tags, Activity? activity,
