@@ -70,6 +70,11 @@ public sealed class CeleryEventsInteropTests(CeleryFleetFixture fleet) : IClassF
             Assert.True(worker.GetProperty("heartbeats").GetInt32() >= 2);
             Assert.True(worker.GetProperty("processed").GetInt32() >= 2);
             Assert.Equal("onboarding-taskengine", worker.GetProperty("sw_ident").GetString());
+            Assert.False(string.IsNullOrEmpty(worker.GetProperty("sw_ver").GetString()));
+            Assert.Equal("Linux", worker.GetProperty("sw_sys").GetString());
+            Assert.Equal(2.0, worker.GetProperty("freq").GetDouble());
+            Assert.Equal(3, worker.GetProperty("loadavg").GetArrayLength());
+            Assert.Equal(JsonValueKind.Number, worker.GetProperty("active").ValueKind);
 
             var succeeded = result.GetProperty("tasks").GetProperty(ids[0]);
             Assert.Equal("SUCCESS", succeeded.GetProperty("state").GetString());
