@@ -295,6 +295,18 @@ public sealed class WorkerControlTests(BrokerFixture fixture)
         await Eventually.UntilAsync(async () => (await Control(client).PingAsync(new ControlOptions { Destination = [node] }, Token)).Count == 1,
             TimeSpan.FromSeconds(90), Token, TimeSpan.FromMilliseconds(500));
         Assert.True(await QueueExistsAsync(client, node + ".celery.pidbox"));
+        // kombu declares a node's queue (and the exchange it binds to) with its own arguments: the broker accepts that
+        // declaration only when ours are the same, so this worker's queue is exactly the one a Celery node would have.
+        var declare = Interop.PythonCelery.NewProcess(
+            Interop.PythonCelery.Environment(fixture.RabbitMqConnectionString, fixture.RedisConnectionString),
+            ["-c", $"from interop_app import app\nwith app.connection() as c:\n    app.control.mailbox.get_queue('{node}')(c.default_channel).declare()\nprint('declared')"]);
+        using (var python = System.Diagnostics.Process.Start(declare) ?? throw new InvalidOperationException("python3 did not start."))
+        {
+            var output = python.StandardOutput.ReadToEndAsync(Token);
+            var error = python.StandardError.ReadToEndAsync(Token);
+            await python.WaitForExitAsync(Token);
+            Assert.True(python.ExitCode == 0 && (await output).Contains("declared", StringComparison.Ordinal), await error);
+        }
 
         await worker.KillAsync();
 
