@@ -96,8 +96,9 @@ internal sealed class TaskExecutor(
 
         var tags = TaskEngineDiagnostics.TaskTags(message.Name, delivery.Queue);
         TaskEngineDiagnostics.Received.Add(1, tags);
-        var announced = delivery.ReceivedAnnounced;
-        if (!announced)
+        // A copy that comes back from a delay queue was announced when it first arrived.
+        var announcedNow = events.Enabled && !delivery.ReceivedAnnounced;
+        if (announcedNow)
         {
             events.Received(message);
         }
@@ -139,14 +140,14 @@ internal sealed class TaskExecutor(
 
         if (message.Eta is { } eta && eta - now > _dueTolerance)
         {
-            await broker.DelayAsync(Parked(delivery, announced), eta - now, CancellationToken.None).ConfigureAwait(false);
+            await broker.DelayAsync(Parked(delivery, announcedNow), eta - now, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.AckNow;
         }
 
         if (_buckets.TryGetValue(message.Name, out var bucket) && !bucket.TryTake(out var wait))
         {
             // Over the rate: the message waits in a delay queue, not in this worker; it comes back due.
-            await broker.DelayAsync(Parked(delivery, announced), wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
+            await broker.DelayAsync(Parked(delivery, announcedNow), wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.AckNow;
         }
 
@@ -187,9 +188,9 @@ internal sealed class TaskExecutor(
         return outcome == DeliveryOutcome.AlreadyAcked ? DeliveryOutcome.AlreadyAcked : result;
     }
 
-    /// <summary>The copy to park in a delay queue: marked once its task-received went out, so it is not announced twice.</summary>
-    private TaskDelivery Parked(TaskDelivery delivery, bool announced) =>
-        announced || !events.Enabled
+    /// <summary>The copy to park in a delay queue: marked when its task-received just went out, so it is not announced twice.</summary>
+    private static TaskDelivery Parked(TaskDelivery delivery, bool announcedNow) =>
+        !announcedNow
             ? delivery
             : delivery with
             {
