@@ -115,7 +115,7 @@ internal static class DeadLettersCommand
     private static Command CreateSelective(CliContext context, string name, string description, bool discard)
     {
         var id = new Argument<string>("id") { Description = "The dead letter's id", Arity = ArgumentArity.ZeroOrOne };
-        var reason = new Option<string>("--reason") { Description = "Every dead letter with this reason (e.g. unregistered)", HelpName = "reason" };
+        var reason = new Option<string>("--reason") { Description = "Every dead letter with this reason (e.g. not-registered)", HelpName = "reason" };
         var all = new Option<bool>("--all") { Description = "Every dead letter" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask; required when standard input is not a terminal" };
         var command = new Command(name, description + " (by id, by --reason, or --all)") { id, reason, all };

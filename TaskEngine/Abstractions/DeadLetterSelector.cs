@@ -25,7 +25,7 @@ public sealed record DeadLetterSelector
         return new(id, null);
     }
 
-    /// <summary>The messages dead-lettered for <paramref name="reason"/> (exact, e.g. <c>unregistered</c>).</summary>
+    /// <summary>The messages dead-lettered for <paramref name="reason"/> (exact, e.g. <c>not-registered</c>).</summary>
     public static DeadLetterSelector ByReason(string reason)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);

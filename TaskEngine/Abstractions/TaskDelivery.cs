@@ -28,6 +28,10 @@ internal sealed record TaskDelivery
     /// </summary>
     public long DeliveryCount { get; init; }
 
+    /// <summary>Whether a worker already sent <c>task-received</c> for this message before it parked it in a delay queue.</summary>
+    public bool ReceivedAnnounced =>
+        Headers is { } headers && headers.TryGetValue(MessageHeaders.ReceivedAnnounced, out var mark) && mark is true;
+
     public required ReadOnlyMemory<byte> Body { get; init; }
 
     public IDictionary<string, object?>? Headers { get; init; }

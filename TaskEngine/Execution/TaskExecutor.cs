@@ -97,7 +97,13 @@ internal sealed class TaskExecutor(
 
         var tags = TaskEngineDiagnostics.TaskTags(message.Name, delivery.Queue);
         TaskEngineDiagnostics.Received.Add(1, tags);
-        events.Received(message);
+        // A copy that comes back from a delay queue was announced when it first arrived.
+        var announcedNow = events.Enabled && !delivery.ReceivedAnnounced;
+        if (announcedNow)
+        {
+            events.Received(message);
+        }
+
         using var activity = StartProcessActivity(message, delivery);
 
         if (!registry.TryGet(message.Name, out var registration))
@@ -140,14 +146,14 @@ internal sealed class TaskExecutor(
 
         if (message.Eta is { } eta && eta - now > _dueTolerance)
         {
-            await broker.DelayAsync(delivery, eta - now, CancellationToken.None).ConfigureAwait(false);
+            await broker.DelayAsync(Parked(delivery, announcedNow), eta - now, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.AckNow;
         }
 
         if (_buckets.TryGetValue(message.Name, out var bucket) && !bucket.TryTake(out var wait))
         {
             // Over the rate: the message waits in a delay queue, not in this worker; it comes back due.
-            await broker.DelayAsync(delivery, wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
+            await broker.DelayAsync(Parked(delivery, announcedNow), wait < _dueTolerance * 2 ? _dueTolerance * 2 : wait, CancellationToken.None).ConfigureAwait(false);
             return DeliveryOutcome.AckNow;
         }
 
@@ -187,6 +193,18 @@ internal sealed class TaskExecutor(
 
         return outcome == DeliveryOutcome.AlreadyAcked ? DeliveryOutcome.AlreadyAcked : result;
     }
+
+    /// <summary>The copy to park in a delay queue: marked when its task-received just went out, so it is not announced twice.</summary>
+    private static TaskDelivery Parked(TaskDelivery delivery, bool announcedNow) =>
+        !announcedNow
+            ? delivery
+            : delivery with
+            {
+                Headers = new Dictionary<string, object?>(delivery.Headers ?? new Dictionary<string, object?>(), StringComparer.Ordinal)
+                {
+                    [MessageHeaders.ReceivedAnnounced] = true,
+                },
+            };
 
     private async Task<DeliveryOutcome> RunAsync(
         TaskRegistration registration, TaskMessage message, TaskDelivery delivery, TagList tags, Activity? activity,

@@ -26,6 +26,13 @@ internal static class MessageHeaders
     public const string CallerChosenId = "x-onboarding-caller-id";
 
     /// <summary>
+    /// Set on the copy a worker parks in a delay queue (ETA ahead, over its rate limit) after it announced the task
+    /// with a <c>task-received</c> event: the copy that comes back due is not announced again. Celery's worker receives
+    /// an ETA task once and holds it, so monitors (Flower, <c>celery.events.state</c>) count one receipt per send.
+    /// </summary>
+    public const string ReceivedAnnounced = "x-onboarding-received-announced";
+
+    /// <summary>
     /// Whether a header is dead-letter bookkeeping (ours or a broker's <c>x-death</c> family) that a message sent on
     /// again (a retry, a replay) must not carry.
     /// </summary>

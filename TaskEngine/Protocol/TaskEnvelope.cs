@@ -324,6 +324,8 @@ internal static class TaskEnvelope
             or "timelimit" or "root_id" or "parent_id" or "argsrepr" or "kwargsrepr" or "origin" or "ignore_result" => true,
         "x-death" or "x-first-death-exchange" or "x-first-death-queue" or "x-first-death-reason"
             or "x-last-death-exchange" or "x-last-death-queue" or "x-last-death-reason" or "x-dotnet-pub-seq-no" or "x-delivery-count" => true,
+        // A worker's own mark on a parked copy: a retry or a child of the task must be announced again.
+        MessageHeaders.ReceivedAnnounced => true,
         _ => false,
     };
 

@@ -13,7 +13,7 @@ public sealed class CallCommandTests(BrokerFixture fixture)
     {
         await using var host = await EngineTestHost.StartAsync(fixture);
 
-        var run = await CliRunner.RunAsync(fixture, host, "call", DiagnosticTasks.Add, "--args", "[2, 3]", "--wait", "--timeout", "30");
+        var run = await CliRunner.RunAsync(fixture, host, "call", DiagnosticTasks.Add, "--args", "[2, 3]", "--queue", host.Queue, "--wait", "--timeout", "30");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Matches(@"(?m)^state:\s+SUCCESS$", run.Out);

@@ -20,7 +20,8 @@ public sealed class CeleryFleetFixture(BrokerFixture broker) : IAsyncLifetime
 
     public string PythonNode => $"py-{_suffix}@localhost";
 
-    public string DotNetNode => $"dotnet-{_suffix}@localhost";
+    /// <summary>Our node's name as Celery's <c>-n dotnet-…@%n</c> expands it: %n is the first label of the host name.</summary>
+    public string DotNetNode => $"dotnet-{_suffix}@{System.Net.Dns.GetHostName().Split('.')[0]}";
 
     public string PythonQueue => $"fleet.{_suffix}.py";
 
@@ -31,7 +32,8 @@ public sealed class CeleryFleetFixture(BrokerFixture broker) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        _dotnet = WorkerProcess.Start(broker, DotNetQueue, 1, $"--Worker:Hostname={DotNetNode}", "--Worker:Events=true");
+        // Celery's own worker options: the node name from a %-template, and -E for task events.
+        _dotnet = WorkerProcess.Start(broker, DotNetQueue, 1, "-n", $"dotnet-{_suffix}@%n", "-E");
         _python = await PythonCeleryWorker.StartAsync(Environment, PythonQueue, cancellationToken, PythonNode, events: true);
         // Both nodes answer before any test runs (our worker listens once it consumes).
         await Eventually.UntilAsync(async () =>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
@@ -84,6 +85,108 @@ public sealed class WorkerControlTests(BrokerFixture fixture)
         var sleeps = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => worker.Client.SendAsync(DiagnosticTasks.Sleep, Args(30), cancellationToken: Token)));
         await Eventually.UntilAsync(async () => Assert.Single(await Control(client).ActiveAsync(only, Token)).Value!.Count == 3, Wait, Token);
         await Control(client).RevokeAsync(sleeps.Select(s => s.Id), terminate: true, options: only, cancellationToken: Token);
+    }
+
+    [Fact]
+    public async Task InspectQueriesAsync_DescribeWhatTheWorkerHolds_InTypedReplies()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture, concurrency: 1);
+        await using var client = await StartClientAsync();
+        var only = new ControlOptions { Destination = [NodeOf(worker)] };
+        // One slot: the first sleep runs, the second waits reserved.
+        var running = await worker.Client.SendAsync(DiagnosticTasks.Sleep, Args(120), cancellationToken: Token);
+        var waiting = await worker.Client.SendAsync(DiagnosticTasks.Sleep, Args(120), cancellationToken: Token);
+        try
+        {
+            await Eventually.UntilAsync(async () =>
+                Assert.Single(await Control(client).ActiveAsync(only, Token)).Value!.Any(r => r.Id == running.Id)
+                && Assert.Single(await Control(client).ReservedAsync(only, Token)).Value!.Any(r => r.Id == waiting.Id),
+                Wait, Token, TimeSpan.FromMilliseconds(200));
+
+            var query = Assert.Single(await Control(client).QueryTaskAsync([running.Id, waiting.Id, "unknown-id"], only, Token)).Value!;
+            var registered = Assert.Single(await Control(client).RegisteredAsync(only, Token)).Value!;
+            var scheduled = Assert.Single(await Control(client).ScheduledAsync(only, Token)).Value!;
+            var conf = Assert.Single(await Control(client).ConfAsync(only, Token)).Value!;
+
+            Assert.Equal("active", query[running.Id].State);
+            Assert.Equal(DiagnosticTasks.Sleep, query[running.Id].Request.Name);
+            Assert.Equal("reserved", query[waiting.Id].State);
+            Assert.False(query.ContainsKey("unknown-id"));
+            Assert.Contains(DiagnosticTasks.Add, registered);
+            Assert.Empty(scheduled);
+            Assert.Equal("json", conf["task_serializer"].GetString());
+            var password = new Uri(fixture.RabbitMqConnectionString).UserInfo.Split(':')[1];
+            Assert.DoesNotContain(password, string.Join(' ', conf.Values.Select(v => v.GetRawText())), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await Control(client).RevokeAsync([running.Id, waiting.Id], terminate: true, options: only, cancellationToken: Token);
+        }
+    }
+
+    [Fact]
+    public async Task RateLimitAsync_ParksTasksOverTheRate_AndTimeLimitAsyncRefusesUnknownTasks()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture);
+        await using var client = await StartClientAsync();
+        using var parked = new DelayedCounter(worker.Queue);
+        var only = new ControlOptions { Destination = [NodeOf(worker)] };
+
+        var set = Assert.Single(await Control(client).RateLimitAsync(DiagnosticTasks.Echo, "1/m", only, Token));
+        var echoes = await Task.WhenAll(Enumerable.Range(0, 3).Select(i =>
+            worker.Client.SendAsync(DiagnosticTasks.Echo, new DiagnosticTasks.EchoArgs(JsonSerializer.SerializeToElement(i)), cancellationToken: Token)));
+
+        Assert.Equal(new ControlResult(true, "new rate limit set successfully"), set.Value);
+        Assert.Contains($"{DiagnosticTasks.Echo} [rate_limit=1/m]", Assert.Single(await Control(client).RegisteredAsync(only, Token)).Value!);
+        // One a minute: one runs now, the other two wait in a delay queue (not in the worker) until the bucket refills.
+        await Eventually.UntilAsync(async () =>
+            parked.Count >= 2 && (await Task.WhenAll(echoes.Select(e => e.GetStateAsync(Token)))).Count(s => s == TaskState.Success) == 1,
+            Wait, Token, TimeSpan.FromMilliseconds(200));
+        var removed = Assert.Single(await Control(client).RateLimitAsync(DiagnosticTasks.Echo, null, only, Token));
+        Assert.Equal(new ControlResult(true, "rate limit disabled successfully"), removed.Value);
+        Assert.DoesNotContain(Assert.Single(await Control(client).RegisteredAsync(only, Token)).Value!, n => n.StartsWith(DiagnosticTasks.Echo + " ", StringComparison.Ordinal));
+
+        var unknown = Assert.Single(await Control(client).TimeLimitAsync("no.such.task", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), only, Token));
+        var known = Assert.Single(await Control(client).TimeLimitAsync(DiagnosticTasks.Sleep, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), only, Token));
+        Assert.Equal("unknown task", unknown.Error);
+        Assert.Equal(new ControlResult(true, "time limits set successfully"), known.Value);
+    }
+
+    [Fact]
+    public async Task ConsumerPoolEventsAndShutdownAsync_ChangeTheWorkerLive()
+    {
+        await using var worker = await EngineTestHost.StartAsync(fixture, concurrency: 3);
+        await using var client = await StartClientAsync();
+        var only = new ControlOptions { Destination = [NodeOf(worker)] };
+        var extra = worker.Queue + ".extra";
+
+        var add = Assert.Single(await Control(client).AddConsumerAsync(extra, only, Token));
+        Assert.Equal(new ControlResult(true, $"add consumer {extra}"), add.Value);
+        await Eventually.UntilAsync(async () => Assert.Single(await Control(client).ActiveQueuesAsync(only, Token)).Value!.Any(q => q.Name == extra), Wait, Token);
+        var sent = await worker.Client.SendAsync(DiagnosticTasks.Add, Args(40, 2), options: new TaskSendOptions { Queue = extra }, cancellationToken: Token);
+        Assert.Equal(42, await sent.GetAsync<int>(Wait, Token));
+        var cancel = Assert.Single(await Control(client).CancelConsumerAsync(extra, only, Token));
+        Assert.Equal(new ControlResult(true, $"no longer consuming from {extra}"), cancel.Value);
+        await Eventually.UntilAsync(async () => Assert.Single(await Control(client).ActiveQueuesAsync(only, Token)).Value!.All(q => q.Name != extra), Wait, Token);
+
+        var shrink = Assert.Single(await Control(client).PoolShrinkAsync(2, only, Token));
+        Assert.Equal(new ControlResult(true, "pool will shrink"), shrink.Value);
+        await Eventually.UntilAsync(async () => Assert.Single(await Control(client).StatsAsync(only, Token)).Value!.MaxConcurrency == 1, Wait, Token);
+
+        // Started without task events (no -E): on, then off twice.
+        var on = Assert.Single(await Control(client).EnableEventsAsync(only, Token));
+        Assert.True(Assert.Single(await Control(client).ConfAsync(only, Token)).Value!["worker_send_task_events"].GetBoolean());
+        var off = Assert.Single(await Control(client).DisableEventsAsync(only, Token));
+        var offAgain = Assert.Single(await Control(client).DisableEventsAsync(only, Token));
+        Assert.Equal(new ControlResult(true, "task events enabled"), on.Value);
+        Assert.Equal(new ControlResult(true, "task events disabled"), off.Value);
+        Assert.Equal(new ControlResult(true, "task events already disabled"), offAgain.Value);
+        Assert.False(Assert.Single(await Control(client).ConfAsync(only, Token)).Value!["worker_send_task_events"].GetBoolean());
+
+        var stopping = worker.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        await Control(client).ShutdownAsync([NodeOf(worker)], Token);
+
+        await Eventually.UntilAsync(() => stopping.IsCancellationRequested, Wait, Token);
     }
 
     [Fact]
@@ -192,10 +295,55 @@ public sealed class WorkerControlTests(BrokerFixture fixture)
         await Eventually.UntilAsync(async () => (await Control(client).PingAsync(new ControlOptions { Destination = [node] }, Token)).Count == 1,
             TimeSpan.FromSeconds(90), Token, TimeSpan.FromMilliseconds(500));
         Assert.True(await QueueExistsAsync(client, node + ".celery.pidbox"));
+        // kombu declares a node's queue (and the exchange it binds to) with its own arguments: the broker accepts that
+        // declaration only when ours are the same, so this worker's queue is exactly the one a Celery node would have.
+        var declare = Interop.PythonCelery.NewProcess(
+            Interop.PythonCelery.Environment(fixture.RabbitMqConnectionString, fixture.RedisConnectionString),
+            ["-c", $"from interop_app import app\nwith app.connection() as c:\n    app.control.mailbox.get_queue('{node}')(c.default_channel).declare()\nprint('declared')"]);
+        using (var python = System.Diagnostics.Process.Start(declare) ?? throw new InvalidOperationException("python3 did not start."))
+        {
+            var output = python.StandardOutput.ReadToEndAsync(Token);
+            var error = python.StandardError.ReadToEndAsync(Token);
+            await python.WaitForExitAsync(Token);
+            Assert.True(python.ExitCode == 0 && (await output).Contains("declared", StringComparison.Ordinal), await error);
+        }
 
         await worker.KillAsync();
 
         await Eventually.UntilAsync(async () => !await QueueExistsAsync(client, node + ".celery.pidbox"), TimeSpan.FromSeconds(60), Token, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>How many of a queue's messages the engine moved to a delay queue, read through a MeterListener.</summary>
+    private sealed class DelayedCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _count;
+
+        public DelayedCounter(string queue)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == TaskEngineDiagnostics.Name && instrument.Name == "onboarding.tasks.delayed")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "messaging.destination.name" && Equals(tag.Value, queue))
+                    {
+                        Interlocked.Add(ref _count, value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static JsonElement[] Args(params int[] values) => [.. values.Select(v => JsonSerializer.SerializeToElement(v))];

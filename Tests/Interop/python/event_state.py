@@ -1,9 +1,11 @@
 """Builds Celery's own monitor state (celery.events.state.State, what Flower uses) from the live event stream.
 
-Usage: event_state.py <seconds> <node> [task_id ... | -]
-With "-" the task ids are read from the first line of stdin (sent once the tasks exist). Listens on the celeryev exchange until every given task is in a ready state (SUCCESS, FAILURE, REVOKED) on the
-worker <node> and that worker has sent at least two heartbeats, or until <seconds> pass; prints "ready" on stderr
-once it listens, then one JSON line: the workers and the tasks as State reconstructed them.
+Usage: event_state.py <seconds> <node> [--until-offline] [task_id ... | -]
+With "-" the task ids are read from the first line of stdin (sent once the tasks exist). Listens on the celeryev
+exchange until every given task is in a final state (SUCCESS, FAILURE, REVOKED, REJECTED) and the worker <node> has
+sent at least two heartbeats (with --until-offline: has sent worker-offline instead), or until <seconds> pass; prints
+"ready" on stderr once it listens, then one JSON line: the workers and the tasks as State reconstructed them, each
+with the event types seen for it in arrival order.
 """
 import json
 import sys
@@ -14,13 +16,15 @@ from celery.events.state import State
 
 from interop_app import app
 
-READY = {"SUCCESS", "FAILURE", "REVOKED"}
+READY = {"SUCCESS", "FAILURE", "REVOKED", "REJECTED"}
 
 
 def main():
     seconds = float(sys.argv[1])
     node = sys.argv[2]
     wanted = sys.argv[3:]
+    until_offline = "--until-offline" in wanted
+    wanted = [w for w in wanted if w != "--until-offline"]
     from_stdin = wanted == ["-"]
     if from_stdin:
         wanted = None
@@ -32,10 +36,16 @@ def main():
         threading.Thread(target=read_ids, daemon=True).start()
     state = State()
     heartbeats = {}
+    worker_types = {}
+    task_types = {}
     deadline = time.monotonic() + seconds
 
     def on_event(event):
         state.event(event)
+        if event["type"].startswith("task-"):
+            task_types.setdefault(event["uuid"], []).append(event["type"])
+        else:
+            worker_types.setdefault(event["hostname"], []).append(event["type"])
         if event["type"] == "worker-heartbeat":
             heartbeats[event["hostname"]] = heartbeats.get(event["hostname"], 0) + 1
 
@@ -43,6 +53,8 @@ def main():
         if wanted is None:
             return False
         tasks_ready = all(t in state.tasks and state.tasks[t].state in READY for t in wanted)
+        if until_offline:
+            return tasks_ready and "worker-offline" in worker_types.get(node, [])
         return tasks_ready and heartbeats.get(node, 0) >= 2
 
     with app.connection() as connection:
@@ -68,6 +80,7 @@ def main():
             "sw_ident": worker.sw_ident,
             "sw_ver": worker.sw_ver,
             "sw_sys": worker.sw_sys,
+            "types": worker_types.get(name, []),
         }
         for name, worker in state.workers.items()
     }
@@ -87,6 +100,7 @@ def main():
             "sent": task.sent,
             "retries": task.retries,
             "terminated": getattr(task, "terminated", None),
+            "types": task_types.get(task_id, []),
         }
         for task_id, task in state.tasks.items()
     }
