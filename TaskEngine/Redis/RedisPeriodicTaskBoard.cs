@@ -12,8 +12,10 @@ namespace Onboarding.TaskEngine.Redis;
 /// <remarks>
 /// A hash <c>&lt;prefix&gt;-entries</c>, one JSON field per entry, written by every scheduler at start (a standby too, so
 /// the entries show while the leader is busy elsewhere) and by the leader after each fire (its next run). Its TTL is
-/// the tick memory, renewed on every write. The last run is read from the tick key the scheduler keeps anyway, and the
-/// lease holder from the lease, whose owner token begins with the node name (<c>node|machine:pid:instance</c>).
+/// the tick memory, renewed on every write. Each write stores the last and the next run together (at declaration the
+/// last run is the tick key the scheduler keeps), so that a reader never pairs a tick just claimed with the next run
+/// recorded before it. The lease holder is read from the lease, whose owner token begins with the node name
+/// (<c>node|machine:pid:instance</c>).
 /// </remarks>
 internal sealed class RedisPeriodicTaskBoard(IConnectionMultiplexer redis, BeatSettings beat, TimeProvider timeProvider)
     : IPeriodicTaskBoard, IPeriodicTaskRecorder
@@ -29,13 +31,17 @@ internal sealed class RedisPeriodicTaskBoard(IConnectionMultiplexer redis, BeatS
     public async Task DeclareAsync(IEnumerable<PeriodicTaskDefinition> definitions, string node, CancellationToken cancellationToken = default)
     {
         var now = timeProvider.GetUtcNow();
-        var fields = definitions.Select(d => new HashEntry(d.Name, Serialize(d, d.Schedule.GetNextOccurrence(now), node, now))).ToArray();
-        if (fields.Length == 0)
+        var declared = definitions.ToList();
+        if (declared.Count == 0)
         {
             return;
         }
 
         var database = redis.GetDatabase();
+        var ticks = await database.StringGetAsync([.. declared.Select(d => (RedisKey)TickKey(d.Name))]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var fields = declared
+            .Select((d, i) => new HashEntry(d.Name, Serialize(d, BeatKeys.TickOf(ticks[i]), d.Schedule.GetNextOccurrence(now), node, now)))
+            .ToArray();
         await database.HashSetAsync(EntriesKey, fields).WaitAsync(cancellationToken).ConfigureAwait(false);
         await database.KeyExpireAsync(EntriesKey, beat.TickMemory).ConfigureAwait(false);
     }
@@ -46,7 +52,7 @@ internal sealed class RedisPeriodicTaskBoard(IConnectionMultiplexer redis, BeatS
         var now = timeProvider.GetUtcNow();
         var next = definition.Schedule.GetNextOccurrence(tick > now ? tick : now);
         var database = redis.GetDatabase();
-        await database.HashSetAsync(EntriesKey, definition.Name, Serialize(definition, next, node, now)).ConfigureAwait(false);
+        await database.HashSetAsync(EntriesKey, definition.Name, Serialize(definition, tick, next, node, now)).ConfigureAwait(false);
         await database.KeyExpireAsync(EntriesKey, beat.TickMemory).ConfigureAwait(false);
     }
 
@@ -59,17 +65,9 @@ internal sealed class RedisPeriodicTaskBoard(IConnectionMultiplexer redis, BeatS
             .OfType<PeriodicTaskEntry>()
             .OrderBy(record => record.Name, StringComparer.Ordinal)
             .ToList();
-        var ticks = records.Count == 0
-            ? []
-            : await database.StringGetAsync([.. records.Select(record => (RedisKey)TickKey(record.Name))]).WaitAsync(cancellationToken).ConfigureAwait(false);
         var lease = await database.StringGetWithExpiryAsync(LeaseKey).WaitAsync(cancellationToken).ConfigureAwait(false);
         var owner = lease.Value.HasValue ? lease.Value.ToString() : null;
-        // The last run is not stored in the entry: it is the tick the scheduler itself keeps.
-        var entries = records.Select((record, i) => record with
-        {
-            LastRun = BeatKeys.TickOf(ticks[i]),
-        }).ToList();
-        return new PeriodicTaskBoardState(entries, owner?.Split(IPeriodicTaskRecorder.OwnerSeparator)[0], owner, owner is null ? null : lease.Expiry);
+        return new PeriodicTaskBoardState(records, owner?.Split(IPeriodicTaskRecorder.OwnerSeparator)[0], owner, owner is null ? null : lease.Expiry);
     }
 
     /// <summary>A field another version wrote in a shape this one cannot read is left out, not an error for the page.</summary>
@@ -85,9 +83,9 @@ internal sealed class RedisPeriodicTaskBoard(IConnectionMultiplexer redis, BeatS
         }
     }
 
-    private static string Serialize(PeriodicTaskDefinition definition, DateTimeOffset? next, string node, DateTimeOffset now) =>
+    private static string Serialize(PeriodicTaskDefinition definition, DateTimeOffset? last, DateTimeOffset? next, string node, DateTimeOffset now) =>
         JsonSerializer.Serialize(new PeriodicTaskEntry(definition.Name, definition.TaskName, definition.Schedule.ToString() ?? string.Empty,
-            definition.Args, definition.Kwargs, definition.Queue, definition.ExpiresIn, LastRun: null, next, node, now), RedisPeriodicTaskBoardJson.Default.PeriodicTaskEntry);
+            definition.Args, definition.Kwargs, definition.Queue, definition.ExpiresIn, last, next, node, now), RedisPeriodicTaskBoardJson.Default.PeriodicTaskEntry);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -10,7 +10,7 @@ namespace Onboarding.TaskEngine.Scheduling;
 /// <param name="Kwargs">Keyword arguments, if any.</param>
 /// <param name="Queue">An explicit queue, or null when the routes decide.</param>
 /// <param name="ExpiresIn">How long a sent task may wait before it expires.</param>
-/// <param name="LastRun">The last tick fired (by any scheduler), or null when none was.</param>
+/// <param name="LastRun">The last tick fired (by any scheduler) when the entry was last recorded, or null when none was.</param>
 /// <param name="NextRun">The next tick due when the entry was last recorded; in the past when no scheduler fires it.</param>
 /// <param name="DeclaredBy">The node whose scheduler recorded the entry last.</param>
 /// <param name="RecordedAt">When it did.</param>

@@ -76,6 +76,23 @@ public sealed class PeriodicTaskBoardTests(BrokerFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task ReadAsync_PairsTheLastRunWithTheNextRunRecordedWithIt_WhileAFireIsNotRecordedYet()
+    {
+        var board = new RedisPeriodicTaskBoard(_redis!, _beat, _time);
+        var earlier = new DateTimeOffset(2026, 12, 4, 10, 0, 0, TimeSpan.Zero);
+        var database = _redis!.GetDatabase();
+        await database.StringSetAsync(_beat.KeyPrefix + "-every-minute", earlier.ToUnixTimeMilliseconds());
+        await board.DeclareAsync([EveryMinute], "celery@beat-a", Token);
+
+        // The scheduler claims the 10:01 tick (its key) a moment before it records the fire on the board.
+        var tick = new DateTimeOffset(2026, 12, 4, 10, 1, 0, TimeSpan.Zero);
+        await database.StringSetAsync(_beat.KeyPrefix + "-every-minute", tick.ToUnixTimeMilliseconds());
+        var between = Assert.Single((await board.ReadAsync(Token)).Entries);
+
+        Assert.Equal((earlier, tick), (between.LastRun, between.NextRun));
+    }
+
+    [Fact]
     public async Task ReadAsync_LeavesOutAnEntryItCannotRead_InsteadOfFailing()
     {
         var board = new RedisPeriodicTaskBoard(_redis!, _beat, _time);
