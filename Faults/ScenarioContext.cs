@@ -295,6 +295,15 @@ internal sealed class ScenarioContext : IAsyncDisposable
             extra.Add("dead-lettered: " + string.Join(", ", deadReasons));
         }
 
+        if (lost > 0)
+        {
+            // Where a lost task is tells its cause apart: still ready in the queue (the workers stopped taking it), or
+            // not (held unacknowledged by a worker that never ran it, or never published).
+            extra.Add($"lost: {string.Join(", ", ids.Where(id => !results.ContainsKey(id) && !deadIds.Contains(id)).Take(5))}; "
+                + $"{await ReadyCountAsync(cancellationToken: cancellationToken).ConfigureAwait(false)} ready in {Queue}, "
+                + $"{await ConsumerCountAsync(cancellationToken).ConfigureAwait(false)} consumer(s)");
+        }
+
         var outcome = new FaultOutcome
         {
             Scenario = Name,

@@ -16,6 +16,9 @@ internal static class RedisErrors
         // (Pipelines.Sockets.Unofficial.ConnectionResetException, an IOException), not as RedisConnectionException:
         // seen when Redis was stopped under load.
         IOException or System.Net.Sockets.SocketException => true,
+        // A command written while the connection is being torn down finds its pipe completed, and the client lets the
+        // pipe's own exception out unwrapped: seen on a SUCCESS store when Redis was stopped under load.
+        InvalidOperationException { Source: "System.IO.Pipelines" } => true,
         RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || server.Message.StartsWith("BUSY", StringComparison.Ordinal)
             || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using Onboarding.TaskEngine.Redis;
 using StackExchange.Redis;
@@ -15,6 +16,18 @@ public sealed class ResultStoreRetryTests
 
         Assert.True(RedisErrors.IsTransient(reset));
         Assert.True(RedisErrors.IsTransient(new SocketException((int)SocketError.ConnectionRefused)));
+    }
+
+    [Fact]
+    public void IsTransient_IsTrue_WhenTheCommandFoundItsConnectionsPipeCompleted()
+    {
+        // What StackExchange.Redis let out, unwrapped, for a SUCCESS store written while Redis was stopping under load.
+        var pipe = new Pipe();
+        pipe.Writer.Complete();
+
+        var completed = Assert.Throws<InvalidOperationException>(() => pipe.Writer.GetSpan());
+
+        Assert.True(RedisErrors.IsTransient(completed));
     }
 
     [Fact]
