@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Monitoring;
 using Onboarding.Tests.Infrastructure;
@@ -47,12 +48,20 @@ public sealed class WorkerHousekeepingTracingTests(BrokerFixture fixture)
         ActivitySource.AddActivityListener(listener);
 
         var host = await EngineTestHost.StartAsync(fixture, redisConnectionString: $"{fixture.RedisConnectionString},defaultDatabase={Database}",
-            engineOptions: o => o.SendSentEvents = true);
+            engineOptions: o => o.SendSentEvents = true, tasks: engine => engine.AddWorkerControl());
         try
         {
-            // The revocations were loaded before the worker started; worker-online and heartbeats follow.
+            // The revocations were loaded before the worker started; worker-online and heartbeats follow, read by a
+            // monitor in the same process as the console reads them.
             var events = host.Services.GetRequiredService<EventDispatcher>();
-            await Eventually.UntilAsync(() => events.Published >= 3, Wait, Token);
+            var heartbeats = 0;
+            await foreach (var received in host.Services.GetRequiredService<ICeleryEventReader>().ReadAsync("worker.heartbeat", Token))
+            {
+                if (received.Hostname == events.Hostname && ++heartbeats == 2)
+                {
+                    break;
+                }
+            }
 
             // The control: a task sent is traced (its publish, and the broker client's publish under it), and a Redis
             // command outside any activity is recorded, so the instrumentation is on and would have seen the syncs.
@@ -71,9 +80,13 @@ public sealed class WorkerHousekeepingTracingTests(BrokerFixture fixture)
         Assert.Contains(recorded, a => a.Source == TaskEngineDiagnostics.Name && a.Name == $"{DiagnosticTasks.Ping} publish");
         Assert.Contains(recorded, a => a.Source.StartsWith("RabbitMQ.Client", StringComparison.Ordinal) && a.RoutingKey == host.Queue);
         Assert.Contains(recorded, a => a.Name == "STRLEN");
-        // Any host's events (every test's workers send them): worker-online, heartbeats, task events, task-sent.
-        Assert.DoesNotContain(recorded, a => a.RoutingKey is { } key && (key.StartsWith("worker.", StringComparison.Ordinal) || key.StartsWith("task.", StringComparison.Ordinal)));
+        // Any host's events (every test's workers send them), published or delivered to the monitor: worker-online,
+        // heartbeats, task events, task-sent.
+        Assert.DoesNotContain(recorded, a => IsEvent(a.RoutingKey) || IsEvent(a.Name.Split(' ')[^1]));
         // This host's Redis: the revocation syncs (ZRANGEBYSCORE) are not recorded.
         Assert.DoesNotContain(recorded, a => a.Name == "ZRANGEBYSCORE");
     }
+
+    private static bool IsEvent(string? routingKey) =>
+        routingKey is not null && (routingKey.StartsWith("worker.", StringComparison.Ordinal) || routingKey.StartsWith("task.", StringComparison.Ordinal));
 }
