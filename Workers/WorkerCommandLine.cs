@@ -42,7 +42,7 @@ internal static class WorkerCommandLine
 
     private static readonly Option<bool> Beat = new("--beat", "-B")
     {
-        Description = "Also run the periodic task scheduler (celery -B); safe on every replica, a Redis lease makes one fire each tick.",
+        Description = "Also run the periodic task scheduler (celery -B); safe on every replica, a Redis lease makes one fire each tick. Off unless given (or Worker:Beat=true).",
     };
 
     private static readonly Option<string> Hostname = new("--hostname", "-n")
@@ -54,7 +54,7 @@ internal static class WorkerCommandLine
 
     private static readonly Option<bool> Events = new("--events", "-E")
     {
-        Description = "Send Celery task events (celery -E), for celery events, Flower and the console.",
+        Description = "Send Celery task events (celery -E), for celery events, Flower and the console. Off unless given (or Worker:Events=true).",
     };
 
     /// <summary>Each option and the configuration key it sets; the rest of the program reads only the keys.</summary>

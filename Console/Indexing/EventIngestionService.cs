@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Onboarding.OperationsConsole.Fleet;
+using Onboarding.TaskEngine.Diagnostics;
 using Onboarding.TaskEngine.Monitoring;
 
 namespace Onboarding.OperationsConsole.Indexing;
@@ -30,7 +31,10 @@ internal sealed partial class EventIngestionService(
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.DropWrite,
         }, _ => status.OnDropped());
-        return Task.WhenAll(ReadAsync(buffer.Writer, stoppingToken), WriteAsync(buffer.Reader, stoppingToken), TrimAsync(stoppingToken));
+        // Housekeeping: every event received (a heartbeat every 2 s per worker) is a Redis write, and recorded, each would
+        // be a trace of its own on the dashboard, burying the users' requests.
+        return UnrecordedScope.RunAsync(() =>
+            Task.WhenAll(ReadAsync(buffer.Writer, stoppingToken), WriteAsync(buffer.Reader, stoppingToken), TrimAsync(stoppingToken)));
     }
 
     private async Task ReadAsync(ChannelWriter<CeleryEvent> writer, CancellationToken stoppingToken)

@@ -11,9 +11,10 @@ namespace Onboarding.TaskEngine.Diagnostics;
 /// periodic scheduler polls its lease every 250 ms on every worker, and those root traces buried every user request in
 /// the dashboard. Under a parent whose trace flags say "not sampled", the tracer's parent-based sampler drops the
 /// children, so nothing is exported. The parent is created without an <see cref="ActivitySource"/>, so no listener
-/// records it either. Work that should be traced (sending a due task) runs outside the scope.
+/// records it either. Work that should be traced (sending a due task) runs outside the scope. Public for the
+/// applications' own housekeeping loops (the operations console's event ingestion).
 /// </remarks>
-internal static class UnrecordedScope
+public static class UnrecordedScope
 {
     private const string OperationName = "onboarding.unrecorded";
 

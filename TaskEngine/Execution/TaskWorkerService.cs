@@ -299,7 +299,8 @@ internal sealed class TaskWorkerService(
                     subscribed = true;
                 }
 
-                await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
+                // Housekeeping, like the periodic sync below: no trace of its own (see UnrecordedScope).
+                await UnrecordedScope.RunAsync(() => revocations.SyncAsync(stoppingToken)).ConfigureAwait(false);
                 if (lastLog is not null)
                 {
                     TaskEngineLog.RedisAnswered(logger, timeProvider.GetElapsedTime(started));
@@ -329,7 +330,8 @@ internal sealed class TaskWorkerService(
             {
                 try
                 {
-                    await revocations.SyncAsync(stoppingToken).ConfigureAwait(false);
+                    // Every 15 s on every worker: recorded, each sync would be a trace of its own on the dashboard.
+                    await UnrecordedScope.RunAsync(() => revocations.SyncAsync(stoppingToken)).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

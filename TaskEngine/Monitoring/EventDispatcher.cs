@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Onboarding.TaskEngine.Diagnostics;
 
 namespace Onboarding.TaskEngine.Monitoring;
 
@@ -106,7 +107,10 @@ internal sealed class EventDispatcher : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loop = Task.Run(PublishLoopAsync, CancellationToken.None);
+        // Events are the fleet's monitoring plumbing (a heartbeat every 2 s per worker, batches of task events, a
+        // client's task-sent): published under an unrecorded parent, none becomes a trace of its own on the dashboard,
+        // and a monitor's deliveries, children of that parent, are dropped too.
+        _loop = Task.Run(() => UnrecordedScope.RunAsync(PublishLoopAsync), CancellationToken.None);
         return Task.CompletedTask;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Onboarding.TaskEngine.Monitoring;
 using RabbitMQ.Client;
@@ -14,6 +15,8 @@ namespace Onboarding.TaskEngine.RabbitMq;
 internal sealed class RabbitMqEventTransport(RabbitMqBroker broker) : ICeleryEventTransport
 {
     public const string Exchange = "celeryev";
+
+    private const string TraceParentHeader = "traceparent";
 
     private static readonly Dictionary<string, object?> ReceiverQueueArguments = new()
     {
@@ -49,6 +52,18 @@ internal sealed class RabbitMqEventTransport(RabbitMqBroker broker) : ICeleryEve
             if (_headers is null || !Equals(_headers["hostname"], hostname))
             {
                 _headers = new Dictionary<string, object?> { ["hostname"] = hostname };
+            }
+
+            // Events go out under an unrecorded parent (EventDispatcher), so the client's publish span is dropped and
+            // injects no context. Carried explicitly with its "not sampled" flag, that parent makes a monitor's (the
+            // console's) delivery span a dropped child as well, instead of a new trace for every heartbeat.
+            if (Activity.Current is { Recorded: false, IdFormat: ActivityIdFormat.W3C } unrecorded)
+            {
+                _headers[TraceParentHeader] = unrecorded.Id;
+            }
+            else
+            {
+                _headers.Remove(TraceParentHeader);
             }
 
             var properties = RabbitMqMailbox.JsonProperties(DeliveryModes.Transient);

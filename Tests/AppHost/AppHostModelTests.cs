@@ -205,7 +205,7 @@ public sealed class AppHostModelTests
     }
 
     /// <summary>The URLs the dashboard lists for a resource, in its order: allocated endpoints, then the URL callbacks.</summary>
-    private static async Task<List<ResourceUrlAnnotation>> DashboardUrlsAsync(IResourceWithEndpoints resource)
+    internal static async Task<List<ResourceUrlAnnotation>> DashboardUrlsAsync(IResourceWithEndpoints resource)
     {
         var port = 20000;
         var urls = resource.Annotations.OfType<EndpointAnnotation>()

@@ -35,7 +35,7 @@ public sealed class AppHostProcessTests
         var resources = manifest.RootElement.GetProperty("resources").EnumerateObject()
             .ToDictionary(r => r.Name, r => r.Value.GetProperty("type").GetString());
 
-        string[] projects = ["userservice", "orderservice", "notificationservice", "user-worker", "order-worker", "notification-worker"];
+        string[] projects = ["userservice", "orderservice", "notificationservice", "user-worker", "order-worker", "notification-worker", "console"];
         foreach (var project in projects)
         {
             Assert.Equal("project.v0", resources[project]);
@@ -43,7 +43,7 @@ public sealed class AppHostProcessTests
 
         Assert.Equal("container.v0", resources["rabbitmq"]);
         Assert.Equal("container.v0", resources["redis"]);
-        foreach (var secret in (string[])["rabbitmq-password", "redis-password"])
+        foreach (var secret in (string[])["rabbitmq-password", "redis-password", "console-password"])
         {
             Assert.Equal("parameter.v0", resources[secret]);
             var inputs = manifest.RootElement.GetProperty("resources").GetProperty(secret).GetProperty("inputs").GetProperty("value");
@@ -63,7 +63,7 @@ public sealed class AppHostProcessTests
 
         // Settings that only make sense on this machine, or in a local run, stay out of what azd deploys.
         foreach (var local in (string[])["executable.v0", "/usr/lib/", "/usr/sbin/", ".data", "/tmp/", "Infrastructure", "RABBITMQ_NODENAME",
-                     "RABBITMQ_DIST_PORT", "Worker__ShutdownGracePeriod", "localhost", "127.0.0.1", "OTEL_EXPORTER_OTLP_ENDPOINT", "ASPIRE_"])
+                     "RABBITMQ_DIST_PORT", "Worker__ShutdownGracePeriod", "localhost", "127.0.0.1", "OTEL_EXPORTER_OTLP_ENDPOINT", "ASPIRE_", "ONBOARDING_APPHOST", "Development"])
         {
             Assert.DoesNotContain(local, text, StringComparison.Ordinal);
         }

@@ -58,6 +58,27 @@ public sealed class RabbitMQClusterModelTests
         }
     }
 
+    [Theory]
+    [InlineData("executables")]
+    [InlineData("containers")]
+    public async Task Build_ShowsEveryNodesAmqpUrlFirst_AndNoErlangPort(string mode)
+    {
+        var builder = await TestAppHost.CreateBuilderAsync(
+            TestAppHost.Arguments(infrastructureOnly: false, $"--Infrastructure:Mode={mode}", "--Infrastructure:RabbitMQNodes=3", "--Infrastructure:RabbitMQManagement=true"),
+            TestContext.Current.CancellationToken);
+        var cluster = Assert.IsType<RabbitMQClusterResource>(builder.Resources.Single(r => r.Name == "rabbitmq"));
+
+        foreach (var node in cluster.Nodes.Cast<IResourceWithEndpoints>())
+        {
+            var urls = await AppHostModelTests.DashboardUrlsAsync(node);
+
+            Assert.Equal("AMQP", urls[0].DisplayText);
+            Assert.StartsWith("amqp://localhost:", urls[0].Url, StringComparison.Ordinal);
+            // A local node's Erlang distribution port is no URL.
+            Assert.DoesNotContain(urls, u => u.Endpoint?.EndpointName is "dist" or "epmd");
+        }
+    }
+
     [Fact]
     public async Task Build_GivesEveryLocalNodeOwnPortsDataAndName_AndOnePassword()
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,6 +24,25 @@ public sealed class RabbitMQClusterTests(RabbitMQClusterFixture cluster) : IClas
         Assert.Equal(cluster.Nodes.Select(n => n.NodeName).Order(StringComparer.Ordinal), running);
         var uris = cluster.RabbitMqConnectionString.Split(';');
         Assert.Equal(cluster.Nodes.Select(n => n.PrimaryEndpoint.Port), uris.Select(u => new Uri(u).Port));
+    }
+
+    [Fact]
+    public async Task Start_ShowsEveryNodesAmqpUrlFirst_AndNoErlangPort()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        foreach (var node in cluster.Nodes)
+        {
+            // What the dashboard lists for the node, as the running AppHost publishes it.
+            var amqp = $"amqp://localhost:{node.PrimaryEndpoint.Port}";
+            var shown = await cluster.App.ResourceNotifications.WaitForResourceAsync(
+                node.Name, e => e.Snapshot.Urls.Any(u => u.Url == amqp), ct);
+            var urls = shown.Snapshot.Urls.Where(u => !u.IsInternal).OrderByDescending(u => u.DisplayProperties.SortOrder).ToList();
+
+            Assert.Equal((amqp, "AMQP"), (urls[0].Url, urls[0].DisplayProperties.DisplayName));
+            Assert.DoesNotContain(urls, u => u.Name == RabbitMQExecutableResource.DistributionEndpointName
+                || u.Url.EndsWith($":{node.DistributionEndpoint.Port}", StringComparison.Ordinal));
+        }
     }
 
     [Fact]

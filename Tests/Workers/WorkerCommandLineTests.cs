@@ -87,6 +87,8 @@ public sealed class WorkerCommandLineTests
 
         Assert.Contains("[default: default]", output, StringComparison.Ordinal);
         Assert.Contains("[default: celery@%h]", output, StringComparison.Ordinal);
+        // The two switches say their default too: off.
+        Assert.Equal(2, output.Split("Off unless given", StringSplitOptions.None).Length - 1);
         Assert.Contains("%n", output, StringComparison.Ordinal);
     }
 
