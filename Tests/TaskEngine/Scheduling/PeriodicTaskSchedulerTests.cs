@@ -139,7 +139,10 @@ public sealed class PeriodicTaskSchedulerTests(BrokerFixture fixture)
     [Fact]
     public async Task Scheduler_FiresMissedTicksOnce_WhenTakingOverAfterPause()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        // 0.2 s past a whole second: the nudges below (0.1 s) never cross into the next tick, whenever the new
+        // scheduler's first poll comes (from a random fraction, a late first poll could see one more tick due).
+        var now = DateTimeOffset.UtcNow;
+        var time = new FakeTimeProvider(now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond)).AddMilliseconds(200));
         await using var worker = await StartWorkerAsync();
         await using (var before = await StartSchedulerAsync(worker.Queue, time))
         {
