@@ -106,7 +106,8 @@ internal sealed class ScenarioContext : IAsyncDisposable
         string[] arguments = [Path.Combine(AppContext.BaseDirectory, "python", "faults_sender.py"), Servers.RabbitMqConnectionString, Queue, task, argsJson, idsFile];
         if (Servers.QueueType == QueueType.Quorum)
         {
-            arguments = [.. arguments, "--existing-queue"];
+            // Quorum queues run on a cluster here, whose node loss the sender must survive without losing a send.
+            arguments = [.. arguments, "--existing-queue", "--confirm"];
         }
 
         foreach (var argument in countdown is { } seconds ? [.. arguments, "--countdown", seconds.ToString(CultureInfo.InvariantCulture)] : arguments)

@@ -1,9 +1,10 @@
 """Sends tasks the way a Python Celery 5.2 client does, with ids chosen by the caller, for the fault suite.
 
-usage: faults_sender.py BROKER_URL QUEUE TASK ARGS_JSON IDS_FILE [--countdown S] [--existing-queue]
+usage: faults_sender.py BROKER_URL QUEUE TASK ARGS_JSON IDS_FILE [--countdown S] [--existing-queue] [--confirm]
 BROKER_URL may list several nodes of a cluster separated by ';' (Celery's failover form). --existing-queue publishes
 to the queue through the default exchange without declaring it: the engine has declared it, as a quorum queue with
-arguments a Celery 5.2 declaration would not match.
+arguments a Celery 5.2 declaration would not match. --confirm waits for the broker's confirm of each publish
+(py-amqp's confirm_publish), as a client that must not lose sends across the loss of a cluster node has to.
 IDS_FILE holds one task id a line; one task is sent per id. Prints {"sent": N} when done. Results are not awaited:
 the suite reads them from Redis itself, so no result backend is configured here.
 """
@@ -24,10 +25,14 @@ def main():
     parser.add_argument("ids_file")
     parser.add_argument("--countdown", type=float)
     parser.add_argument("--existing-queue", action="store_true")
+    parser.add_argument("--confirm", action="store_true")
     options = parser.parse_args()
 
     app = Celery("faults", broker=options.broker_url)
     app.conf.update(task_serializer="json", accept_content=["json"], broker_connection_retry_on_startup=True)
+    if options.confirm:
+        # Without confirms a publish in flight to a queue whose leader node dies is lost without a word.
+        app.conf.broker_transport_options = {"confirm_publish": True}
     if options.existing_queue:
         app.conf.task_queues = [Queue(options.queue, Exchange(""), routing_key=options.queue, no_declare=True)]
     args = json.loads(options.args)
