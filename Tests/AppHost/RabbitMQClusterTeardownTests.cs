@@ -3,6 +3,7 @@ using Onboarding.Tests.Infrastructure;
 namespace Onboarding.Tests.AppHost;
 
 /// <summary>Stopping the AppHost stops every node it started.</summary>
+[Collection(ClusterCollection.Name)]
 public sealed class RabbitMQClusterTeardownTests
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace Onboarding.Tests.AppHost;
 /// The AppHost's three-node cluster on this machine's <c>rabbitmq-server</c>: formed, used through every node, a node
 /// lost and rejoined.
 /// </summary>
+[Collection(ClusterCollection.Name)]
 public sealed class RabbitMQClusterTests(RabbitMQClusterFixture cluster) : IClassFixture<RabbitMQClusterFixture>
 {
     [Fact]

@@ -30,7 +30,8 @@ public sealed class FaultServersFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
+// Alone, after the parallel tests: its cluster scenarios boot three nodes, which must not race other servers' boots.
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class FaultServersCollection : ICollectionFixture<FaultServersFixture>
 {
     public const string Name = "Fault suite servers";

@@ -16,6 +16,7 @@ namespace Onboarding.Tests.TaskEngine.Resilience;
 /// The quick variant of the fault suite's <c>cluster-node-loss</c>: tasks with results in flight on a quorum queue of
 /// the AppHost's three-node cluster, the node leading that queue SIGKILLed and started again.
 /// </summary>
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterNodeLossTests(RabbitMQClusterFixture cluster) : IClassFixture<RabbitMQClusterFixture>
 {
     private const int Tasks = 2_000;
