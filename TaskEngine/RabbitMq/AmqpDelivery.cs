@@ -11,6 +11,9 @@ namespace Onboarding.TaskEngine.RabbitMq;
 /// </summary>
 internal static class AmqpDelivery
 {
+    // A quorum queue's count of the earlier deliveries that ended without an ack: read on delivery, dropped on re-publish.
+    private const string DeliveryCountHeader = "x-delivery-count";
+
     /// <summary>Copies a delivery out of the client library's buffers.</summary>
     public static TaskDelivery ToTaskDelivery(
         string queue, ulong deliveryTag, bool redelivered, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body,
@@ -19,7 +22,7 @@ internal static class AmqpDelivery
         Queue = queue,
         DeliveryTag = deliveryTag,
         Redelivered = redelivered,
-        DeliveryCount = properties.Headers is { } headers && headers.TryGetValue("x-delivery-count", out var count) ? count switch
+        DeliveryCount = properties.Headers is { } headers && headers.TryGetValue(DeliveryCountHeader, out var count) ? count switch
         {
             long value => value,
             int value => value,
@@ -67,7 +70,7 @@ internal static class AmqpDelivery
         var copy = new Dictionary<string, object?>(headers?.Count ?? 0, StringComparer.Ordinal);
         foreach (var (key, value) in headers ?? new Dictionary<string, object?>())
         {
-            if (!MessageHeaders.IsDeadLetterBookkeeping(key) && key is not "x-dotnet-pub-seq-no" and not "x-delivery-count")
+            if (!MessageHeaders.IsDeadLetterBookkeeping(key) && key is not "x-dotnet-pub-seq-no" and not DeliveryCountHeader)
             {
                 copy[key] = value;
             }
