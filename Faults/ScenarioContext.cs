@@ -282,7 +282,8 @@ internal sealed class ScenarioContext : IAsyncDisposable
         var deadIds = deadLetters.Select(d => d.TaskId).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var executions = Executions();
         var failures = results.Values.Where(r => r.Status != "SUCCESS").ToList();
-        var lost = ids.Count(id => !results.ContainsKey(id) && !deadIds.Contains(id));
+        var lostIds = ids.Where(id => !results.ContainsKey(id) && !deadIds.Contains(id)).ToList();
+        var lost = lostIds.Count;
         var failureTypes = failures.GroupBy(f => $"{f.Status} {f.ExceptionType}").Select(g => $"{g.Count()}× {g.Key}");
         var deadReasons = deadLetters.GroupBy(d => d.Reason ?? "no reason").Select(g => $"{g.Count()}× {g.Key}");
         var extra = new List<string>();
@@ -300,7 +301,7 @@ internal sealed class ScenarioContext : IAsyncDisposable
         {
             // Where a lost task is tells its cause apart: still ready in the queue (the workers stopped taking it), or
             // not (held unacknowledged by a worker that never ran it, or never published).
-            extra.Add($"lost: {string.Join(", ", ids.Where(id => !results.ContainsKey(id) && !deadIds.Contains(id)).Take(5))}; "
+            extra.Add($"lost: {string.Join(", ", lostIds.Take(5))}; "
                 + $"{await ReadyCountAsync(cancellationToken: cancellationToken).ConfigureAwait(false)} ready in {Queue}, "
                 + $"{await ConsumerCountAsync(cancellationToken).ConfigureAwait(false)} consumer(s)");
         }
